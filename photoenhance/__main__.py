@@ -1,0 +1,3 @@
+from photoenhance.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""photoenhance.cli.commands."""

@@ -1,0 +1,1 @@
+"""photoenhance.core.jobs."""
