@@ -1,1 +1,33 @@
-"""photoenhance.core.catalog."""
+"""The catalog: an embedded SQLite database of library roots, photos, scores and more."""
+
+from photoenhance.core.catalog.catalog import Catalog
+from photoenhance.core.catalog.models import (
+    RATING_LABELS,
+    SCHEMA_VERSION,
+    Base,
+    Enhancement,
+    Job,
+    JobItem,
+    JobStatus,
+    Photo,
+    PhotoStatus,
+    Rating,
+    Root,
+    Score,
+)
+from photoenhance.core.catalog.queries import (
+    RankedPhoto,
+    count_photos,
+    count_scores,
+    invalidate_scores,
+    latest_score,
+    photo_by_path,
+    ranked_photos,
+)
+
+__all__ = [
+    "RATING_LABELS", "SCHEMA_VERSION", "Base", "Catalog", "Enhancement", "Job", "JobItem",
+    "JobStatus", "Photo", "PhotoStatus", "RankedPhoto", "Rating", "Root", "Score",
+    "count_photos", "count_scores", "invalidate_scores", "latest_score", "photo_by_path",
+    "ranked_photos",
+]

@@ -1,0 +1,99 @@
+"""Query helpers shared by the scanner, the CLI, the GUI and later features."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.orm import Session
+
+from photoenhance.core.catalog.models import Photo, PhotoStatus, Score
+
+
+@dataclass(frozen=True)
+class RankedPhoto:
+    """A photo with its latest score (``None`` until scored)."""
+
+    photo: Photo
+    score: Score | None
+
+    def as_dict(self) -> dict[str, object]:
+        s = self.score
+        return {
+            "id": self.photo.id,
+            "path": str(self.photo.path),
+            "score": s.score if s else None,
+            "factors": s.factors() if s else None,
+            "model": f"{s.model_id}@{s.model_version}" if s else None,
+            "width": self.photo.width,
+            "height": self.photo.height,
+        }
+
+
+def latest_scores_subquery() -> Select[tuple[int, int]]:
+    """``(photo_id, score_id)`` of each photo's latest score."""
+    ranked = select(
+        Score.photo_id,
+        Score.id.label("score_id"),
+        func.row_number()
+        .over(partition_by=Score.photo_id, order_by=(Score.computed_at.desc(), Score.id.desc()))
+        .label("rn"),
+    ).subquery()
+    return select(ranked.c.photo_id, ranked.c.score_id).where(ranked.c.rn == 1)
+
+
+def latest_score(session: Session, photo: Photo | int) -> Score | None:
+    """The most recent score of ``photo``, or ``None``."""
+    photo_id = photo if isinstance(photo, int) else photo.id
+    stmt = (
+        select(Score)
+        .where(Score.photo_id == photo_id)
+        .order_by(Score.computed_at.desc(), Score.id.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
+def ranked_photos(
+    session: Session, limit: int | None = None, min_score: float | None = None
+) -> list[RankedPhoto]:
+    """Present originals, best-first by latest score; unscored ones last (by path).
+
+    ``min_score`` drops photos below it, unscored ones included.
+    """
+    latest = latest_scores_subquery().subquery()
+    stmt = (
+        select(Photo, Score)
+        .outerjoin(latest, latest.c.photo_id == Photo.id)
+        .outerjoin(Score, Score.id == latest.c.score_id)
+        .where(Photo.status == PhotoStatus.OK, Photo.is_output.is_(False))
+        .order_by(Score.score.is_(None), Score.score.desc(), Photo.path)
+    )
+    if min_score is not None:
+        stmt = stmt.where(Score.score >= min_score)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [RankedPhoto(photo, score) for photo, score in session.execute(stmt).tuples()]
+
+
+def invalidate_scores(session: Session, photo: Photo | int) -> int:
+    """Drop every score of ``photo`` (its file changed); return how many were dropped."""
+    photo_id = photo if isinstance(photo, int) else photo.id
+    result = session.execute(delete(Score).where(Score.photo_id == photo_id))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def count_scores(session: Session) -> int:
+    return int(session.scalar(select(func.count(Score.id))) or 0)
+
+
+def count_photos(session: Session, status: PhotoStatus | None = PhotoStatus.OK) -> int:
+    stmt = select(func.count(Photo.id)).where(Photo.is_output.is_(False))
+    if status is not None:
+        stmt = stmt.where(Photo.status == status)
+    return int(session.scalar(stmt) or 0)
+
+
+def photo_by_path(session: Session, path: Path) -> Photo | None:
+    return session.scalars(select(Photo).where(Photo.path == path)).first()

@@ -1,0 +1,118 @@
+"""Read what the catalog needs from one file: a fingerprint and header + EXIF fields.
+
+Pixels are never decoded: PIL's ``Image.open`` reads only the header, and EXIF comes from
+the header too. A file is opened once; small files are read once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO
+
+from PIL import Image, UnidentifiedImageError
+
+try:  # HEIC/HEIF support comes from pillow-heif
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+except ImportError:  # pragma: no cover - pillow-heif is a runtime dependency
+    pass
+
+#: Bytes hashed from each end of the file.
+CHUNK = 64 * 1024
+_EXIF_IFD, _ORIENTATION, _MAKE, _MODEL, _DATETIME = 0x8769, 0x0112, 0x010F, 0x0110, 0x0132
+_DATETIME_ORIGINAL = 0x9003
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    fingerprint: str | None
+    width: int | None = None
+    height: int | None = None
+    format: str | None = None
+    orientation: int | None = None
+    camera_make: str | None = None
+    camera_model: str | None = None
+    captured_at: datetime | None = None
+    error: str | None = None
+
+
+def fingerprint_bytes(size: int, head: bytes, tail: bytes) -> str:
+    digest = hashlib.blake2b(size.to_bytes(8, "little"), digest_size=16)
+    digest.update(head)
+    digest.update(tail)
+    return digest.hexdigest()
+
+
+def _read_ends(fh: BinaryIO, size: int) -> tuple[bytes, bytes]:
+    head = fh.read(CHUNK)
+    if size <= CHUNK:
+        return head, b""
+    fh.seek(max(CHUNK, size - CHUNK))
+    return head, fh.read(CHUNK)
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not isinstance(value, str):
+        return None
+    value = value.strip("\x00 ").strip()
+    return value or None
+
+
+def _exif_datetime(value: object) -> datetime | None:
+    text = _text(value)
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text[:19], "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+
+
+def _header_fields(im: Image.Image) -> dict[str, object]:
+    # The base-class getexif reads EXIF from the header; PNG's override would decode pixels.
+    exif = Image.Image.getexif(im)
+    orientation = exif.get(_ORIENTATION)
+    taken = exif.get_ifd(_EXIF_IFD).get(_DATETIME_ORIGINAL) if _EXIF_IFD in exif else None
+    return {
+        "width": im.width,
+        "height": im.height,
+        "format": im.format,
+        "orientation": orientation if isinstance(orientation, int) else None,
+        "camera_make": _text(exif.get(_MAKE)),
+        "camera_model": _text(exif.get(_MODEL)),
+        "captured_at": _exif_datetime(taken) or _exif_datetime(exif.get(_DATETIME)),
+    }
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, UnidentifiedImageError):
+        return "not a readable image (unknown format or corrupt header)"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return f"{type(exc).__name__}: {exc}"
+
+
+def probe_file(path: str, size: int) -> ProbeResult:
+    """Fingerprint ``path`` and read its header and EXIF. Never raises for a bad file."""
+    try:
+        with open(path, "rb") as fh:
+            head, tail = _read_ends(fh, size)
+            fingerprint = fingerprint_bytes(size, head, tail)
+            if not head:
+                return ProbeResult(fingerprint, error="empty file")
+            fh.seek(0)
+            source: BinaryIO = io.BytesIO(head) if size <= CHUNK else fh
+            try:
+                with Image.open(source) as im:
+                    return ProbeResult(fingerprint, **_header_fields(im))  # type: ignore[arg-type]
+            except Exception as exc:  # noqa: BLE001 - any parser failure means unreadable
+                return ProbeResult(fingerprint, error=_describe(exc))
+    except OSError as exc:
+        return ProbeResult(None, error=_describe(exc))
+

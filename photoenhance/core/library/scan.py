@@ -1,0 +1,337 @@
+"""The library scanner: keeps the catalog in step with the disk, incrementally.
+
+:func:`scan` is a generator. It yields :class:`~photoenhance.core.jobs.cancel.Progress` at
+most about 30 times a second, then one :class:`ScanSummary`. Stop iterating, or cancel the
+token, to stop it; work already committed stays.
+
+1. One ``os.scandir`` walk collects ``(path, size, mtime_ns)`` of every candidate photo.
+2. One query loads every original already in the catalog.
+3. Files with the same size and mtime as their row cost nothing more: no file is opened.
+4. New and changed files are fingerprinted and their headers read (:mod:`.probe`). A new
+   file whose fingerprint matches a photo that is gone is a move: the old row (and the
+   scores and ratings that point at it) is re-pointed at the new path.
+5. Rows under the scanned roots whose files are gone are marked missing, never dropped.
+
+Writes are committed every ``batch_size`` files, so a kill loses at most one batch.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+from sqlalchemy import String, delete, insert, select, type_coerce, update
+from sqlalchemy.orm import Session
+
+from photoenhance.core.catalog import Catalog, Photo, PhotoStatus, Root, Score
+from photoenhance.core.catalog.types import to_posix, utcnow
+from photoenhance.core.errors import Cancelled, PhotoEnhanceError
+from photoenhance.core.jobs.cancel import CancelToken, Progress
+from photoenhance.core.library import probe
+from photoenhance.core.library.walk import WalkState, walk
+
+#: Called after each committed batch with the ids of photos whose content is new or changed:
+#: the hook where scoring plugs in.
+BatchHook = Callable[[list[int]], None]
+PROGRESS_INTERVAL_S = 1 / 30
+
+
+class Known(NamedTuple):
+    """A catalog row as the scanner needs it."""
+
+    id: int
+    size: int
+    mtime_ns: int
+    fingerprint: str | None
+    status: str
+
+
+@dataclass
+class ScanSummary:
+    """What a scan did. ``errors`` lists folders it could not read."""
+
+    added: int = 0
+    updated: int = 0
+    moved: int = 0
+    missing: int = 0
+    unreadable: int = 0
+    unchanged: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    to_score: list[int] = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+    def counts(self) -> dict[str, int]:
+        return {k: getattr(self, k) for k in
+                ("added", "updated", "moved", "missing", "unreadable", "unchanged")}
+
+
+ScanEvent = Progress | ScanSummary
+
+
+class _Throttle:
+    def __init__(self, interval: float = PROGRESS_INTERVAL_S) -> None:
+        self.interval, self.last = interval, 0.0
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        if now - self.last >= self.interval:
+            self.last = now
+            return True
+        return False
+
+
+def check_roots(roots: Iterable[Path | str]) -> list[Path]:
+    """Resolve the roots; drop those inside another. Raise if one is not a folder."""
+    resolved: list[Path] = []
+    for root in roots:
+        path = Path(root).expanduser()
+        if not path.exists():
+            raise PhotoEnhanceError("folder not found", path)
+        if not path.is_dir():
+            raise PhotoEnhanceError("not a folder", path)
+        resolved.append(path.resolve())
+    unique = sorted(set(resolved), key=lambda p: len(p.parts))
+    return [p for i, p in enumerate(unique) if not any(p.is_relative_to(q) for q in unique[:i])]
+
+
+def _ensure_roots(session: Session, roots: list[Path]) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for path in roots:
+        root = session.scalars(select(Root).where(Root.path == path)).first()
+        if root is None:
+            root = Root(path=path)
+            session.add(root)
+            session.flush()
+        ids[to_posix(path)] = root.id
+    return ids
+
+
+def _load_known(session: Session) -> dict[str, Known]:
+    """Every original in the catalog, keyed by its stored POSIX path, in one query."""
+    stmt = select(
+        type_coerce(Photo.path, String), Photo.id, Photo.size, Photo.mtime_ns,
+        Photo.fingerprint, Photo.status,
+    ).where(Photo.is_output.is_(False))
+    return {row[0]: Known(*row[1:]) for row in session.execute(stmt)}
+
+
+def _prefix(posix: str) -> str:
+    return posix if posix.endswith("/") else posix + "/"
+
+
+def _under(path: str, prefixes: tuple[str, ...]) -> bool:
+    return path.startswith(prefixes)
+
+
+def _to_key(native: str) -> str:
+    return native if os.sep == "/" else native.replace(os.sep, "/")
+
+
+def _fields(result: probe.ProbeResult, size: int, mtime_ns: int, root_id: int) -> dict[str, object]:
+    status = PhotoStatus.UNREADABLE if result.error else PhotoStatus.OK
+    return {
+        "root_id": root_id, "size": size, "mtime_ns": mtime_ns,
+        "fingerprint": result.fingerprint, "width": result.width, "height": result.height,
+        "format": result.format, "orientation": result.orientation,
+        "camera_make": result.camera_make, "camera_model": result.camera_model,
+        "captured_at": result.captured_at, "status": status, "error": result.error,
+        "updated_at": utcnow(),
+    }
+
+
+class _Scanner:
+    def __init__(self, catalog: Catalog, roots: list[Path], cancel: CancelToken | None,
+                 batch_size: int, on_batch: BatchHook | None) -> None:
+        self.catalog, self.roots, self.cancel = catalog, roots, cancel
+        self.batch_size, self.on_batch = max(1, batch_size), on_batch
+        self.summary = ScanSummary()
+        self.state = WalkState()
+        self.seen: dict[str, tuple[int, int, int]] = {}
+        self.known: dict[str, Known] = {}
+        self.vanished: dict[str, Known] = {}
+        self.by_fp: dict[str, list[str]] = {}
+        self.inserts: list[dict[str, object]] = []
+        self.updates: list[dict[str, object]] = []
+        self.invalidate: list[int] = []
+        self.rescore: list[int] = []
+
+    def run(self) -> Iterator[ScanEvent]:
+        start = time.monotonic()
+        with self.catalog.session() as session:
+            self.root_ids = _ensure_roots(session, self.roots)
+            self.known = _load_known(session)
+        yield from self._walk()
+        work = self._classify()
+        self._find_gone()
+        yield from self._process(work)
+        self._mark_missing()
+        self._finish_roots()
+        self.summary.errors = list(self.state.errors)
+        self.summary.elapsed_s = time.monotonic() - start
+        yield self.summary
+
+    def _check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.cancelled:
+            self._flush()
+            raise Cancelled()
+
+    def _walk(self) -> Iterator[Progress]:
+        throttle = _Throttle()
+        for root_key, root_id in self.root_ids.items():
+            for path, size, mtime_ns in walk(str(Path(root_key)), self.state):
+                self.seen.setdefault(_to_key(path), (size, mtime_ns, root_id))
+                if throttle.due():
+                    self._check_cancel()
+                    yield Progress(len(self.seen), 0, path, "Looking for photos")
+
+    def _classify(self) -> list[str]:
+        """Paths to read: new, changed, or back after being missing (rare, so re-read)."""
+        work: list[str] = []
+        for key, (size, mtime_ns, _) in self.seen.items():
+            row = self.known.get(key)
+            if (row is None or row.size != size or row.mtime_ns != mtime_ns
+                    or row.status == PhotoStatus.MISSING):
+                work.append(key)
+            else:
+                self.summary.unchanged += 1
+        work.sort()
+        return work
+
+    def _find_gone(self) -> None:
+        """Rows under the roots whose files were not seen; and fingerprints of all unseen."""
+        roots = tuple(_prefix(key) for key in self.root_ids)
+        err_keys = {_to_key(path) for path, _ in self.state.errors}
+        err_dirs = tuple(_prefix(key) for key in err_keys)
+        for key, row in self.known.items():
+            if key in self.seen:
+                continue
+            in_scope = _under(key, roots) and key not in err_keys and not _under(key, err_dirs)
+            if in_scope and row.status != PhotoStatus.MISSING:
+                self.vanished[key] = row
+            if row.fingerprint:
+                self.by_fp.setdefault(row.fingerprint, []).append(key)
+        self.scope = roots
+
+    def _is_gone(self, key: str) -> bool:
+        if key in self.vanished or self.known[key].status == PhotoStatus.MISSING:
+            return True
+        return not _under(key, self.scope) and not os.path.lexists(key)
+
+    def _claim_gone(self, fingerprint: str) -> Known | None:
+        """The row of a gone photo with this fingerprint (the source of a move), if any."""
+        keys = self.by_fp.get(fingerprint, [])
+        for i, key in enumerate(keys):
+            if self._is_gone(key):
+                del keys[i]
+                self.vanished.pop(key, None)
+                return self.known[key]
+        return None
+
+    def _process(self, work: list[str]) -> Iterator[Progress]:
+        throttle = _Throttle()
+        for done, key in enumerate(work, 1):
+            self._index(key)
+            if len(self.inserts) + len(self.updates) >= self.batch_size:
+                self._flush()
+            if throttle.due():
+                self._check_cancel()
+                yield Progress(done, len(work), key, "Reading new and changed photos")
+        self._flush()
+
+    def _index(self, key: str) -> None:
+        size, mtime_ns, root_id = self.seen[key]
+        result = probe.probe_file(key, size)
+        fields = _fields(result, size, mtime_ns, root_id)
+        row = self.known.get(key)
+        moved = None if row or not result.fingerprint else self._claim_gone(result.fingerprint)
+        if row is not None:
+            self.updates.append({"id": row.id, **fields})
+            if result.fingerprint != row.fingerprint:
+                self.invalidate.append(row.id)
+                if not result.error:
+                    self.rescore.append(row.id)
+        elif moved is not None:
+            self.updates.append({"id": moved.id, "path": key, **fields})
+        else:
+            self.inserts.append({"path": key, **fields})
+        if moved is not None:
+            self.summary.moved += 1
+        elif result.error:
+            self.summary.unreadable += 1
+        elif row is not None:
+            self.summary.updated += 1
+        else:
+            self.summary.added += 1
+
+    def _flush(self) -> None:
+        if not (self.inserts or self.updates):
+            return
+        with self.catalog.session() as session:
+            if self.invalidate:
+                session.execute(delete(Score).where(Score.photo_id.in_(self.invalidate)))
+            if self.updates:
+                session.execute(update(Photo), self.updates)
+            new: list[int] = []
+            if self.inserts:
+                stmt = insert(Photo).returning(Photo.id, Photo.status)
+                rows = session.execute(stmt, self.inserts)
+                new = [pid for pid, status in rows if status == PhotoStatus.OK]
+        batch = self.rescore + new
+        self.summary.to_score.extend(batch)
+        self.inserts, self.updates, self.invalidate, self.rescore = [], [], [], []
+        if self.on_batch is not None:
+            self.on_batch(batch)
+
+    def _mark_missing(self) -> None:
+        ids = [row.id for row in self.vanished.values()]
+        for start in range(0, len(ids), self.batch_size):
+            chunk = ids[start:start + self.batch_size]
+            with self.catalog.session() as session:
+                session.execute(
+                    update(Photo).where(Photo.id.in_(chunk))
+                    .values(status=PhotoStatus.MISSING, updated_at=utcnow())
+                )
+        self.summary.missing = len(ids)
+
+    def _finish_roots(self) -> None:
+        now = utcnow()
+        with self.catalog.session() as session:
+            for key, root_id in self.root_ids.items():
+                prefix = _prefix(key)
+                errors = [{"path": p, "error": e} for p, e in self.state.errors
+                          if _to_key(p).startswith(prefix)]
+                session.execute(update(Root).where(Root.id == root_id)
+                                .values(last_scan_at=now, scan_errors=errors or None))
+
+
+def scan(
+    catalog: Catalog,
+    roots: Iterable[Path | str],
+    *,
+    cancel: CancelToken | None = None,
+    batch_size: int = 500,
+    on_batch: BatchHook | None = None,
+) -> Iterator[ScanEvent]:
+    """Bring the catalog in step with the files under ``roots``.
+
+    Yields :class:`Progress` reports (at most ~30 a second), then one :class:`ScanSummary`.
+    ``on_batch`` is called after each commit with the ids of photos whose content is new or
+    changed, so scoring can follow the scan. Raises :class:`PhotoEnhanceError` for a root
+    that is not a folder, and :class:`Cancelled` when ``cancel`` is set.
+    """
+    checked = check_roots(roots)
+    yield from _Scanner(catalog, checked, cancel, batch_size, on_batch).run()
+
+
+def run_scan(catalog: Catalog, roots: Iterable[Path | str], **kwargs: object) -> ScanSummary:
+    """Run :func:`scan` to the end, ignoring progress; return the summary."""
+    summary = None
+    for event in scan(catalog, roots, **kwargs):  # type: ignore[arg-type]
+        if isinstance(event, ScanSummary):
+            summary = event
+    assert summary is not None
+    return summary
