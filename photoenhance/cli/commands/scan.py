@@ -1,0 +1,81 @@
+"""``photoenhance scan ROOT...``: index the photos under folders into the catalog."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from photoenhance.core.catalog import Catalog
+from photoenhance.core.jobs.cancel import Progress
+from photoenhance.core.library import ScanSummary, check_roots, scan
+
+#: Unreadable folders listed by name before the rest are summed up.
+MAX_LISTED_ERRORS = 10
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "scan", help="add the photos under folders to the catalog, or bring it up to date",
+        description="Index photos (JPEG, PNG, TIFF, WebP, HEIC) under each ROOT from their "
+        "headers and EXIF. Rescans only read new and changed files.",
+    )
+    parser.add_argument("roots", nargs="+", type=Path, metavar="ROOT", help="a library folder")
+    parser.set_defaults(func=run)
+
+
+def score_new_photos(catalog: Catalog, photo_ids: Sequence[int]) -> None:
+    """Hook: score photos whose content is new or changed after a scan.
+
+    The scoring issue fills this in; until then scanning only indexes.
+    """
+
+
+def _interactive() -> bool:
+    return sys.stdout.isatty() and sys.stderr.isatty()
+
+
+def _scan_with_bar(catalog: Catalog, roots: list[Path]) -> ScanSummary:
+    bar = tqdm(disable=not _interactive(), unit=" files", dynamic_ncols=True, leave=False)
+    phase = ""
+    try:
+        for event in scan(catalog, roots):
+            if isinstance(event, ScanSummary):
+                return event
+            if event.message != phase:
+                phase = event.message
+                bar.reset(total=event.total or None)
+                bar.set_description(phase)
+            _update(bar, event)
+    finally:
+        bar.close()
+    raise AssertionError("scan ended without a summary")  # pragma: no cover
+
+
+def _update(bar: tqdm[Any], event: Progress) -> None:
+    bar.n = event.done
+    bar.refresh()
+
+
+def _print_summary(summary: ScanSummary) -> None:
+    for name, count in summary.counts().items():
+        print(f"{name}: {count}")
+    if summary.errors:
+        print(f"unreadable folders: {len(summary.errors)}")
+        for path, error in summary.errors[:MAX_LISTED_ERRORS]:
+            print(f"  {path}: {error}")
+        if len(summary.errors) > MAX_LISTED_ERRORS:
+            print(f"  ... and {len(summary.errors) - MAX_LISTED_ERRORS} more")
+
+
+def run(args: argparse.Namespace) -> int:
+    roots = check_roots(args.roots)
+    with Catalog.open(args.catalog) as catalog:
+        summary = _scan_with_bar(catalog, roots)
+        score_new_photos(catalog, summary.to_score)
+    _print_summary(summary)
+    return 0
