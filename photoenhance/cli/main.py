@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from photoenhance import __version__
-from photoenhance.core.errors import Cancelled, PhotoEnhanceError
+from photoenhance.core.errors import Cancelled, PhotoEnhanceError, UsageError
 
 #: Subcommand modules, in help order. A module that is missing is skipped.
 COMMANDS = (
@@ -70,6 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Cancelled as exc:
         print(f"photoenhance: {exc}", file=sys.stderr)
         return EXIT_CANCELLED
+    except UsageError as exc:
+        print(f"photoenhance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except PhotoEnhanceError as exc:
         print(f"photoenhance: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -1,0 +1,68 @@
+"""The one place that turns core callbacks into Qt signals.
+
+Core work (scanning, scoring, enhancing) runs on a QThreadPool worker and reports through plain
+callbacks; :class:`Task` re-emits them as queued signals so slots run on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from photoenhance.core.errors import Cancelled, PhotoEnhanceError
+from photoenhance.core.jobs.cancel import CancelToken, Progress
+
+log = logging.getLogger(__name__)
+
+#: A core function called as ``func(progress_callback, cancel_token)``.
+CoreCall = Callable[[Callable[[Progress], None], CancelToken], Any]
+
+
+class Task(QObject):
+    """A cancellable background call whose results arrive on the GUI thread."""
+
+    progressed = Signal(object)  # Progress
+    finished = Signal(object)  # the return value
+    failed = Signal(str)  # a readable message, never a traceback
+    cancelled = Signal()
+
+    def __init__(self, func: CoreCall, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._func = func
+        self.token = CancelToken()
+
+    def cancel(self) -> None:
+        self.token.cancel()
+
+    def run(self) -> None:
+        """Run the call in the current (worker) thread, emitting the outcome."""
+        try:
+            result = self._func(self.progressed.emit, self.token)
+        except Cancelled:
+            self.cancelled.emit()
+        except PhotoEnhanceError as exc:
+            self.failed.emit(str(exc))
+        except Exception as exc:  # a bug: log it in full, show one line
+            log.error("Background task failed:\n%s", traceback.format_exc())
+            self.failed.emit(f"Something went wrong: {exc}. Details are in the log.")
+        else:
+            self.finished.emit(result)
+
+
+class _Runnable(QRunnable):
+    def __init__(self, task: Task) -> None:
+        super().__init__()
+        self._task = task
+
+    def run(self) -> None:
+        self._task.run()
+
+
+def start(task: Task, pool: QThreadPool | None = None) -> Task:
+    """Queue ``task`` on ``pool`` (the global pool by default) and return it."""
+    (pool or QThreadPool.globalInstance()).start(_Runnable(task))
+    return task

@@ -1,0 +1,169 @@
+"""Qt item models over plain rows loaded from the catalog (never ORM objects)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QColor
+
+from photoenhance.gui.theme import WORTH_FIXING
+
+FACTORS = ("noise", "blur", "jpeg", "clipping")
+Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True)
+class PhotoRow:
+    """One row of the library table, copied out of the catalog on a worker thread."""
+
+    id: int
+    path: str
+    score: float | None
+    factors: dict[str, float | None] | None
+    width: int | None
+    height: int | None
+    camera: str | None
+    captured: str | None
+
+    @property
+    def name(self) -> str:
+        return PurePath(self.path).name
+
+    @property
+    def folder(self) -> str:
+        return str(PurePath(self.path).parent)
+
+    def dominant_factors(self, min_value: float = 0.25) -> list[str]:
+        vals = {k: v for k, v in (self.factors or {}).items() if v is not None and v >= min_value}
+        return sorted(vals, key=lambda k: -float(vals[k]))[:2]
+
+
+class PhotoTableModel(QAbstractTableModel):
+    """The library: one row per photo. Rows arrive in chunks (``canFetchMore``) so a
+    100,000-photo catalog opens at once."""
+
+    COLUMNS = ("Score", "Name", "Factors", "Size", "Camera", "Captured", "Folder")
+    SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+    ROW_ROLE = Qt.ItemDataRole.UserRole + 2
+    CHUNK = 2000
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._all: list[PhotoRow] = []
+        self._shown = 0
+        self._fetching = False
+
+    def set_rows(self, rows: list[PhotoRow]) -> None:
+        self.beginResetModel()
+        self._all = rows
+        self._shown = min(len(rows), self.CHUNK)
+        self.endResetModel()
+
+    def all_rows(self) -> list[PhotoRow]:
+        return self._all
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else self._shown
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def canFetchMore(self, parent: Index) -> bool:  # noqa: N802
+        return not parent.isValid() and not self._fetching and self._shown < len(self._all)
+
+    def fetchMore(self, parent: Index) -> None:  # noqa: N802
+        if parent.isValid() or self._fetching or self._shown >= len(self._all):
+            return
+        self._fetching = True  # views may ask again while the insert is announced
+        try:
+            new = min(len(self._all), self._shown + self.CHUNK)
+            self.beginInsertRows(QModelIndex(), self._shown, new - 1)
+            self._shown = new
+            self.endInsertRows()
+        finally:
+            self._fetching = False
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < self._shown:
+            return None
+        row = self._all[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, col)
+        if role == self.SORT_ROLE:
+            return self._sort_key(row, col)
+        if role == self.ROW_ROLE:
+            return row
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return row.path
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == 0:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and col == 0 and row.score is not None:
+            return QColor(WORTH_FIXING) if row.score >= 0.4 else None
+        return None
+
+    @staticmethod
+    def _display(row: PhotoRow, col: int) -> str:
+        if col == 0:
+            return "–" if row.score is None else f"{row.score:.2f}"
+        if col == 1:
+            return row.name
+        if col == 2:
+            return " · ".join(row.dominant_factors())
+        if col == 3:
+            return f"{row.width}×{row.height}" if row.width and row.height else ""
+        if col == 4:
+            return row.camera or ""
+        if col == 5:
+            return row.captured or ""
+        return row.folder
+
+    @staticmethod
+    def _sort_key(row: PhotoRow, col: int) -> Any:
+        if col == 0:
+            return -1.0 if row.score is None else row.score
+        if col == 3:
+            return (row.width or 0) * (row.height or 0)
+        return PhotoTableModel._display(row, col).casefold()
+
+
+class PhotoFilterModel(QSortFilterProxyModel):
+    """Filters the library by file name and by a minimum score ("worth fixing")."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._text = ""
+        self._min_score: float | None = None
+        self.setSortRole(PhotoTableModel.SORT_ROLE)
+
+    def set_text(self, text: str) -> None:
+        self._text = text.casefold().strip()
+        self.invalidateRowsFilter()
+
+    def set_min_score(self, value: float | None) -> None:
+        self._min_score = value
+        self.invalidateRowsFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:  # noqa: N802
+        model = self.sourceModel()
+        row = model.data(model.index(source_row, 0, source_parent), PhotoTableModel.ROW_ROLE)
+        if row is None:
+            return False
+        if self._text and self._text not in row.name.casefold():
+            return False
+        return self._min_score is None or (row.score is not None and row.score >= self._min_score)

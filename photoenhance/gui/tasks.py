@@ -1,0 +1,53 @@
+"""Core calls the GUI runs in the background, wrapped as ``func(progress, cancel)``.
+
+Each opens its own catalog session on the worker thread and returns plain data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from photoenhance.core.catalog import Catalog, Root, ranked_photos
+from photoenhance.core.jobs.cancel import CancelToken, EtaEstimator, Progress
+from photoenhance.core.library.scan import ScanSummary, scan
+from photoenhance.gui.models import PhotoRow
+
+
+def load_rows(catalog: Catalog) -> Callable[[Callable[[Progress], None], CancelToken], object]:
+    def run(progress: Callable[[Progress], None], cancel: CancelToken) -> object:
+        with catalog.session() as session:
+            roots = [str(r.path) for r in session.query(Root).order_by(Root.path)]
+            rows = [
+                PhotoRow(
+                    id=rp.photo.id, path=str(rp.photo.path),
+                    score=rp.score.score if rp.score else None,
+                    factors=rp.score.factors() if rp.score else None,
+                    width=rp.photo.width, height=rp.photo.height,
+                    camera=" ".join(x for x in (rp.photo.camera_make, rp.photo.camera_model)
+                                    if x) or None,
+                    captured=rp.photo.captured_at.strftime("%Y-%m-%d %H:%M")
+                    if rp.photo.captured_at else None,
+                )
+                for rp in ranked_photos(session)
+            ]
+        return roots, rows
+
+    return run
+
+
+def scan_roots(catalog: Catalog, roots: list[Path]) -> Callable[..., object]:
+    def run(progress: Callable[[Progress], None], cancel: CancelToken) -> object:
+        summary: ScanSummary | None = None
+        eta: EtaEstimator | None = None
+        for event in scan(catalog, roots, cancel=cancel):
+            if isinstance(event, ScanSummary):
+                summary = event
+                continue
+            if event.total and eta is None:
+                eta = EtaEstimator(event.total)
+            left = eta.update(event.done) if eta else None
+            progress(Progress(event.done, event.total, event.current, event.message, left))
+        return summary
+
+    return run

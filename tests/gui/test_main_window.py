@@ -1,0 +1,112 @@
+"""Drive the library window offscreen: scan, rows sorted by score, threshold count."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+pytest.importorskip("PySide6")
+pytestqt = pytest.importorskip("pytestqt")
+
+from photoenhance.core.catalog import Catalog, Photo, Score  # noqa: E402
+from photoenhance.core.settings import Settings  # noqa: E402
+from photoenhance.gui.main_window import MainWindow, format_eta  # noqa: E402
+from photoenhance.gui.models import PhotoFilterModel, PhotoRow, PhotoTableModel  # noqa: E402
+
+
+def _library(root: Path, n: int = 6) -> Path:
+    for i in range(n):
+        sub = root / f"day{i % 2}"
+        sub.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (32 + i, 24), (i * 30, 80, 120)).save(sub / f"img{i}.jpg")
+    return root
+
+
+@pytest.fixture
+def catalog(tmp_path: Path):
+    cat = Catalog.open(tmp_path / "cat.sqlite")
+    yield cat
+    cat.close()
+
+
+def _window(qtbot, catalog: Catalog) -> MainWindow:
+    win = MainWindow(catalog, Settings())
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.rows_loaded, timeout=10_000) as first:
+        pass
+    assert first.args == [0]
+    assert win.empty_hint.isVisibleTo(win)
+    return win
+
+
+def _score_all(catalog: Catalog) -> None:
+    with catalog.session() as s:
+        for i, photo in enumerate(s.query(Photo).order_by(Photo.path)):
+            s.add(Score(photo_id=photo.id, model_id="t", model_version="1", score=i / 10))
+
+
+def test_scan_then_grid_sorted_by_score(qtbot, tmp_path: Path, catalog: Catalog) -> None:
+    lib = _library(tmp_path / "lib")
+    win = _window(qtbot, catalog)
+    with qtbot.waitSignal(win.rows_loaded, timeout=10_000) as blocker:
+        win.start_scan([lib])
+    assert blocker.args == [6]
+    assert "not scored" in win.count_label.text()
+    _score_all(catalog)
+    with qtbot.waitSignal(win.rows_loaded, timeout=10_000):
+        win.reload()
+    scores = [win.proxy.index(r, 0).data() for r in range(win.proxy.rowCount())]
+    assert scores == ["0.50", "0.40", "0.30", "0.20", "0.10", "0.00"]
+    assert win.roots.count() == 1
+
+
+def test_threshold_slider_changes_count(qtbot, tmp_path: Path, catalog: Catalog) -> None:
+    lib = _library(tmp_path / "lib")
+    win = _window(qtbot, catalog)
+    with qtbot.waitSignal(win.rows_loaded, timeout=10_000):
+        win.start_scan([lib])
+    _score_all(catalog)
+    with qtbot.waitSignal(win.rows_loaded, timeout=10_000):
+        win.reload()
+    win.threshold.setValue(40)
+    assert win.count_label.text().strip() == "2 photos above 0.40"
+    win.worth_fixing.setChecked(True)
+    assert win.proxy.rowCount() == 2
+    win.threshold.setValue(15)
+    assert win.count_label.text().strip() == "4 photos above 0.15"
+    assert win.proxy.rowCount() == 4
+    win.search.setText("img5")
+    assert win.proxy.rowCount() == 1
+
+
+def test_models_pass_qtmodeltester(qtmodeltester) -> None:
+    model = PhotoTableModel()
+    model.set_rows([
+        PhotoRow(i, f"/p/{i}.jpg", i / 7 if i % 3 else None,
+                 {"noise": 0.5, "blur": 0.1, "jpeg": None, "clipping": 0.3} if i % 3 else None,
+                 100, 80, "Cam", None)
+        for i in range(50)
+    ])
+    qtmodeltester.check(model)
+    proxy = PhotoFilterModel()
+    proxy.setSourceModel(model)
+    proxy.set_min_score(0.3)
+    qtmodeltester.check(proxy)
+
+
+def test_large_model_fetches_in_chunks() -> None:
+    model = PhotoTableModel()
+    rows = [PhotoRow(i, f"/p/{i}.jpg", None, None, None, None, None, None) for i in range(5000)]
+    model.set_rows(rows)
+    assert model.rowCount() == PhotoTableModel.CHUNK
+    while model.canFetchMore(model.index(-1, -1)):
+        model.fetchMore(model.index(-1, -1))
+    assert model.rowCount() == 5000
+
+
+@pytest.mark.parametrize(("secs", "text"), [(None, ""), (5.2, "5 s left"),
+                                            (125, "2 min 05 s left"), (3720, "1 h 02 min left")])
+def test_format_eta(secs, text) -> None:
+    assert format_eta(secs) == text
