@@ -237,8 +237,8 @@ class _Scanner:
             self._index(key)
             if len(self.inserts) + len(self.updates) >= self.batch_size:
                 self._flush()
+            self._check_cancel()
             if throttle.due():
-                self._check_cancel()
                 yield Progress(done, len(work), key, "Reading new and changed photos")
         self._flush()
 
