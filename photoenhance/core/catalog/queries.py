@@ -74,7 +74,7 @@ def ranked_photos(
         stmt = stmt.where(Score.score >= min_score)
     if limit is not None:
         stmt = stmt.limit(limit)
-    return [RankedPhoto(photo, score) for photo, score in session.execute(stmt).tuples()]
+    return [RankedPhoto(photo, score) for photo, score in session.execute(stmt)]
 
 
 def invalidate_scores(session: Session, photo: Photo | int) -> int:

@@ -1,0 +1,99 @@
+"""The migration ladder, run on a fixture catalog of every past schema version."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from photoenhance.core.catalog import SCHEMA_VERSION, Catalog, Photo, Rating, Score, migrations
+from photoenhance.core.catalog.migrations import read_version
+from photoenhance.core.errors import CatalogError
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "catalog"
+
+
+def schema(path: Path) -> dict[str, object]:
+    """Tables with their columns (name, type, not-null, default, pk) and index names."""
+    conn = sqlite3.connect(path)
+    try:
+        names = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
+        tables = {n: sorted(tuple(c[1:]) for c in conn.execute(f"PRAGMA table_info({n})"))
+                  for n in names}
+        indexes = sorted(r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='index' AND sql IS NOT NULL"))
+        fks = {n: sorted(tuple(f[2:]) for f in conn.execute(f"PRAGMA foreign_key_list({n})"))
+               for n in names}
+        return {"tables": tables, "indexes": indexes, "fks": fks}
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def v1(tmp_path: Path) -> Path:
+    path = tmp_path / "catalog.sqlite"
+    shutil.copy(FIXTURES / "catalog_v1.sqlite", path)
+    assert read_version(path) == 1
+    return path
+
+
+def test_v1_fixture_migrates_to_current(v1: Path, tmp_path: Path) -> None:
+    with Catalog.open(v1) as cat, cat.session() as s:
+        photos = {p.path.name: p for p in s.scalars(select(Photo))}
+        assert set(photos) == {"beach.jpg", "dusk.heic", "broken.jpg"}
+        assert photos["dusk.heic"].camera_model == "iPhone 13"
+        assert not photos["beach.jpg"].is_output and photos["beach.jpg"].derived_from_id is None
+        assert s.scalars(select(Score.score).order_by(Score.id)).all() == [0.25, 0.75]
+        s.add(Rating(photo=photos["beach.jpg"], label=1))  # the new table works
+    assert read_version(v1) == SCHEMA_VERSION
+    backups = list(tmp_path.glob("catalog.sqlite.v1.*.bak"))
+    assert len(backups) == 1 and read_version(backups[0]) == 1
+    with Catalog.open(tmp_path / "fresh.sqlite"):
+        pass
+    assert schema(v1) == schema(tmp_path / "fresh.sqlite")
+
+
+def test_current_catalog_is_not_backed_up_again(v1: Path, tmp_path: Path) -> None:
+    Catalog.open(v1).close()
+    Catalog.open(v1).close()
+    assert len(list(tmp_path.glob("*.bak"))) == 1
+
+
+def test_failed_step_rolls_back_and_keeps_backup(v1: Path, monkeypatch) -> None:
+    def broken(conn: sqlite3.Connection) -> None:
+        conn.execute("ALTER TABLE roots ADD COLUMN half_done TEXT")
+        conn.execute("THIS IS NOT SQL")
+
+    monkeypatch.setitem(migrations.STEPS, 1, broken)
+    with pytest.raises(CatalogError, match="backup kept"):
+        Catalog.open(v1)
+    assert read_version(v1) == 1
+    conn = sqlite3.connect(v1)
+    assert "half_done" not in [c[1] for c in conn.execute("PRAGMA table_info(roots)")]
+    conn.close()
+
+
+def test_newer_catalog_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(CatalogError, match="newer"):
+        Catalog.open(path)
+
+
+def test_foreign_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE invoices (id INTEGER)")
+    conn.close()
+    with pytest.raises(CatalogError, match="not a photoenhance catalog"):
+        Catalog.open(path)
+
+
+def test_every_step_is_registered() -> None:
+    assert sorted(migrations.STEPS) == list(range(1, SCHEMA_VERSION))
