@@ -1,1 +1,36 @@
-"""photoenhance.core.imaging."""
+"""Decode photos, and write enhanced copies that keep every bit of their metadata."""
+
+from photoenhance.core.imaging.decode import (
+    DecodedImage,
+    SourceMetadata,
+    load_image,
+    read_metadata,
+)
+from photoenhance.core.imaging.metadata import Provenance, estimate_jpeg_quality
+from photoenhance.core.imaging.verify import (
+    ExiftoolDiff,
+    VerifyReport,
+    exiftool_diff,
+    verify_metadata,
+)
+from photoenhance.core.imaging.write import (
+    OutputPolicy,
+    cleanup_stale_temp_files,
+    write_enhanced_copy,
+)
+
+__all__ = [
+    "DecodedImage",
+    "ExiftoolDiff",
+    "OutputPolicy",
+    "Provenance",
+    "SourceMetadata",
+    "VerifyReport",
+    "cleanup_stale_temp_files",
+    "estimate_jpeg_quality",
+    "exiftool_diff",
+    "load_image",
+    "read_metadata",
+    "verify_metadata",
+    "write_enhanced_copy",
+]

@@ -1,0 +1,282 @@
+"""Decode photos into numpy arrays and read their metadata without touching pixels.
+
+Pixels stay in their *stored* orientation: EXIF Orientation is never applied, so it can carry
+over to the enhanced copy unchanged. HEIF is the one exception in how it gets there: libheif
+always applies the container's rotation (irot/imir) while decoding, so :func:`load_image` undoes
+the EXIF-declared rotation again to return stored-orientation pixels, and the writer hands the
+orientation back to the encoder.
+
+Palette (``P``/``PA``), bilevel, CMYK, float and 32-bit integer images are refused with
+:class:`UnsupportedImageError` rather than silently converted: converting them would change the
+file's format or colour model behind the user's back.
+"""
+
+from __future__ import annotations
+
+import struct
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pillow_heif
+from PIL import Image, JpegImagePlugin, UnidentifiedImageError
+
+from photoenhance.core.errors import (
+    ImageReadError,
+    ImageTooLargeError,
+    UnsupportedImageError,
+)
+from photoenhance.core.imaging import png16
+from photoenhance.core.imaging.tiffifd import EXIF_PREFIX, ExifBlock, ExifFormatError
+
+pillow_heif.register_heif_opener()
+
+DEFAULT_MAX_PIXELS = 250_000_000
+SUPPORTED_FORMATS = ("JPEG", "PNG", "TIFF", "WEBP", "HEIF")
+_SUPPORTED_MODES = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4, "I;16": 1, "I;16B": 1, "I;16L": 1}
+TIFF_XMP, TIFF_IPTC, TIFF_ICC, TIFF_PHOTOSHOP = 700, 33723, 34675, 34377
+
+
+@dataclass(frozen=True)
+class SourceMetadata:
+    """Everything the writer must carry over, read without decoding pixels.
+
+    ``exif`` is the TIFF-structured block without the ``Exif\\0\\0`` prefix, exactly as stored
+    (for HEIF with the Orientation value pillow-heif resets put back). ``jpeg_segments`` holds
+    the raw APPn/COM marker segments of a JPEG in file order (marker byte, payload).
+    """
+
+    path: Path
+    format: str
+    size: tuple[int, int]
+    mode: str
+    bit_depth: int
+    has_alpha: bool
+    exif: bytes | None = None
+    xmp: bytes | None = None
+    iptc: bytes | None = None
+    icc: bytes | None = None
+    dpi: tuple[float, float] | None = None
+    orientation: int | None = None
+    jpeg_qtables: dict[int, list[int]] | None = None
+    jpeg_subsampling: int | None = None
+    jpeg_progressive: bool = False
+    webp_lossless: bool = False
+    tiff_compression: str | None = None
+    tiff_tags: dict[int, Any] | None = None
+    png_text: dict[str, str] | None = None
+    jpeg_segments: tuple[tuple[int, bytes], ...] = ()
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    """Pixels (H x W x C, uint8 or uint16, C in 1-4, stored orientation) plus metadata."""
+
+    pixels: np.ndarray
+    mode: str
+    format: str
+    bit_depth: int
+    has_alpha: bool
+    metadata: SourceMetadata
+
+
+def _open(path: Path) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(path)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageTooLargeError(f"image is too large to open safely ({exc})", path) from exc
+    except UnidentifiedImageError as exc:
+        raise ImageReadError("not an image file, or a format photoenhance cannot read", path) from exc
+    except FileNotFoundError as exc:
+        raise ImageReadError("file not found", path) from exc
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise ImageReadError(f"cannot read the image ({exc})", path) from exc
+
+
+def _check_openable(im: Image.Image, path: Path, max_pixels: int) -> str:
+    fmt = "HEIF" if im.format in ("HEIF", "AVIF") else str(im.format)
+    if fmt not in SUPPORTED_FORMATS:
+        raise UnsupportedImageError(f"{im.format} files are not supported", path)
+    if getattr(im, "n_frames", 1) > 1:
+        raise UnsupportedImageError("animated or multi-page images are not supported", path)
+    width, height = im.size
+    if width * height > max_pixels:
+        raise ImageTooLargeError(
+            f"{width}x{height} is {width * height / 1e6:.0f} MP, past the limit of "
+            f"{max_pixels / 1e6:.0f} MP", path)
+    if im.mode == "CMYK":
+        raise UnsupportedImageError("CMYK images are not supported (convert to RGB first)", path)
+    if im.mode in ("P", "PA"):
+        raise UnsupportedImageError("palette (indexed-colour) images are not supported", path)
+    if im.mode not in _SUPPORTED_MODES:
+        raise UnsupportedImageError(f"images in mode {im.mode} are not supported", path)
+    bits = getattr(im, "tag_v2", {}).get(258, (8,)) if fmt == "TIFF" else (8,)
+    if fmt == "TIFF" and max(bits) > 8 and not im.mode.startswith("I;16"):
+        raise UnsupportedImageError(
+            "16-bit colour TIFFs are not supported yet (they would lose precision)", path)
+    return fmt
+
+
+def _raw_exif(im: Image.Image, fmt: str) -> bytes | None:
+    raw = im.info.get("exif")
+    if not isinstance(raw, bytes) or not raw:
+        return None
+    data = raw[len(EXIF_PREFIX):] if raw.startswith(EXIF_PREFIX) else raw
+    original = im.info.get("original_orientation") if fmt == "HEIF" else None
+    if original:  # pillow-heif reset it to 1 in memory; the file still says ``original``
+        try:
+            block = ExifBlock(data)
+            block.patch_inline(block.ifd0, 0x0112, int(original))
+            data = block.tobytes()
+        except ExifFormatError:
+            pass
+    return data
+
+
+def _orientation(exif: bytes | None) -> int | None:
+    if not exif:
+        return None
+    try:
+        return ExifBlock(exif).orientation()
+    except (ExifFormatError, struct.error):
+        return None
+
+
+def _xmp(im: Image.Image, fmt: str) -> bytes | None:
+    value = im.info.get("xmp")
+    if fmt == "TIFF":
+        value = getattr(im, "tag_v2", {}).get(TIFF_XMP, value)
+    if fmt == "PNG" and not value:
+        value = im.info.get("XML:com.adobe.xmp")
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    return bytes(value) if value else None
+
+
+def _iptc(im: Image.Image, fmt: str) -> bytes | None:
+    if fmt == "JPEG":
+        app13 = [payload for marker, payload in getattr(im, "applist", []) if marker == "APP13"]
+        return b"".join(app13) or None
+    if fmt == "TIFF":
+        value = getattr(im, "tag_v2", {}).get(TIFF_IPTC)
+        if isinstance(value, tuple):
+            value = bytes(value) if all(isinstance(v, int) for v in value) else b"".join(value)
+        return bytes(value) if value else None
+    return None
+
+
+def _dpi(im: Image.Image) -> tuple[float, float] | None:
+    dpi = im.info.get("dpi")
+    if not dpi:
+        return None
+    return float(dpi[0]), float(dpi[1])
+
+
+def _bit_depth(im: Image.Image, fmt: str) -> int:
+    if im.mode.startswith("I;16"):
+        return 16
+    if fmt == "HEIF":
+        return int(im.info.get("bit_depth", 8))
+    return 8
+
+
+def _format_details(im: Image.Image, fmt: str, path: Path) -> dict[str, Any]:
+    details: dict[str, Any] = {}
+    if fmt == "JPEG":
+        details["jpeg_qtables"] = {k: list(v) for k, v in getattr(im, "quantization", {}).items()}
+        details["jpeg_subsampling"] = JpegImagePlugin.get_sampling(im)
+        details["jpeg_progressive"] = bool(im.info.get("progressive") or im.info.get("progression"))
+        details["jpeg_segments"] = _jpeg_segments(path)
+    elif fmt == "TIFF":
+        details["tiff_compression"] = str(im.info.get("compression", "raw"))
+        details["tiff_tags"] = dict(getattr(im, "tag_v2", {}))
+    elif fmt == "PNG":
+        text = getattr(im, "text", {})
+        details["png_text"] = {k: v for k, v in text.items() if k != "XML:com.adobe.xmp"}
+    elif fmt == "WEBP":
+        with path.open("rb") as fh:
+            details["webp_lossless"] = b"VP8L" in fh.read(64)
+    return details
+
+
+def _jpeg_segments(path: Path) -> tuple[tuple[int, bytes], ...]:
+    from photoenhance.core.imaging.jpegseg import read_header_segments
+
+    with path.open("rb") as fh:
+        return read_header_segments(fh)
+
+
+def _metadata(im: Image.Image, path: Path, fmt: str, mode: str, bits: int) -> SourceMetadata:
+    exif = _raw_exif(im, fmt)
+    icc = im.info.get("icc_profile")
+    return SourceMetadata(
+        path=path, format=fmt, size=im.size, mode=mode, bit_depth=bits,
+        has_alpha=mode in ("LA", "RGBA"), exif=exif, xmp=_xmp(im, fmt), iptc=_iptc(im, fmt),
+        icc=bytes(icc) if icc else None, dpi=_dpi(im), orientation=_orientation(exif),
+        **_format_details(im, fmt, path),
+    )
+
+
+def read_metadata(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> SourceMetadata:
+    """Read a photo's metadata (EXIF, XMP, IPTC, ICC, DPI, JPEG tables) without its pixels.
+
+    Raises:
+        ImageReadError: the file is not a readable image (or a subclass for the specific
+            unsupported / too-large cases).
+    """
+    path = Path(path)
+    with _open(path) as im:
+        fmt = _check_openable(im, path, max_pixels)
+        mode = "I;16" if im.mode.startswith("I;16") else im.mode
+        bits = 16 if fmt == "PNG" and png16.is_16bit_color(path) else _bit_depth(im, fmt)
+        return _metadata(im, path, fmt, mode, bits)
+
+
+def _to_array(im: Image.Image) -> np.ndarray:
+    if im.mode.startswith("I;16"):
+        arr = np.asarray(im.convert("I;16") if im.mode != "I;16" else im, dtype=np.uint16)
+    else:
+        arr = np.asarray(im, dtype=np.uint8)
+    return arr[:, :, None] if arr.ndim == 2 else arr
+
+
+def _undo_heif_rotation(arr: np.ndarray, orientation: int | None) -> np.ndarray:
+    """libheif applied ``orientation`` while decoding; return the stored-orientation pixels."""
+    if not orientation or orientation == 1:
+        return arr
+    from photoenhance.core.imaging.orient import apply_orientation, inverse_orientation
+
+    return apply_orientation(arr, inverse_orientation(orientation))
+
+
+def load_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> DecodedImage:
+    """Decode a photo into stored-orientation pixels plus its metadata.
+
+    Raises:
+        ImageReadError: corrupt, truncated, missing or non-image file.
+        UnsupportedImageError: CMYK, palette, animated or otherwise unsupported image.
+        ImageTooLargeError: past ``max_pixels`` (checked from the header, before decoding).
+    """
+    path = Path(path)
+    meta = read_metadata(path, max_pixels)
+    if meta.format == "PNG" and meta.bit_depth == 16 and meta.mode in ("RGB", "RGBA", "LA"):
+        arr = png16.decode(path)
+    else:
+        arr = _decode_pillow(path)
+        if meta.format == "HEIF":
+            arr = _undo_heif_rotation(arr, meta.orientation)
+    return DecodedImage(pixels=arr, mode=meta.mode, format=meta.format,
+                        bit_depth=meta.bit_depth, has_alpha=meta.has_alpha, metadata=meta)
+
+
+def _decode_pillow(path: Path) -> np.ndarray:
+    with _open(path) as im:
+        try:
+            im.load()
+        except (OSError, ValueError, SyntaxError, EOFError) as exc:
+            raise ImageReadError(f"the image data is corrupt or truncated ({exc})", path) from exc
+        return _to_array(im)
