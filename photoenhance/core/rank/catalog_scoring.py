@@ -1,0 +1,54 @@
+"""Score catalog photos and store the results (the hook behind ``scan``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from photoenhance.core.catalog import Catalog, Photo, Score
+from photoenhance.core.jobs.cancel import CancelToken, Progress, ProgressCallback
+from photoenhance.core.rank.scorer import Scorer
+
+#: Photos scored and committed per database transaction.
+CHUNK = 64
+
+
+@dataclass
+class ScoringSummary:
+    scored: int = 0
+    failed: list[tuple[int, str]] = field(default_factory=list)
+
+
+def score_photo_ids(catalog: Catalog, ids: Sequence[int], scorer: Scorer,
+                    progress: ProgressCallback | None = None,
+                    cancel: CancelToken | None = None, batch_size: int = 16) -> ScoringSummary:
+    """Score the photos with these ids and add one :class:`Score` row each.
+
+    Work is committed every :data:`CHUNK` photos, so a cancel keeps what was done. Photos
+    that cannot be decoded are reported in ``failed`` and get no score.
+    """
+    summary = ScoringSummary()
+    for start in range(0, len(ids), CHUNK):
+        chunk = list(ids[start:start + CHUNK])
+        with catalog.session() as session:
+            rows = session.execute(select(Photo.id, Photo.path).where(Photo.id.in_(chunk))).all()
+        by_path = {path: pid for pid, path in rows}
+
+        def relay(p: Progress, done_before: int = start) -> None:
+            if progress:
+                progress(Progress(done_before + p.done, len(ids), p.current, "Scoring"))
+
+        results = scorer.score_paths(list(by_path), batch_size, relay, cancel)
+        with catalog.session() as session:
+            for res in results:
+                assert res.path is not None
+                pid = by_path[res.path]
+                if res.score is None:
+                    summary.failed.append((pid, res.error or "unreadable"))
+                    continue
+                session.add(Score(photo_id=pid, model_id=scorer.model_id,
+                                  model_version=scorer.version, score=res.score, **res.factors))
+                summary.scored += 1
+    return summary

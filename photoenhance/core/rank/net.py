@@ -1,0 +1,111 @@
+"""The improvability network: a MobileNet-V2-style backbone over a global view and crops.
+
+One backbone (inverted residual blocks: 1x1 expand, 3x3 depthwise, 1x1 linear project, with
+a skip when shapes match) embeds the global view and each full-resolution detail crop into a
+``feat``-wide vector. The crop vectors are pooled by mean (how degraded the photo is overall)
+and max (its worst detailed region), concatenated with the global vector, and passed
+through a small shared MLP. Two last layers read that hidden vector:
+
+- ``overall``: the predicted PSNR gain of the shipped enhancer, in dB (regression);
+- ``factors``: logits of the noise, blur, jpeg and clipping strengths (0-1 after sigmoid).
+
+Calibration from user ratings replaces only ``overall`` (see :mod:`.calibrate`).
+
+Contract: ``forward(global_view (B, 3, G, G), crops (B, K, 3, C, C))``, float in [0, 1],
+returns ``(B, 5)``: gain in dB, then four factor logits.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+#: (expansion, out channels, repeats, first stride) per stage, MobileNet-V2 style, slimmed.
+DEFAULT_STAGES: Stages = (
+    (1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 2, 2), (6, 64, 2, 2), (6, 96, 1, 1), (6, 128, 1, 2),
+)
+N_FACTORS = 4
+Stages = tuple[tuple[int, int, int, int], ...]
+_MEAN = (0.45, 0.45, 0.45)
+_STD = (0.25, 0.25, 0.25)
+
+
+def _conv_bn(cin: int, cout: int, k: int, stride: int = 1, groups: int = 1,
+             act: bool = True) -> nn.Sequential:
+    layers: list[nn.Module] = [
+        nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False), nn.BatchNorm2d(cout),
+    ]
+    if act:
+        layers.append(nn.ReLU6(inplace=True))
+    return nn.Sequential(*layers)
+
+
+class InvertedResidual(nn.Module):
+    """MobileNet-V2 block: expand 1x1, depthwise 3x3, project 1x1 (linear bottleneck)."""
+
+    def __init__(self, cin: int, cout: int, stride: int, expand: int) -> None:
+        super().__init__()
+        hidden = cin * expand
+        layers: list[nn.Module] = [] if expand == 1 else [_conv_bn(cin, hidden, 1)]
+        layers += [_conv_bn(hidden, hidden, 3, stride, groups=hidden),
+                   _conv_bn(hidden, cout, 1, act=False)]
+        self.block = nn.Sequential(*layers)
+        self.skip = stride == 1 and cin == cout
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.block(x)
+        return x + y if self.skip else y
+
+
+class Backbone(nn.Module):
+    """Stem, inverted residual stages, a 1x1 to ``feat`` channels, global average pool."""
+
+    def __init__(self, stem: int = 16, stages: Stages = DEFAULT_STAGES,
+                 feat: int = 256) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [_conv_bn(3, stem, 3, 2)]
+        cin = stem
+        for expand, cout, repeats, stride in stages:
+            for i in range(repeats):
+                layers.append(InvertedResidual(cin, cout, stride if i == 0 else 1, expand))
+                cin = cout
+        layers.append(_conv_bn(cin, feat, 1))
+        self.features = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(x).mean(dim=(2, 3))
+
+
+class ImprovabilityNet(nn.Module):
+    """Predicts the enhancer's gain (dB) and four factor strengths from global view + crops."""
+
+    def __init__(self, stem: int = 16, stages: Stages = DEFAULT_STAGES,
+                 feat: int = 256, hidden: int = 128) -> None:
+        super().__init__()
+        self.config = {"stem": stem, "stages": [list(s) for s in stages], "feat": feat,
+                       "hidden": hidden}
+        self.backbone = Backbone(stem, stages, feat)
+        self.mlp = nn.Sequential(nn.Linear(3 * feat, hidden), nn.ReLU(inplace=True),
+                                 nn.Dropout(0.1))
+        self.overall = nn.Linear(hidden, 1)
+        self.factors = nn.Linear(hidden, N_FACTORS)
+        self.register_buffer("mean", torch.tensor(_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(_STD).view(1, 3, 1, 1), persistent=False)
+
+    @classmethod
+    def from_config(cls, config: dict[str, object]) -> ImprovabilityNet:
+        stages = tuple(tuple(s) for s in config["stages"])  # type: ignore[attr-defined]
+        return cls(int(config["stem"]), stages, int(config["feat"]),  # type: ignore[call-overload]
+                   int(config["hidden"]))  # type: ignore[call-overload]
+
+    def embed(self, global_view: torch.Tensor, crops: torch.Tensor) -> torch.Tensor:
+        """The hidden vector (B, hidden) that the last layers read."""
+        b, k = crops.shape[:2]
+        g = self.backbone((global_view - self.mean) / self.std)
+        c = self.backbone((crops.flatten(0, 1) - self.mean) / self.std).view(b, k, -1)
+        pooled = torch.cat([g, c.mean(dim=1), c.amax(dim=1)], dim=1)
+        return self.mlp(pooled.float())
+
+    def forward(self, global_view: torch.Tensor, crops: torch.Tensor) -> torch.Tensor:
+        h = self.embed(global_view, crops)
+        return torch.cat([self.overall(h), self.factors(h)], dim=1)

@@ -1,0 +1,192 @@
+"""Score photos: decode in a thread pool, batch the views, run the improvability net.
+
+``Scorer.load()`` reads ``models/improvability-v1.pt`` (checked against the sha256 in its
+card) and, when the user has calibrated, their own last layer from the data dir.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from photoenhance.core.errors import ModelError, PhotoEnhanceError
+from photoenhance.core.jobs.cancel import CancelToken, Progress, ProgressCallback
+from photoenhance.core.paths import models_dir
+from photoenhance.core.rank.calibration import gain_to_score
+from photoenhance.core.rank.degrade_mix import FACTORS
+from photoenhance.core.rank.net import ImprovabilityNet
+from photoenhance.core.rank.userhead import load_user_head
+from photoenhance.core.rank.views import Views, load_views, make_views
+
+MODEL_NAME = "improvability-v1"
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """One photo's score (``None`` with an ``error`` when it could not be read)."""
+
+    path: Path | None
+    score: float | None
+    gain_db: float | None = None
+    factors: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": str(self.path) if self.path else None,
+                               "score": self.score, "factors": self.factors or None}
+        if self.error:
+            out["error"] = self.error
+        return out
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def views_to_tensors(views: Sequence[Views]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stack views into float tensors in [0, 1]: (B, 3, G, G) and (B, K, 3, C, C)."""
+    g = torch.from_numpy(np.stack([v.global_view for v in views])).permute(0, 3, 1, 2)
+    c = torch.from_numpy(np.stack([v.crops for v in views])).permute(0, 1, 4, 2, 3)
+    return g.float().div_(255), c.float().div_(255)
+
+
+class Scorer:
+    """Runs an :class:`ImprovabilityNet` on photos; thread-compatible for one caller."""
+
+    def __init__(self, net: ImprovabilityNet, model_id: str = MODEL_NAME,
+                 version: str = "0", sha256: str = "",
+                 user_head: torch.nn.Linear | None = None) -> None:
+        self.net = net.eval()
+        self.model_id, self.version, self.sha256 = model_id, version, sha256
+        if user_head is not None:
+            self.net.overall = user_head
+        self.calibrated = user_head is not None
+
+    @classmethod
+    def load(cls, path: Path | None = None, use_user_head: bool = True) -> Scorer:
+        """Load shipped weights (default ``models/improvability-v1.pt``)."""
+        path = path or models_dir() / f"{MODEL_NAME}.pt"
+        if not path.is_file():
+            raise ModelError("the improvability model is missing; reinstall photoenhance", path)
+        sha = sha256_of(path)
+        card = path.with_suffix(".json")
+        if card.is_file() and json.loads(card.read_text()).get("sha256") not in (None, sha):
+            raise ModelError("model weights do not match their model card (sha256)", path)
+        try:
+            blob = torch.load(path, map_location="cpu", weights_only=True)
+            net = ImprovabilityNet.from_config(blob["config"])
+            net.load_state_dict(blob["state_dict"])
+        except (RuntimeError, KeyError, OSError, ValueError) as exc:
+            raise ModelError(f"cannot load model weights ({exc})", path) from exc
+        head = load_user_head(sha) if use_user_head else None
+        return cls(net, str(blob.get("model_id", path.stem)), str(blob.get("version", "1")),
+                   sha, head)
+
+    @torch.inference_mode()
+    def predict(self, views: Sequence[Views]) -> np.ndarray:
+        """(N, 5): predicted gain in dB, then noise, blur, jpeg, clipping strengths in [0, 1]."""
+        if not views:
+            return np.zeros((0, 1 + len(FACTORS)), dtype=np.float32)
+        g, c = views_to_tensors(views)
+        out = self.net(g, c).float()
+        out[:, 1:] = torch.sigmoid(out[:, 1:])
+        return out.numpy()
+
+    def results(self, views: Sequence[Views], paths: Sequence[Path | None]) -> list[ScoreResult]:
+        pred = self.predict(views)
+        scores = gain_to_score(pred[:, 0])
+        return [ScoreResult(p, round(float(s), 4), round(float(row[0]), 3),
+                            {n: round(float(v), 4) for n, v in zip(FACTORS, row[1:], strict=True)})
+                for p, s, row in zip(paths, scores, pred, strict=True)]
+
+    def score_arrays(self, images: Sequence[np.ndarray]) -> list[ScoreResult]:
+        """Score in-memory (H, W, 3) uint8 RGB images."""
+        return self.results([make_views(im) for im in images], [None] * len(images))
+
+    def score_paths(self, paths: Sequence[Path], batch_size: int = 16,
+                    progress: ProgressCallback | None = None,
+                    cancel: CancelToken | None = None, workers: int | None = None,
+                    ) -> list[ScoreResult]:
+        """Score image files, in order. Unreadable files get a result with ``error`` set."""
+        out: list[ScoreResult] = []
+        for batch in _decoded_batches(paths, batch_size, cancel, workers):
+            good = [(p, v) for p, v in batch if isinstance(v, Views)]
+            scored = iter(self.results([v for _, v in good], [p for p, _ in good]))
+            out += [next(scored) if isinstance(v, Views) else ScoreResult(p, None, error=v)
+                    for p, v in batch]
+            if progress:
+                progress(Progress(len(out), len(paths), str(batch[-1][0]), "Scoring"))
+        return out
+
+
+def _load(path: Path) -> Views | str:
+    try:
+        return load_views(path)
+    except PhotoEnhanceError as exc:
+        return exc.reason
+    except (OSError, ValueError, MemoryError) as exc:  # decoder errors on corrupt files
+        return f"cannot decode image ({exc})"
+
+
+def _decoded_batches(paths: Sequence[Path], batch_size: int, cancel: CancelToken | None,
+                     workers: int | None) -> Iterator[list[tuple[Path, Views | str]]]:
+    """Yield batches of (path, views or error), decoding ahead in a thread pool."""
+    workers = workers or min(4, os.cpu_count() or 1)
+    ahead = max(2 * batch_size, 2 * workers)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="score-decode") as pool:
+        pending: deque[tuple[Path, Future[Views | str]]] = deque()
+        todo = iter(paths)
+        batch: list[tuple[Path, Views | str]] = []
+        try:
+            _fill(pending, todo, pool, ahead)
+            while pending:
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
+                path, fut = pending.popleft()
+                batch.append((path, fut.result()))
+                _fill(pending, todo, pool, ahead)
+                if len(batch) == batch_size or not pending:
+                    yield batch
+                    batch = []
+        finally:
+            for _, fut in pending:
+                fut.cancel()
+
+
+def _fill(pending: deque[tuple[Path, Future[Views | str]]], todo: Iterator[Path],
+          pool: ThreadPoolExecutor, ahead: int) -> None:
+    submit: Callable[[Path], Future[Views | str]] = lambda p: pool.submit(_load, p)  # noqa: E731
+    while len(pending) < ahead:
+        nxt = next(todo, None)
+        if nxt is None:
+            return
+        pending.append((nxt, submit(nxt)))
+
+
+def save_model(net: ImprovabilityNet, path: Path, version: str = "1",
+               card: dict[str, Any] | None = None) -> str:
+    """Write weights to ``path`` and the model card (with their sha256) beside it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: (v.float() if v.is_floating_point() else v).detach().cpu().contiguous()
+             for k, v in net.state_dict().items()}
+    torch.save({"config": net.config, "state_dict": state, "model_id": path.stem,
+                "version": version}, path)
+    sha = sha256_of(path)
+    full = {"name": path.stem, "version": version, "file": path.name, "sha256": sha,
+            "config": net.config, **(card or {})}
+    path.with_suffix(".json").write_text(json.dumps(full, indent=2) + "\n")
+    return sha

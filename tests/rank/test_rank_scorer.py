@@ -1,0 +1,103 @@
+"""The improvability net, its views, the Scorer and catalog scoring, with random weights."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from rank_helpers import textured, tiny_net
+from sqlalchemy import select
+
+from photoenhance.core.catalog import Catalog, Photo, Score
+from photoenhance.core.errors import Cancelled, ModelError
+from photoenhance.core.jobs.cancel import CancelToken, Progress
+from photoenhance.core.rank.calibration import gain_to_score, score_to_gain
+from photoenhance.core.rank.catalog_scoring import score_photo_ids
+from photoenhance.core.rank.net import ImprovabilityNet
+from photoenhance.core.rank.scorer import Scorer
+from photoenhance.core.rank.views import CROP_SIZE, GLOBAL_SIZE, N_CROPS, crop_origins, make_views
+
+
+def test_net_output_shape_and_config_round_trip() -> None:
+    net = tiny_net()
+    g, c = torch.rand(2, 3, 64, 64), torch.rand(2, 3, 3, 48, 48)
+    out = net(g, c)
+    assert out.shape == (2, 5)
+    clone = ImprovabilityNet.from_config(net.config).eval()
+    clone.load_state_dict(net.state_dict())
+    assert torch.allclose(clone(g, c), out)
+
+
+def test_views_shapes_and_small_images() -> None:
+    v = make_views(textured(400, 500))
+    assert v.global_view.shape == (GLOBAL_SIZE, GLOBAL_SIZE, 3)
+    assert v.crops.shape == (N_CROPS, CROP_SIZE, CROP_SIZE, 3) and v.crops.dtype == np.uint8
+    tiny = make_views(textured(30, 50))  # smaller than a crop: padded, crops repeated
+    assert tiny.crops.shape == (N_CROPS, CROP_SIZE, CROP_SIZE, 3)
+
+
+def test_crops_go_where_the_detail_is() -> None:
+    img = np.full((384, 384, 3), 120, np.uint8)
+    img[96:192, 288:384] = np.random.default_rng(1).integers(0, 255, (96, 96, 1))
+    from PIL import Image
+
+    assert crop_origins(Image.fromarray(img), n=1) == [(96, 288)]
+
+
+def test_score_scale_is_monotonic_and_threshold_is_one_db() -> None:
+    assert gain_to_score(1.0) == pytest.approx(0.4)
+    assert gain_to_score(-3.0) == 0.0
+    s = gain_to_score(np.array([0.0, 0.5, 2.0, 6.0]))
+    assert np.all(np.diff(s) > 0) and s[-1] < 1
+    assert score_to_gain(float(gain_to_score(2.5))) == pytest.approx(2.5)
+
+
+def test_scorer_paths_in_order_with_errors(model_file: Path, photos: list[Path],
+                                           tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"not a jpeg")
+    seen: list[Progress] = []
+    scorer = Scorer.load(model_file)
+    results = scorer.score_paths([*photos, bad], batch_size=2, progress=seen.append)
+    assert [r.path for r in results] == [*photos, bad]
+    assert all(0 <= r.score <= 1 for r in results[:3] if r.score is not None)
+    assert set(results[0].factors) == {"noise", "blur", "jpeg", "clipping"}
+    assert results[3].score is None and results[3].error
+    assert seen[-1].done == 4 and seen[-1].total == 4
+    again = scorer.score_paths(photos, batch_size=8)
+    assert [r.score for r in again] == [r.score for r in results[:3]]
+
+
+def test_scorer_cancel(model_file: Path, photos: list[Path]) -> None:
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        Scorer.load(model_file).score_paths(photos, cancel=token)
+
+
+def test_load_refuses_tampered_or_missing_weights(model_file: Path, tmp_path: Path) -> None:
+    card = model_file.with_suffix(".json")
+    data = json.loads(card.read_text())
+    card.write_text(json.dumps({**data, "sha256": "0" * 64}))
+    with pytest.raises(ModelError, match="sha256"):
+        Scorer.load(model_file)
+    with pytest.raises(ModelError, match="missing"):
+        Scorer.load(tmp_path / "nope.pt")
+
+
+def test_score_photo_ids_stores_scores(model_file: Path, photos: list[Path],
+                                       tmp_path: Path) -> None:
+    with Catalog.open(tmp_path / "cat.sqlite") as catalog:
+        with catalog.session() as s:
+            s.add_all([Photo(path=p) for p in [*photos, tmp_path / "gone.jpg"]])
+        with catalog.session() as s:
+            ids = list(s.scalars(select(Photo.id)))
+        summary = score_photo_ids(catalog, ids, Scorer.load(model_file))
+        assert summary.scored == 3 and len(summary.failed) == 1
+        with catalog.session() as s:
+            rows = s.scalars(select(Score)).all()
+            assert len(rows) == 3
+            assert all(r.model_id == "improvability-test" and r.noise is not None for r in rows)
