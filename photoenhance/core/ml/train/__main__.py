@@ -1,0 +1,25 @@
+"""``python -m photoenhance.core.ml.train MODEL [options]`` (MODEL: ``enhancer``, ``data``)."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in ("enhancer", "data"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    if argv[0] == "data":
+        from photoenhance.core.ml.train import data
+
+        data.main()
+    else:
+        from photoenhance.core.ml.train import enhancer
+
+        enhancer.run(argv[1:])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

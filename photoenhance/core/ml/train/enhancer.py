@@ -1,0 +1,273 @@
+"""Train the enhancer: ``python -m photoenhance.core.ml.train enhancer [--minutes M] [--resume]``.
+
+Reads the clean patches made by :mod:`photoenhance.core.ml.train.data`, degrades them on
+the fly with :func:`photoenhance.core.ml.degrade.degrade`, and trains
+:class:`~photoenhance.core.ml.nets.EnhanceUNet` with AdamW, a warm-up + cosine learning rate
+and the Charbonnier loss. Each step's batch, augmentation and degradation are drawn from
+``seed`` and the step number, so a run with ``--steps`` is reproducible; with ``--minutes``
+the schedule follows the wall clock (so it ends on time on a shared machine).
+
+It checkpoints to ``checkpoints/enhancer-last.pt`` every few minutes (``--resume`` carries
+on from there) and exports ``models/enhancer-v1.pt`` plus its model card periodically and at
+the end, so a usable model exists even if the run is cut short.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from photoenhance.core.ml import degrade as deg
+from photoenhance.core.ml.device import pick_device, use_bf16
+from photoenhance.core.ml.nets import EnhanceUNet
+from photoenhance.core.ml.registry import ENHANCER, write_atomic, write_card
+from photoenhance.core.ml.train.data import data_root
+from photoenhance.core.paths import models_dir
+
+CKPT_DIR = Path(__file__).resolve().parents[4] / "checkpoints"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m photoenhance.core.ml.train enhancer")
+    p.add_argument("--minutes", type=float, default=90.0, help="wall-clock training budget")
+    p.add_argument("--steps", type=int, default=0, help="fixed step count (reproducible)")
+    p.add_argument("--resume", action="store_true")
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--patch", type=int, default=96)
+    p.add_argument("--lr", type=float, default=6e-4)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--ckpt-minutes", type=float, default=5.0)
+    p.add_argument("--export-minutes", type=float, default=15.0)
+    p.add_argument("--eval-every", type=int, default=500)
+    p.add_argument("--out", type=Path, default=None, help="weights path (default models/)")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
+    return p.parse_args(argv)
+
+
+def lr_at(frac: float, peak: float, warmup: float = 0.02) -> float:
+    if frac < warmup:
+        return peak * (0.05 + 0.95 * frac / warmup)
+    t = min(1.0, (frac - warmup) / (1 - warmup))
+    return peak * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def charbonnier(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
+    return torch.sqrt((a - b) ** 2 + eps * eps).mean()
+
+
+def batch_at(patches: np.ndarray, step: int, args: argparse.Namespace) -> torch.Tensor:
+    rng = np.random.default_rng([args.seed, step])
+    idx = np.sort(rng.choice(len(patches), args.batch, replace=False))
+    x = torch.from_numpy(np.ascontiguousarray(patches[idx])).permute(0, 3, 1, 2).float() / 255
+    size = patches.shape[1]
+    if args.patch < size:
+        oy, ox = rng.integers(0, size - args.patch + 1, 2)
+        x = x[..., oy : oy + args.patch, ox : ox + args.patch]
+    k = int(rng.integers(0, 8))
+    x = torch.rot90(x, k % 4, (2, 3))
+    return x.flip(3) if k >= 4 else x
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    mse = ((a.float() - b.float()) ** 2).mean().clamp_min(1e-10)
+    return float(10 * torch.log10(1 / mse))
+
+
+def val_sets(val: np.ndarray) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """Fixed degraded copies of held-out training-source patches, one set per condition."""
+    pick = val[:: max(1, len(val) // 48)][:48]
+    clean = torch.from_numpy(pick.copy()).permute(0, 3, 1, 2).float() / 255
+    gen = torch.Generator().manual_seed(1234)
+    n = clean.shape[0]
+    q8 = lambda t: (t.clamp(0, 1) * 255).round() / 255  # noqa: E731
+    return {
+        "clean": (clean, clean),
+        "gauss25": (q8(deg.gaussian_noise(clean, torch.full((n,), 25 / 255), gen)), clean),
+        "jpeg20": (deg.jpeg(clean, [20] * n, [2] * n), clean),
+        "disk2": (q8(deg.apply_kernels(clean, deg.disk_kernels(torch.full((n,), 2.0)))), clean),
+    }
+
+
+@torch.inference_mode()
+def evaluate(
+    model: torch.nn.Module, sets: dict[str, Any], device: torch.device, bf16: bool
+) -> dict[str, list[float]]:
+    model.eval()
+    out: dict[str, list[float]] = {}
+    for name, (x, y) in sets.items():
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            pred = torch.cat(
+                [
+                    model(x[i : i + 16].to(device).contiguous(memory_format=torch.channels_last))
+                    .float()
+                    .cpu()
+                    for i in range(0, len(x), 16)
+                ]
+            )
+        out[name] = [round(psnr(x, y), 2), round(psnr(pred, y), 2)]
+    model.train()
+    return out
+
+
+def manifest_summary() -> dict[str, Any]:
+    path = data_root() / "manifest.json"
+    if not path.exists():
+        return {}
+    m = json.loads(path.read_text())
+    imgs = m["images"]
+    return {
+        "source": "Debian packages: " + ", ".join(sorted({e["package"] for e in imgs})),
+        "images": len(imgs),
+        "megapixels": m["megapixels"],
+        "per_package": dict(Counter(e["package"] for e in imgs)),
+        "licenses": {e["package"]: e["license"] for e in imgs},
+        "held_out_for_validation": sorted(e["image"] for e in imgs if e["split"] == "val"),
+        "preprocessing": "downscaled twice per photo (1.5-1.75x and 1.75-2x, Lanczos), "
+        "cut into 128x128 patches, flat patches (std <= 4/255) dropped",
+    }
+
+
+def export(model: EnhanceUNet, path: Path, state: dict[str, Any]) -> None:
+    """Write fp16 weights and the model card (atomic, so readers never see half a file)."""
+    import io
+
+    sd = {k: v.detach().to("cpu", torch.float16) for k, v in model.state_dict().items()}
+    buf = io.BytesIO()
+    torch.save(sd, buf)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, buf.getvalue())
+    card = {
+        "name": path.stem,
+        "model_id": "photoenhance-enhancer",
+        "version": path.stem.split("-")[-1],
+        "task": "blind restoration: sensor noise, blur, JPEG artefacts, clipped highlights",
+        "architecture": {
+            "class": "EnhanceUNet",
+            "config": model.config,
+            "params": sum(p.numel() for p in model.parameters()),
+            "contract": "(N,3,H,W) float [0,1] -> same, clamped; global residual",
+            "weights_dtype": "float16",
+        },
+        "training": state,
+        "data": manifest_summary(),
+        "degradations": {
+            "config": dataclasses.asdict(deg.DegradeConfig()),
+            "description": (deg.__doc__ or "").strip(),
+        },
+        "license_note": "weights trained by photoenhance on the photos listed under data",
+    }
+    write_card(path, card)
+
+
+def save_ckpt(
+    path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, step: int, elapsed: float
+) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(
+        {"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": elapsed},
+        tmp,
+    )
+    os.replace(tmp, path)
+
+
+def run(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    torch.manual_seed(args.seed)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = pick_device()
+    bf16 = use_bf16(device)
+    root = data_root()
+    patches = np.load(root / "patches_train_128.npy", mmap_mode="r")
+    patches = np.ascontiguousarray(patches)
+    sets = val_sets(np.load(root / "patches_val_128.npy"))
+    model = EnhanceUNet().to(device).to(memory_format=torch.channels_last)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4, betas=(0.9, 0.99))
+    ckpt = CKPT_DIR / "enhancer-last.pt"
+    step, elapsed0 = 0, 0.0
+    if args.resume and ckpt.exists():
+        st = torch.load(ckpt, map_location=device, weights_only=True)
+        model.load_state_dict(st["model"])
+        opt.load_state_dict(st["opt"])
+        step, elapsed0 = int(st["step"]), float(st["elapsed"])
+        print(f"resumed at step {step}, {elapsed0 / 60:.1f} min", flush=True)
+    out = args.out or models_dir() / f"{ENHANCER}.pt"
+    budget = args.minutes * 60
+    t0 = time.monotonic() - elapsed0
+    last_ckpt = last_export = time.monotonic()
+    history: list[dict[str, Any]] = []
+    loss_ema = None
+
+    def frac() -> float:
+        if args.steps:
+            return step / args.steps
+        return (time.monotonic() - t0) / budget
+
+    def state() -> dict[str, Any]:
+        return {
+            "steps": step,
+            "minutes": round((time.monotonic() - t0) / 60, 1),
+            "batch": args.batch,
+            "patch": args.patch,
+            "train_patches": len(patches),
+            "optimizer": "AdamW wd 1e-4",
+            "lr_peak": args.lr,
+            "schedule": "2% warm-up then cosine to 2% of peak",
+            "loss": "Charbonnier",
+            "seed": args.seed,
+            "device": str(device),
+            "bf16": bf16,
+            "val_psnr_in_out": history[-1] if history else {},
+        }
+
+    model.train()
+    while frac() < 1.0:
+        for g in opt.param_groups:
+            g["lr"] = lr_at(frac(), args.lr)
+        clean = batch_at(patches, step, args)
+        d = deg.degrade(clean, seed=args.seed * 1_000_003 + step)
+        x = d.image.to(device).contiguous(memory_format=torch.channels_last)
+        y = d.target.to(device)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            pred = model(x)
+        loss = charbonnier(pred.float(), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+        opt.step()
+        step += 1
+        lv = float(loss.detach())
+        loss_ema = lv if loss_ema is None else 0.98 * loss_ema + 0.02 * lv
+        if step % 50 == 0:
+            print(
+                f"step {step} {frac() * 100:.1f}% loss {loss_ema:.5f} "
+                f"lr {opt.param_groups[0]['lr']:.2e} {(time.monotonic() - t0) / 60:.1f} min",
+                flush=True,
+            )
+        if step % args.eval_every == 0:
+            history.append({"step": step, **evaluate(model, sets, device, bf16)})
+            print("val", json.dumps(history[-1]), flush=True)
+        now = time.monotonic()
+        if now - last_ckpt > args.ckpt_minutes * 60:
+            save_ckpt(ckpt, model, opt, step, now - t0)
+            last_ckpt = now
+        if now - last_export > args.export_minutes * 60:
+            export(model, out, state())
+            last_export = now
+            print(f"exported {out}", flush=True)
+    history.append({"step": step, **evaluate(model, sets, device, bf16)})
+    print("final val", json.dumps(history[-1]), flush=True)
+    save_ckpt(ckpt, model, opt, step, time.monotonic() - t0)
+    export(model, out, state())
+    print(f"done: {step} steps, exported {out}", flush=True)
