@@ -14,6 +14,18 @@ from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError
 
+from photoenhance.core.library.exif import (
+    DATETIME,
+    DATETIME_ORIGINAL,
+    EXIF_IFD,
+    MAKE,
+    MODEL,
+    ORIENTATION,
+    parse_datetime,
+    read_exif,
+)
+from photoenhance.core.library.jpeg import read_jpeg_header
+
 try:  # HEIC/HEIF support comes from pillow-heif
     from pillow_heif import register_heif_opener
 
@@ -23,8 +35,6 @@ except ImportError:  # pragma: no cover - pillow-heif is a runtime dependency
 
 #: Bytes hashed from each end of the file.
 CHUNK = 64 * 1024
-_EXIF_IFD, _ORIENTATION, _MAKE, _MODEL, _DATETIME = 0x8769, 0x0112, 0x010F, 0x0110, 0x0132
-_DATETIME_ORIGINAL = 0x9003
 
 
 @dataclass(frozen=True)
@@ -64,30 +74,24 @@ def _text(value: object) -> str | None:
     return value or None
 
 
-def _exif_datetime(value: object) -> datetime | None:
-    text = _text(value)
-    if not text:
-        return None
-    try:
-        return datetime.strptime(text[:19], "%Y:%m:%d %H:%M:%S")
-    except ValueError:
-        return None
+def _pillow_exif(im: Image.Image) -> dict[str, object]:
+    """EXIF through Pillow: TIFF tags, PNG text profiles, XMP orientation."""
+    # The base-class getexif reads the header; PNG's override would decode pixels.
+    exif = Image.Image.getexif(im)
+    orientation = exif.get(ORIENTATION)
+    taken = exif.get_ifd(EXIF_IFD).get(DATETIME_ORIGINAL) if EXIF_IFD in exif else None
+    return {
+        "orientation": orientation if isinstance(orientation, int) else None,
+        "camera_make": _text(exif.get(MAKE)),
+        "camera_model": _text(exif.get(MODEL)),
+        "captured_at": parse_datetime(_text(taken)) or parse_datetime(_text(exif.get(DATETIME))),
+    }
 
 
 def _header_fields(im: Image.Image) -> dict[str, object]:
-    # The base-class getexif reads EXIF from the header; PNG's override would decode pixels.
-    exif = Image.Image.getexif(im)
-    orientation = exif.get(_ORIENTATION)
-    taken = exif.get_ifd(_EXIF_IFD).get(_DATETIME_ORIGINAL) if _EXIF_IFD in exif else None
-    return {
-        "width": im.width,
-        "height": im.height,
-        "format": im.format,
-        "orientation": orientation if isinstance(orientation, int) else None,
-        "camera_make": _text(exif.get(_MAKE)),
-        "camera_model": _text(exif.get(_MODEL)),
-        "captured_at": _exif_datetime(taken) or _exif_datetime(exif.get(_DATETIME)),
-    }
+    block = im.info.get("exif")
+    fields = read_exif(block) if isinstance(block, bytes) else _pillow_exif(im)
+    return {"width": im.width, "height": im.height, "format": im.format, **fields}
 
 
 def _describe(exc: BaseException) -> str:
@@ -106,6 +110,11 @@ def probe_file(path: str, size: int) -> ProbeResult:
             fingerprint = fingerprint_bytes(size, head, tail)
             if not head:
                 return ProbeResult(fingerprint, error="empty file")
+            jpeg = read_jpeg_header(head)
+            if jpeg is not None:
+                fields = read_exif(jpeg.exif) if jpeg.exif else {}
+                return ProbeResult(fingerprint, jpeg.width, jpeg.height, "JPEG",
+                                   **fields)  # type: ignore[arg-type]
             fh.seek(0)
             source: BinaryIO = io.BytesIO(head) if size <= CHUNK else fh
             try:

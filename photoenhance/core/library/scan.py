@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from sqlalchemy import String, delete, insert, select, type_coerce, update
+from sqlalchemy import String, delete, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from photoenhance.core.catalog import Catalog, Photo, PhotoStatus, Root, Score
+from photoenhance.core.catalog.bulk import insert_photos
 from photoenhance.core.catalog.types import to_posix, utcnow
 from photoenhance.core.errors import Cancelled, PhotoEnhanceError
 from photoenhance.core.jobs.cancel import CancelToken, Progress
@@ -276,10 +277,8 @@ class _Scanner:
             if self.updates:
                 session.execute(update(Photo), self.updates)
             new: list[int] = []
-            if self.inserts:
-                stmt = insert(Photo).returning(Photo.id, Photo.status)
-                rows = session.execute(stmt, self.inserts)
-                new = [pid for pid, status in rows if status == PhotoStatus.OK]
+            rows = insert_photos(session, self.inserts)
+            new = [pid for pid, status in rows if status == PhotoStatus.OK]
         batch = self.rescore + new
         self.summary.to_score.extend(batch)
         self.inserts, self.updates, self.invalidate, self.rescore = [], [], [], []

@@ -1,0 +1,131 @@
+"""Benchmark the library scanner against the cheapest possible header-only walk.
+
+Usage: ``python bench/scan.py [--files 10000] [--repeat 3] [--cache DIR]``
+
+It generates (once, cached under the temp dir) a library of small JPEGs with EXIF in nested
+folders, then measures in the same run, best of ``--repeat``:
+
+- baseline: a bare recursive ``os.scandir`` walk with a header-only ``Image.open`` per file;
+- first scan: :func:`photoenhance.core.library.run_scan` into a new, empty catalog;
+- rescan: the same scan again with nothing changed.
+
+It prints first-scan throughput, first-scan / baseline throughput (target >= 0.5), and
+rescan time / first-scan time (target <= 0.1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import piexif
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from photoenhance.core.catalog import Catalog  # noqa: E402
+from photoenhance.core.library import run_scan  # noqa: E402
+
+
+def _exif(i: int) -> bytes:
+    return piexif.dump({
+        "0th": {piexif.ImageIFD.Make: b"BenchCam", piexif.ImageIFD.Model: f"M{i % 7}".encode(),
+                piexif.ImageIFD.Orientation: 1 + i % 8},
+        "Exif": {piexif.ExifIFD.DateTimeOriginal: f"2024:01:{1 + i % 28:02} 12:00:00".encode()},
+    })
+
+
+def make_library(root: Path, count: int) -> Path:
+    """``count`` small distinct JPEGs with EXIF, 3 folder levels deep; reused if complete."""
+    done = root / ".complete"
+    if done.exists():
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    for i in range(count):
+        folder = root / f"{2000 + i % 20}" / f"{i // 20 % 12:02}" / f"event{i % 9}"
+        folder.mkdir(parents=True, exist_ok=True)
+        buf = io.BytesIO()
+        img = Image.new("RGB", (64, 48), (i % 256, i // 256 % 256, 128))
+        img.save(buf, "JPEG", quality=85, exif=_exif(i))
+        (folder / f"IMG_{i:06}.jpg").write_bytes(buf.getvalue())
+    done.touch()
+    return root
+
+
+def baseline_walk(root: Path) -> int:
+    """The floor: list every folder with os.scandir and open each file's header."""
+    count, stack = 0, [str(root)]
+    while stack:
+        with os.scandir(stack.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir():
+                    stack.append(entry.path)
+                elif entry.name.endswith(".jpg"):
+                    with Image.open(entry.path) as im:
+                        im.size  # noqa: B018 - header only
+                    count += 1
+    return count
+
+
+def best_of(repeat: int, func: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def measure(library: Path, work: Path, repeat: int) -> dict[str, float]:
+    runs = iter(range(10**6))
+
+    def first_scan() -> None:
+        with Catalog.open(work / f"first{next(runs)}.sqlite") as cat:
+            run_scan(cat, [library])
+
+    baseline = best_of(repeat, lambda: baseline_walk(library))
+    first = best_of(repeat, first_scan)
+    with Catalog.open(work / "rescan.sqlite") as cat:
+        run_scan(cat, [library])
+        rescan = best_of(repeat, lambda: run_scan(cat, [library]))
+    baseline = min(baseline, best_of(repeat, lambda: baseline_walk(library)))
+    return {"baseline_s": baseline, "first_s": first, "rescan_s": rescan}
+
+
+def report(files: int, t: dict[str, float]) -> None:
+    first_rate, base_rate = files / t["first_s"], files / t["baseline_s"]
+    rows = [
+        ("files", f"{files}", ""),
+        ("baseline walk + header open", f"{base_rate:,.0f} files/s", f"{t['baseline_s']:.3f} s"),
+        ("first scan", f"{first_rate:,.0f} files/s", f"{t['first_s']:.3f} s"),
+        ("no-change rescan", f"{files / t['rescan_s']:,.0f} files/s", f"{t['rescan_s']:.3f} s"),
+        ("first scan / baseline throughput", f"{first_rate / base_rate:.2f}", "target >= 0.5"),
+        ("rescan / first scan time", f"{t['rescan_s'] / t['first_s']:.3f}", "target <= 0.1"),
+    ]
+    for name, value, note in rows:
+        print(f"{name:<34} {value:>18}  {note}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--cache", type=Path,
+                        default=Path(tempfile.gettempdir()) / "photoenhance-bench-scan")
+    args = parser.parse_args()
+    library = make_library(args.cache / f"lib{args.files}", args.files)
+    with tempfile.TemporaryDirectory() as work:
+        times = measure(library, Path(work), args.repeat)
+    report(args.files, times)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
