@@ -20,12 +20,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+Stages = tuple[tuple[int, int, int, int], ...]
 #: (expansion, out channels, repeats, first stride) per stage, MobileNet-V2 style, slimmed.
 DEFAULT_STAGES: Stages = (
     (1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 2, 2), (6, 64, 2, 2), (6, 96, 1, 1), (6, 128, 1, 2),
 )
 N_FACTORS = 4
-Stages = tuple[tuple[int, int, int, int], ...]
 _MEAN = (0.45, 0.45, 0.45)
 _STD = (0.25, 0.25, 0.25)
 

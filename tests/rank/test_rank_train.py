@@ -1,0 +1,60 @@
+"""Label arithmetic, ranking metrics, and a few training steps on a fake label pool."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from photoenhance.core.rank import train as rank_train
+from photoenhance.core.rank.labels import MSE_FLOOR, mse_batch, true_gain
+from photoenhance.core.rank.metrics import pr_auc, precision_recall_at, rankdata, spearman
+from photoenhance.core.rank.scorer import Scorer
+
+
+def test_true_gain_is_delta_psnr_with_a_floor() -> None:
+    ref = np.zeros((1, 8, 8, 3), np.uint8)
+    noisy = ref + 10
+    assert mse_batch(ref, noisy)[0] == pytest.approx(100.0)
+    g = true_gain(np.array([100.0]), np.array([25.0]))[0]
+    assert g == pytest.approx(10 * np.log10((100 + MSE_FLOOR) / (25 + MSE_FLOOR)))
+    assert abs(true_gain(np.array([0.0]), np.array([0.5]))[0]) < 2  # clean: finite, small
+
+
+def test_metrics() -> None:
+    assert rankdata(np.array([3.0, 1.0, 3.0])).tolist() == [2.5, 1.0, 2.5]
+    x = np.arange(10.0)
+    assert spearman(x, x**3) == pytest.approx(1.0)
+    assert spearman(x, -x) == pytest.approx(-1.0)
+    assert pr_auc(np.array([0.9, 0.8, 0.1]), np.array([1, 1, 0])) == 1.0
+    assert pr_auc(np.array([0.1, 0.8, 0.9]), np.array([1, 0, 0])) == pytest.approx(1 / 3)
+    p, r = precision_recall_at(np.array([0.5, 0.3, 0.45]), np.array([1, 1, 0]), 0.4)
+    assert (p, r) == (0.5, 0.5)
+
+
+def _fake_pool(root: Path, n: int = 24) -> None:
+    rng = np.random.default_rng(0)
+    folder = root / "32x32"
+    folder.mkdir(parents=True)
+    np.save(folder / "global.npy", rng.integers(0, 255, (n, 32, 32, 3), dtype=np.uint8))
+    np.save(folder / "crops.npy", rng.integers(0, 255, (n, 2, 24, 24, 3), dtype=np.uint8))
+    np.save(folder / "mse_in.npy", rng.uniform(0, 200, n).astype(np.float32))
+    np.save(folder / "mse_out.npy", rng.uniform(0, 50, n).astype(np.float32))
+    np.save(folder / "strengths.npy", rng.uniform(0, 1, (n, 4)).astype(np.float32))
+    np.save(folder / "holdout.npy", np.arange(n) % 4 == 0)
+    (folder / "enhancer.txt").write_text("f" * 64 + "\n")
+
+
+def test_training_runs_and_exports_a_loadable_model(tmp_path: Path, monkeypatch) -> None:
+    _fake_pool(tmp_path / "pool")
+    monkeypatch.setattr(rank_train, "CKPT", tmp_path / "ckpt" / "rank-last.pt")
+    out = tmp_path / "models" / "improvability-v1.pt"
+    rank_train.run(["--minutes", "0.02", "--batch", "4", "--eval-every", "2", "--pool",
+                    str(tmp_path / "pool"), "--out", str(out), "--threads", "1"])
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["labels"]["train_regions"] == 18 and "spearman" in card["held_out_metrics"]
+    scorer = Scorer.load(out)
+    assert scorer.version == "1"
+    assert (tmp_path / "ckpt" / "rank-last.pt").is_file()
