@@ -1,10 +1,11 @@
 """Decode photos into numpy arrays and read their metadata without touching pixels.
 
 Pixels stay in their *stored* orientation: EXIF Orientation is never applied, so it can carry
-over to the enhanced copy unchanged. HEIF is the one exception in how it gets there: libheif
-always applies the container's rotation (irot/imir) while decoding, so :func:`load_image` undoes
-the EXIF-declared rotation again to return stored-orientation pixels, and the writer hands the
-orientation back to the encoder.
+over to the enhanced copy unchanged. HEIF needs one extra step: libheif always applies the
+container's rotation boxes (irot/imir) while decoding, so when a HEIF has them and its EXIF
+Orientation says the same thing, :func:`load_image` undoes that rotation; pillow-heif writes
+the boxes again from the EXIF Orientation when the copy is saved. A HEIF whose container is
+rotated but whose EXIF says 1 (or nothing) keeps its displayed pixels and EXIF as they are.
 
 Palette (``P``/``PA``), bilevel, CMYK, float and 32-bit integer images are refused with
 :class:`UnsupportedImageError` rather than silently converted: converting them would change the
@@ -29,6 +30,7 @@ from photoenhance.core.errors import (
     UnsupportedImageError,
 )
 from photoenhance.core.imaging import png16
+from photoenhance.core.imaging.orient import apply_orientation, inverse_orientation
 from photoenhance.core.imaging.tiffifd import EXIF_PREFIX, ExifBlock, ExifFormatError
 
 pillow_heif.register_heif_opener()
@@ -67,6 +69,7 @@ class SourceMetadata:
     tiff_compression: str | None = None
     tiff_tags: dict[int, Any] | None = None
     png_text: dict[str, str] | None = None
+    heif_transformed: bool = False
     jpeg_segments: tuple[tuple[int, bytes], ...] = ()
 
 
@@ -197,10 +200,24 @@ def _format_details(im: Image.Image, fmt: str, path: Path) -> dict[str, Any]:
     elif fmt == "PNG":
         text = getattr(im, "text", {})
         details["png_text"] = {k: v for k, v in text.items() if k != "XML:com.adobe.xmp"}
+    elif fmt == "HEIF":
+        details["heif_transformed"] = _heif_transformed(path)
     elif fmt == "WEBP":
-        with path.open("rb") as fh:
-            details["webp_lossless"] = b"VP8L" in fh.read(64)
+        details["webp_lossless"] = _webp_is_lossless(path)
     return details
+
+
+def _webp_is_lossless(path: Path) -> bool:
+    """True if the RIFF container's image chunk is VP8L (lossless) rather than VP8."""
+    with path.open("rb") as fh:
+        data = fh.read(1 << 20)
+    pos = 12
+    while pos + 8 <= len(data):
+        kind, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
+        if kind in (b"VP8L", b"VP8 "):
+            return kind == b"VP8L"
+        pos += 8 + size + (size & 1)
+    return False
 
 
 def _jpeg_segments(path: Path) -> tuple[tuple[int, bytes], ...]:
@@ -244,13 +261,15 @@ def _to_array(im: Image.Image) -> np.ndarray:
     return arr[:, :, None] if arr.ndim == 2 else arr
 
 
-def _undo_heif_rotation(arr: np.ndarray, orientation: int | None) -> np.ndarray:
-    """libheif applied ``orientation`` while decoding; return the stored-orientation pixels."""
-    if not orientation or orientation == 1:
-        return arr
-    from photoenhance.core.imaging.orient import apply_orientation, inverse_orientation
-
-    return apply_orientation(arr, inverse_orientation(orientation))
+def _heif_transformed(path: Path) -> bool:
+    """Whether libheif rotates/mirrors the primary image (irot/imir boxes) while decoding."""
+    try:
+        heif = pillow_heif.open_heif(path)
+        image = heif[heif.primary_index]
+    except (OSError, ValueError, RuntimeError):
+        return False
+    transforms = getattr(getattr(image, "_c_image", None), "transformations", ())
+    return any(t[0] == "imir" or (t[0] == "irot" and t[1]) for t in transforms)
 
 
 def load_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> DecodedImage:
@@ -267,8 +286,8 @@ def load_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> DecodedImage
         arr = png16.decode(path)
     else:
         arr = _decode_pillow(path)
-        if meta.format == "HEIF":
-            arr = _undo_heif_rotation(arr, meta.orientation)
+        if meta.format == "HEIF" and meta.heif_transformed and meta.orientation not in (None, 1):
+            arr = apply_orientation(arr, inverse_orientation(int(meta.orientation or 1)))
     return DecodedImage(pixels=arr, mode=meta.mode, format=meta.format,
                         bit_depth=meta.bit_depth, has_alpha=meta.has_alpha, metadata=meta)
 

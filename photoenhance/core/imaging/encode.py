@@ -59,12 +59,9 @@ def _pil_image(pixels: np.ndarray, eight_bit: bool = False) -> Image.Image:
     if eight_bit and arr.dtype == np.uint16:
         arr = (arr >> 8).astype(np.uint8)
     channels = arr.shape[2]
-    if arr.dtype == np.uint16:
-        if channels != 1:
-            raise ValueError("Pillow holds 16-bit grey only")
-        return Image.fromarray(np.ascontiguousarray(arr[:, :, 0]), mode="I;16")
-    mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[channels]
-    return Image.fromarray(np.ascontiguousarray(arr[:, :, 0] if channels == 1 else arr), mode)
+    if arr.dtype == np.uint16 and channels != 1:
+        raise ValueError("Pillow holds 16-bit grey only")
+    return Image.fromarray(np.ascontiguousarray(arr[:, :, 0] if channels == 1 else arr))
 
 
 def encode(job: EncodeJob) -> bytes:

@@ -210,10 +210,19 @@ def xmp_with_provenance(xmp: bytes | None, prov: Provenance, source_ref: str) ->
     new = new[:cut] + _provenance_description(prov, source_ref, ids) + new[cut:]
     new = _shrink_padding(new, len(text))
     try:
-        ET.fromstring(re.sub(r"<\?xpacket[^>]*\?>", "", new).strip())
+        ET.fromstring(xml_body(new))
     except ET.ParseError:
         return xmp if xmp else new.encode()
     return new.encode("utf-8")
+
+
+def xml_body(text: str) -> str:
+    """The ``x:xmpmeta`` (or bare ``rdf:RDF``) element of a packet, without wrapper or NULs."""
+    for start_tag, end_tag in (("<x:xmpmeta", "</x:xmpmeta>"), ("<rdf:RDF", "</rdf:RDF>")):
+        start, end = text.find(start_tag), text.rfind(end_tag)
+        if start >= 0 and end > start:
+            return text[start : end + len(end_tag)]
+    return text.strip(" \t\r\n\x00")
 
 
 def _shrink_padding(text: str, old_len: int) -> str:

@@ -20,7 +20,7 @@ import piexif
 
 from photoenhance.core.imaging.decode import SourceMetadata, read_metadata
 from photoenhance.core.imaging.encode import TIFF_STRUCTURE, XMP_APP1
-from photoenhance.core.imaging.metadata import PE_NS, XMPMM_NS
+from photoenhance.core.imaging.metadata import PE_NS, XMPMM_NS, xml_body
 from photoenhance.core.imaging.tiffifd import EXIF_PREFIX, THUMB_STRUCTURE_TAGS
 
 #: Documented, intended differences between a source and its enhanced copy.
@@ -110,10 +110,8 @@ def _xmp_leaves(xmp: bytes | None) -> Counter[tuple[str, str]]:
     leaves: Counter[tuple[str, str]] = Counter()
     if not xmp:
         return leaves
-    text = xmp.decode("utf-8", "replace")
-    start, end = text.find("<x:xmpmeta"), text.rfind("</x:xmpmeta>")
     try:
-        root = ET.fromstring(text[start : end + 12] if start >= 0 and end > 0 else text)
+        root = ET.fromstring(xml_body(xmp.decode("utf-8", "replace")))
     except ET.ParseError:
         return leaves
     _walk(root, "", leaves)
@@ -221,20 +219,33 @@ class ExiftoolDiff:
     preserved: int
 
 
-def _exiftool_tags(path: Path) -> Counter[tuple[str, str, str]]:
-    exe = shutil.which("exiftool")
-    assert exe is not None
-    res = subprocess.run([exe, "-a", "-G1", "-s", "-charset", "filename=utf8", str(path)],
-                         capture_output=True, text=True, errors="replace", check=False,
-                         timeout=60)
+def _parse_exiftool(lines: list[str]) -> Counter[tuple[str, str, str]]:
     tags: Counter[tuple[str, str, str]] = Counter()
-    for line in res.stdout.splitlines():
+    for line in lines:
         if not line.startswith("[") or "]" not in line or ":" not in line:
             continue
         group, rest = line[1:].split("]", 1)
         tag, _, value = rest.partition(":")
         tags[(group.strip(), tag.strip(), value.strip())] += 1
     return tags
+
+
+def exiftool_tags(*paths: Path) -> list[Counter[tuple[str, str, str]]]:
+    """``exiftool -a -G1 -s`` of each path (one exiftool run), as (group, tag, value) counts."""
+    exe = shutil.which("exiftool")
+    if exe is None:
+        raise FileNotFoundError("exiftool")
+    res = subprocess.run([exe, "-a", "-G1", "-s", "-charset", "filename=utf8", *map(str, paths)],
+                         capture_output=True, text=True, errors="replace", check=False,
+                         timeout=120)
+    sections: list[list[str]] = []
+    for line in res.stdout.splitlines():
+        if line.startswith("======== ") or not sections:
+            sections.append([])
+        sections[-1].append(line)
+    if len(paths) == 1:
+        sections = [sum(sections, [])]
+    return [_parse_exiftool(sec) for sec in sections[: len(paths)]]
 
 
 def _expected_exiftool(group: str, tag: str, resized: bool) -> bool:
@@ -252,7 +263,7 @@ def exiftool_diff(source: Path, output: Path, *, resized: bool = False) -> Exift
     """
     if shutil.which("exiftool") is None:
         return None
-    before, after = _exiftool_tags(Path(source)), _exiftool_tags(Path(output))
+    before, after = exiftool_tags(Path(source), Path(output))
     after_keys = {(g, t) for g, t, _ in after}
     lost: list[str] = []
     changed: list[str] = []
