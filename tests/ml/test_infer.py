@@ -1,0 +1,129 @@
+"""Tiled inference: seams, cancellation, odd and tiny sizes, grey and alpha, dtypes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from photoenhance.core.errors import Cancelled, PhotoEnhanceError
+from photoenhance.core.jobs.cancel import CancelToken, Progress
+from photoenhance.core.ml.infer import Enhancer, tile_spans, tile_starts
+from photoenhance.core.ml.nets import EnhanceUNet
+
+
+def _tiny_net(seed: int = 0, levels: int = 2) -> EnhanceUNet:
+    torch.manual_seed(seed)
+    widths = (8, 16, 32)[:levels]
+    net = EnhanceUNet(widths=widths, enc_blocks=(1,) * levels, dec_blocks=(1,) * (levels - 1))
+    # make the random correction visible but keep it moderate
+    with torch.no_grad():
+        net.tail.weight.mul_(0.3)
+    return net
+
+
+@pytest.fixture
+def enhancer() -> Enhancer:
+    return Enhancer.from_model(_tiny_net(), device="cpu")
+
+
+def _image(h: int, w: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 256, (h // 8 + 2, w // 8 + 2, 3)).astype(np.float32)
+    img = np.kron(base, np.ones((8, 8, 1)))[:h, :w]
+    return np.clip(img + rng.normal(0, 12, img.shape), 0, 255).astype(np.uint8)
+
+
+def test_tile_starts_cover_with_overlap() -> None:
+    for length in (1000, 1001, 257, 300):
+        spans = tile_spans(length, 256, 32)
+        assert spans[0][0] == 0 and spans[-1][1] == length
+        assert all(s % 2 == 0 for s, _ in spans)  # same pixel-unshuffle phase as untiled
+        assert all(a[1] - b[0] >= 32 for a, b in zip(spans, spans[1:], strict=False))
+    assert tile_starts(100, 256, 32) == [0]
+
+
+def test_changes_the_image(enhancer: Enhancer) -> None:
+    img = _image(64, 80)
+    out = enhancer.enhance(img)
+    assert out.shape == img.shape and out.dtype == np.uint8
+    assert np.abs(out.astype(int) - img).mean() > 0.5
+
+
+def test_tiled_matches_untiled_in_overlap() -> None:
+    # a one-level net has a small receptive field, so agreement is a property of the blending
+    enh = Enhancer.from_model(_tiny_net(levels=1), device="cpu")
+    img = _image(150, 170)
+    whole = enh.enhance(img, tile=512).astype(int)
+    tiled = enh.enhance(img, tile=64, overlap=24).astype(int)
+    # the overlap between the first two tiles along x: columns 40..63 (tile 64, step 40)
+    region = (slice(0, 150), slice(40, 64))
+    assert np.abs(whole[region] - tiled[region]).max() <= 1
+    assert np.abs(whole - tiled).mean() < 0.5
+
+
+def test_strength_zero_is_identity(enhancer: Enhancer) -> None:
+    img = _image(40, 40)
+    assert np.array_equal(enhancer.enhance(img, strength=0.0), img)
+    with pytest.raises(PhotoEnhanceError):
+        enhancer.enhance(img, strength=1.5)
+
+
+def test_cancel_stops_within_one_tile(enhancer: Enhancer) -> None:
+    token = CancelToken()
+    seen: list[Progress] = []
+
+    def on_progress(p: Progress) -> None:
+        seen.append(p)
+        token.cancel()
+
+    with pytest.raises(Cancelled):
+        enhancer.enhance(_image(100, 100), tile=32, overlap=8, progress=on_progress, cancel=token)
+    assert len(seen) == 1 and seen[0].total > 1
+
+
+def test_progress_reports_every_tile(enhancer: Enhancer) -> None:
+    seen: list[Progress] = []
+    enhancer.enhance(_image(70, 90), tile=32, overlap=8, progress=seen.append)
+    assert [p.done for p in seen] == list(range(1, seen[0].total + 1))
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (5, 3), (17, 33), (31, 1), (2, 2)])
+def test_tiny_and_odd_sizes(enhancer: Enhancer, shape: tuple[int, int]) -> None:
+    img = _image(*shape)[: shape[0], : shape[1]]
+    out = enhancer.enhance(img, tile=16, overlap=4)
+    assert out.shape == img.shape and out.dtype == img.dtype
+
+
+def test_greyscale_in_greyscale_out(enhancer: Enhancer) -> None:
+    grey = _image(33, 45)[..., 0]
+    out = enhancer.enhance(grey)
+    assert out.shape == grey.shape and out.dtype == np.uint8
+    assert enhancer.enhance(grey[..., None]).shape == (33, 45, 1)
+
+
+def test_alpha_passes_through(enhancer: Enhancer) -> None:
+    rgba = np.concatenate(
+        [_image(30, 40), np.arange(1200, dtype=np.uint8).reshape(30, 40, 1)], axis=2
+    )
+    out = enhancer.enhance(rgba)
+    assert out.shape == rgba.shape
+    assert np.array_equal(out[..., 3], rgba[..., 3])
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.float32])
+def test_dtypes_round_trip(enhancer: Enhancer, dtype: type) -> None:
+    img8 = _image(24, 24)
+    img = img8.astype(np.float32) / 255 if dtype is np.float32 else img8.astype(np.uint16) * 257
+    out = enhancer.enhance(img)
+    assert out.dtype == img.dtype and out.shape == img.shape
+    out8 = enhancer.enhance(img8)
+    as8 = out.astype(np.float64) * (255 if dtype is np.float32 else 255 / 65535)
+    assert np.abs(as8 - out8).max() <= 1.0
+
+
+def test_rejects_bad_input(enhancer: Enhancer) -> None:
+    with pytest.raises(PhotoEnhanceError):
+        enhancer.enhance(np.zeros((4, 4, 2), np.uint8))
+    with pytest.raises(PhotoEnhanceError):
+        enhancer.enhance(np.zeros((0, 4, 3), np.uint8))
