@@ -150,6 +150,7 @@ class MainWindow(QMainWindow):
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.details = DetailsPanel()
+        self.details.setMinimumWidth(280)
         self.empty_hint = QLabel(
             "Your library is empty.\nAdd a folder of photos (Ctrl+O) to rank them by how much "
             "they would gain from enhancement."

@@ -14,6 +14,14 @@ from photoenhance.core.library.scan import ScanSummary, scan
 from photoenhance.gui.models import PhotoRow
 
 
+def camera_name(make: str | None, model: str | None) -> str | None:
+    """``"Canon EOS 40D"`` rather than ``"Canon Canon EOS 40D"``."""
+    make, model = (make or "").strip(), (model or "").strip()
+    if model and make and model.casefold().startswith(make.split()[0].casefold()):
+        return model
+    return " ".join(x for x in (make, model) if x) or None
+
+
 def load_rows(catalog: Catalog) -> Callable[[Callable[[Progress], None], CancelToken], object]:
     def run(progress: Callable[[Progress], None], cancel: CancelToken) -> object:
         with catalog.session() as session:
@@ -24,8 +32,7 @@ def load_rows(catalog: Catalog) -> Callable[[Callable[[Progress], None], CancelT
                     score=rp.score.score if rp.score else None,
                     factors=rp.score.factors() if rp.score else None,
                     width=rp.photo.width, height=rp.photo.height,
-                    camera=" ".join(x for x in (rp.photo.camera_make, rp.photo.camera_model)
-                                    if x) or None,
+                    camera=camera_name(rp.photo.camera_make, rp.photo.camera_model),
                     captured=rp.photo.captured_at.strftime("%Y-%m-%d %H:%M")
                     if rp.photo.captured_at else None,
                 )

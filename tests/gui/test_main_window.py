@@ -110,3 +110,12 @@ def test_large_model_fetches_in_chunks() -> None:
                                             (125, "2 min 05 s left"), (3720, "1 h 02 min left")])
 def test_format_eta(secs, text) -> None:
     assert format_eta(secs) == text
+
+
+def test_camera_name_drops_repeated_make() -> None:
+    from photoenhance.gui.tasks import camera_name
+
+    assert camera_name("Canon", "Canon EOS 40D") == "Canon EOS 40D"
+    assert camera_name("NIKON CORPORATION", "NIKON D70") == "NIKON D70"
+    assert camera_name("Sony", "ILCE-7") == "Sony ILCE-7"
+    assert camera_name(None, None) is None
