@@ -81,16 +81,21 @@ def _degrade_group(clean: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray
     return np.concatenate(out), np.concatenate(strengths).astype(np.float32)
 
 
+def save_views(folder: Path) -> None:
+    """(Re)compute the ranker's views of a group's degraded regions."""
+    views = [make_views(im) for im in np.load(folder / "degraded.npy")]
+    np.save(folder / "global.npy", np.stack([v.global_view for v in views]))
+    np.save(folder / "crops.npy", np.stack([v.crops for v in views]))
+
+
 def _save_group(folder: Path, clean: np.ndarray, holdout: np.ndarray, seed: int) -> None:
     degraded, strengths = _degrade_group(clean, seed)
-    views = [make_views(im) for im in degraded]
     folder.mkdir(parents=True, exist_ok=True)
     np.save(folder / "clean.npy", clean)
     np.save(folder / "degraded.npy", degraded)
     np.save(folder / "strengths.npy", strengths)
     np.save(folder / "holdout.npy", holdout)
-    np.save(folder / "global.npy", np.stack([v.global_view for v in views]))
-    np.save(folder / "crops.npy", np.stack([v.crops for v in views]))
+    save_views(folder)
 
 
 def prepare(per_photo: int, seed: int) -> None:
@@ -141,7 +146,7 @@ def enhance(batch_size: int) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m photoenhance.core.rank.labels")
-    p.add_argument("stage", choices=["prepare", "enhance"])
+    p.add_argument("stage", choices=["prepare", "views", "enhance"])
     p.add_argument("--per-photo", type=int, default=40)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--batch", type=int, default=8)
@@ -151,6 +156,9 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_num_threads(args.threads)
     if args.stage == "prepare":
         prepare(args.per_photo, args.seed)
+    elif args.stage == "views":
+        for folder in sorted(pool_dir().iterdir()):
+            save_views(folder)
     else:
         enhance(args.batch)
 

@@ -11,8 +11,9 @@ the whole frame. So each photo gives:
   averages noise away, so the cells picked hold real edges and texture, where noise, blur
   and compression artifacts show most, rather than whatever is noisiest.
 
-Decoding for scoring uses one full decode (the crops need every pixel) and Pillow's C
-``reduce`` for the small views.
+Decoding for scoring uses one full decode (the crops need every pixel; JPEG ``draft``
+scaling would blur away exactly what the crops are for) and one Pillow ``reduce`` for both
+the energy map and the global view.
 """
 
 from __future__ import annotations
@@ -42,42 +43,46 @@ class Views:
     crops: np.ndarray
 
 
-def global_view(pil: Image.Image, size: int = GLOBAL_SIZE) -> np.ndarray:
-    """The whole frame as a ``size`` x ``size`` uint8 RGB array."""
-    factor = min(pil.width, pil.height) // size
-    small = pil.reduce(factor) if factor >= 2 else pil
-    return np.asarray(small.resize((size, size), Image.Resampling.BILINEAR), dtype=np.uint8)
-
-
-def _energy_cells(pil: Image.Image, crop: int) -> np.ndarray:
-    """Gradient energy of each ``crop``-sized grid cell, shape (rows, cols)."""
-    rows, cols = pil.height // crop, pil.width // crop
+def _reduced(pil: Image.Image, crop: int) -> Image.Image:
+    """The image box-reduced so that one ``crop`` cell is ``_CELL`` pixels (Pillow's C code)."""
     red = max(1, crop // _CELL)
-    luma = np.asarray(pil.convert("L").reduce(red), dtype=np.float32)
-    step = crop / red
-    gy = np.abs(np.diff(luma, axis=0, append=luma[-1:]))
-    gx = np.abs(np.diff(luma, axis=1, append=luma[:, -1:]))
-    g = gx + gy
-    ys = np.minimum((np.arange(g.shape[0]) / step).astype(int), rows - 1)
-    xs = np.minimum((np.arange(g.shape[1]) / step).astype(int), cols - 1)
-    cells = np.zeros((rows, cols), dtype=np.float64)
-    np.add.at(cells, (ys[:, None], xs[None, :]), g)
+    return pil.reduce(red) if red > 1 and min(pil.size) >= red else pil
+
+
+def global_view(pil: Image.Image, size: int = GLOBAL_SIZE) -> np.ndarray:
+    """The whole frame as a ``size`` x ``size`` uint8 RGB array (antialiased bilinear)."""
+    return np.asarray(pil.resize((size, size), Image.Resampling.BILINEAR), dtype=np.uint8)
+
+
+def _energy_cells(small: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Gradient energy of each grid cell, shape (rows, cols), from the reduced RGB array."""
+    luma = small[..., 0] * 0.299 + small[..., 1] * 0.587 + small[..., 2] * 0.114
+    g = np.abs(np.diff(luma, axis=0, append=luma[-1:])) + np.abs(
+        np.diff(luma, axis=1, append=luma[:, -1:]))
+    cell = max(1, min(g.shape[0] // rows, g.shape[1] // cols))
+    g = g[:rows * cell, :cols * cell]
+    if g.shape != (rows * cell, cols * cell):  # fewer reduced pixels than cells
+        g = np.pad(g, ((0, rows * cell - g.shape[0]), (0, cols * cell - g.shape[1])))
+    cells = g.reshape(rows, cell, cols, cell).sum(axis=(1, 3), dtype=np.float64)
     return cells
 
 
-def crop_origins(pil: Image.Image, n: int = N_CROPS,
-                 crop: int = CROP_SIZE) -> list[tuple[int, int]]:
+def crop_origins(pil: Image.Image, n: int = N_CROPS, crop: int = CROP_SIZE,
+                 small: Image.Image | None = None) -> list[tuple[int, int]]:
     """Top-left corners (y, x) of the ``n`` most detailed ``crop`` cells (repeats if few)."""
     if pil.width < crop or pil.height < crop:
         return [(0, 0)] * n
-    cells = _energy_cells(pil, crop)
+    rows, cols = pil.height // crop, pil.width // crop
+    small = small or _reduced(pil, crop)
+    cells = _energy_cells(np.asarray(small, dtype=np.float32), rows, cols)
     order = np.argsort(cells.ravel(), kind="stable")[::-1]
-    picks = [divmod(int(i), cells.shape[1]) for i in order[:n]]
+    picks = [divmod(int(i), cols) for i in order[:n]]
     picks += [picks[i % len(picks)] for i in range(n - len(picks))]
     return [(r * crop, c * crop) for r, c in picks]
 
 
-def _pad_to(arr: np.ndarray, crop: int) -> np.ndarray:
+def _crop(pil: Image.Image, y: int, x: int, crop: int) -> np.ndarray:
+    arr = np.asarray(pil.crop((x, y, x + crop, y + crop)) if min(pil.size) >= crop else pil)
     h, w = arr.shape[:2]
     if h >= crop and w >= crop:
         return arr
@@ -86,12 +91,18 @@ def _pad_to(arr: np.ndarray, crop: int) -> np.ndarray:
 
 def make_views(img: np.ndarray | Image.Image, n: int = N_CROPS, crop: int = CROP_SIZE,
                size: int = GLOBAL_SIZE) -> Views:
-    """Build the ranker's views of an RGB image (uint8 array or Pillow image)."""
+    """Build the ranker's views of an RGB image (uint8 array or Pillow image).
+
+    One box reduction serves both the energy map and the global view; the crops are cut
+    from the full-resolution image, so no full-size array copy is made.
+    """
     pil = img if isinstance(img, Image.Image) else Image.fromarray(img)
     pil = pil if pil.mode == "RGB" else pil.convert("RGB")
-    arr = _pad_to(np.asarray(pil), crop)
-    crops = np.stack([arr[y:y + crop, x:x + crop] for y, x in crop_origins(pil, n, crop)])
-    return Views(global_view(pil, size), np.ascontiguousarray(crops))
+    small = _reduced(pil, crop)
+    origins = crop_origins(pil, n, crop, small)
+    crops = np.stack([_crop(pil, y, x, crop) for y, x in origins])
+    src = small if min(small.size) >= size else pil
+    return Views(global_view(src, size), np.ascontiguousarray(crops))
 
 
 def decode_rgb(path: Path) -> Image.Image:
