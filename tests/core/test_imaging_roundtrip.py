@@ -29,7 +29,6 @@ from photoenhance.core.imaging import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "imaging"))
 import imaging_fixtures as fx  # noqa: E402
-
 from conftest import SHARED  # noqa: E402
 
 EXIF_DIR = SHARED / "data" / "exif"

@@ -93,7 +93,8 @@ def _open(path: Path) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageTooLargeError(f"image is too large to open safely ({exc})", path) from exc
     except UnidentifiedImageError as exc:
-        raise ImageReadError("not an image file, or a format photoenhance cannot read", path) from exc
+        raise ImageReadError(
+            "not an image file, or a format photoenhance cannot read", path) from exc
     except FileNotFoundError as exc:
         raise ImageReadError("file not found", path) from exc
     except (OSError, ValueError, SyntaxError) as exc:

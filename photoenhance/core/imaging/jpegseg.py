@@ -33,7 +33,9 @@ def _iter_segments(data: bytes) -> list[tuple[int, int, int]]:
     return out
 
 
-def read_header_segments(fh: BinaryIO, limit: int = 16 * 1024 * 1024) -> tuple[tuple[int, bytes], ...]:
+def read_header_segments(
+    fh: BinaryIO, limit: int = 16 * 1024 * 1024
+) -> tuple[tuple[int, bytes], ...]:
     """APPn/COM segments before the first scan, as (marker, payload) in file order."""
     data = fh.read(limit)
     if not data.startswith(SOI):

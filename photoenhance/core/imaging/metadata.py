@@ -70,7 +70,8 @@ class Provenance:
 # -- JPEG quality --------------------------------------------------------------------------
 def _ijg_table(std: list[int], quality: int) -> np.ndarray:
     scale = 5000 // quality if quality < 50 else 200 - 2 * quality
-    return np.clip((np.array(std) * scale + 50) // 100, 1, 255)
+    table: np.ndarray = np.clip((np.array(std) * scale + 50) // 100, 1, 255)
+    return table
 
 
 def estimate_jpeg_quality(qtables: dict[int, list[int]] | None) -> int | None:
@@ -105,11 +106,11 @@ def make_thumbnail(pixels: np.ndarray, old: bytes | None) -> bytes:
         except (OSError, ValueError):
             pass
     arr = pixels if pixels.dtype == np.uint8 else (pixels >> 8).astype(np.uint8)
-    im = Image.fromarray(arr[:, :, 0] if arr.shape[2] in (1, 2) else arr[:, :, :3])
-    im.thumbnail(box, Image.Resampling.LANCZOS)
+    thumb = Image.fromarray(arr[:, :, 0] if arr.shape[2] in (1, 2) else arr[:, :, :3])
+    thumb.thumbnail(box, Image.Resampling.LANCZOS)
     for quality in (85, 70, 50):
         buf = io.BytesIO()
-        im.convert("RGB" if im.mode != "L" else "L").save(buf, "JPEG", quality=quality)
+        thumb.save(buf, "JPEG", quality=quality)
         if buf.tell() < 48_000:
             break
     return buf.getvalue()

@@ -69,8 +69,8 @@ def _unfilter(raw: bytes, height: int, stride: int, bpp: int) -> np.ndarray:
         if ftype == 0:
             cur = row.copy()
         elif ftype == 1:
-            cur = (np.cumsum(row.reshape(-1, bpp), axis=0, dtype=np.uint64) & 0xFF)
-            cur = cur.astype(np.uint8).reshape(-1)
+            sums = np.cumsum(row.reshape(-1, bpp), axis=0, dtype=np.uint64)
+            cur = (sums & 0xFF).astype(np.uint8).reshape(-1)
         elif ftype == 2:
             cur = row + prev
         elif ftype == 3:

@@ -28,7 +28,6 @@ from photoenhance.core.errors import (
     DiskFullError,
     OutputError,
     RefusedOverwriteError,
-    UnsupportedImageError,
     UsageError,
 )
 from photoenhance.core.imaging.decode import SourceMetadata, read_metadata
@@ -202,9 +201,8 @@ def build_copy(source: Path, pixels: np.ndarray, provenance: Provenance, fmt: st
         pixels = pixels[:, :, None]
     if pixels.ndim != 3 or pixels.shape[2] not in (1, 2, 3, 4) or pixels.dtype not in (
             np.uint8, np.uint16):
-        raise UnsupportedImageError(
-            f"enhanced pixels must be HxWxC uint8/uint16, got {pixels.shape} {pixels.dtype}",
-            source)
+        raise ValueError(  # a caller bug, not a user-facing condition
+            f"enhanced pixels must be HxWxC uint8/uint16, got {pixels.shape} {pixels.dtype}")
     exif, _edited = updated_exif(meta.exif, pixels, meta.size, provenance)
     job = EncodeJob(pixels=pixels, fmt=fmt, meta=meta, exif=exif,
                     xmp=xmp_with_provenance(meta.xmp, provenance, source_ref),
