@@ -1,0 +1,190 @@
+"""Enhance a batch of photos into metadata-preserving copies.
+
+Threads, as in the project's style guide: the calling thread is the one inference lane
+(it owns the model); decoding the next photo and writing the previous copy happen on a small
+I/O pool, so the model is rarely idle. One bad file fails only its own item.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol
+
+import numpy as np
+
+from photoenhance.core.errors import Cancelled, PhotoEnhanceError
+from photoenhance.core.imaging import (
+    DecodedImage,
+    OutputPolicy,
+    Provenance,
+    load_image,
+    write_enhanced_copy,
+)
+from photoenhance.core.jobs.cancel import CancelToken, EtaEstimator, Progress, ProgressCallback
+
+log = logging.getLogger(__name__)
+
+ItemStatus = Literal["done", "failed", "skipped"]
+
+
+class EnhancerLike(Protocol):
+    """What the batch needs of :class:`photoenhance.core.ml.infer.Enhancer`."""
+
+    @property
+    def model_id(self) -> str: ...
+    @property
+    def sha256(self) -> str: ...
+
+    def enhance(self, image: np.ndarray, strength: float = 1.0, tile: int = 512,
+                overlap: int = 32, progress: ProgressCallback | None = None,
+                cancel: CancelToken | None = None) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class EnhanceItem:
+    """One photo to enhance, and the library root its copy mirrors under (if any)."""
+
+    source: Path
+    library_root: Path | None = None
+
+
+@dataclass
+class EnhanceResult:
+    """What happened to one photo."""
+
+    source: Path
+    output: Path | None = None
+    status: ItemStatus = "done"
+    error: str | None = None
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"source": str(self.source), "output": str(self.output) if self.output else None,
+                "status": self.status, "error": self.error}
+
+
+@dataclass
+class EnhanceOptions:
+    strength: float = 1.0
+    tile: int = 512
+    policy: OutputPolicy = field(default_factory=OutputPolicy)
+    is_original: Callable[[Path], bool] | None = None
+
+
+def _decode(item: EnhanceItem) -> DecodedImage:
+    return load_image(item.source)
+
+
+def _write(item: EnhanceItem, pixels: np.ndarray, prov: Provenance,
+           opts: EnhanceOptions) -> Path:
+    return write_enhanced_copy(item.source, pixels, prov, library_root=item.library_root,
+                               policy=opts.policy, is_original=opts.is_original)
+
+
+def enhance_batch(
+    items: Iterable[EnhanceItem], enhancer: EnhancerLike, opts: EnhanceOptions | None = None,
+    *, progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
+) -> Iterator[EnhanceResult]:
+    """Enhance ``items`` in order, yielding one result per item as it finishes.
+
+    Cancelling stops within one tile of work; the item in flight writes nothing and the
+    generator raises :class:`Cancelled` after yielding the results already finished.
+    """
+    opts = opts or EnhanceOptions()
+    todo = list(items)
+    prov = Provenance(enhancer.model_id, enhancer.sha256, opts.strength)
+    eta = EtaEstimator(len(todo))
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="photoenhance-io") as pool:
+        decoded: Future[DecodedImage] | None = pool.submit(_decode, todo[0]) if todo else None
+        writing: tuple[EnhanceItem, Future[Path], float] | None = None
+        for i, item in enumerate(todo):
+            if cancel is not None and cancel.cancelled:
+                break
+            assert decoded is not None
+            current, decoded = decoded, (pool.submit(_decode, todo[i + 1])
+                                         if i + 1 < len(todo) else None)
+            start = time.monotonic()
+            pixels = _enhance_one(item, current, enhancer, opts, i, len(todo), progress, cancel)
+            if writing is not None:
+                yield _finish(*writing)
+                writing = None
+            if isinstance(pixels, EnhanceResult):
+                yield pixels
+            else:
+                writing = (item, pool.submit(_write, item, pixels, prov, opts), start)
+            if progress is not None:
+                progress(Progress(i + 1, len(todo), str(item.source), "photos",
+                                  eta.update(i + 1)))
+        if writing is not None:
+            yield _finish(*writing)
+        if decoded is not None:
+            decoded.cancel()
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+
+
+def _enhance_one(item: EnhanceItem, decoded: Future[DecodedImage], enhancer: EnhancerLike,
+                 opts: EnhanceOptions, index: int, total: int,
+                 progress: ProgressCallback | None,
+                 cancel: CancelToken | None) -> np.ndarray | EnhanceResult:
+    def tile_progress(p: Progress) -> None:
+        if progress is not None and p.total:
+            progress(Progress(index, total, str(item.source), "photos", None))
+
+    try:
+        image = decoded.result()
+        return _with_smaller_tiles_on_oom(
+            lambda tile: enhancer.enhance(image.pixels, strength=opts.strength, tile=tile,
+                                          progress=tile_progress, cancel=cancel),
+            opts.tile, item.source)
+    except Cancelled:
+        return EnhanceResult(item.source, status="skipped", error="cancelled")
+    except PhotoEnhanceError as exc:
+        return EnhanceResult(item.source, status="failed", error=str(exc))
+    except Exception as exc:  # a bug or an unexpected library error: fail this item only
+        log.exception("Enhancing %s failed", item.source)
+        return EnhanceResult(item.source, status="failed",
+                             error=f"{item.source}: enhancement failed ({exc})")
+
+
+MIN_TILE = 128
+
+
+def _is_oom(exc: BaseException) -> bool:
+    return isinstance(exc, MemoryError) or (
+        isinstance(exc, RuntimeError) and "memory" in str(exc).lower())
+
+
+def _with_smaller_tiles_on_oom(run: Callable[[int], np.ndarray], tile: int,
+                               source: Path) -> np.ndarray:
+    """Run ``run(tile)``; on out-of-memory, retry with halved tiles, then give up."""
+    while True:
+        try:
+            return run(tile)
+        except (MemoryError, RuntimeError) as exc:
+            if not _is_oom(exc):
+                raise
+            if tile <= MIN_TILE:
+                raise PhotoEnhanceError("not enough memory to enhance this photo",
+                                        source) from exc
+            tile = max(MIN_TILE, tile // 2)
+            log.warning("Out of memory on %s; retrying with %d px tiles", source, tile)
+
+
+def _finish(item: EnhanceItem, fut: Future[Path], start: float) -> EnhanceResult:
+    try:
+        out = fut.result()
+    except PhotoEnhanceError as exc:
+        return EnhanceResult(item.source, status="failed", error=str(exc),
+                             seconds=time.monotonic() - start)
+    except Exception as exc:  # a bug in encoding: fail the item, keep the batch going
+        log.exception("Writing the copy of %s failed", item.source)
+        return EnhanceResult(item.source, status="failed",
+                             error=f"{item.source}: could not write the copy ({exc})",
+                             seconds=time.monotonic() - start)
+    return EnhanceResult(item.source, out, "done", seconds=time.monotonic() - start)
