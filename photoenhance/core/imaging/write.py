@@ -57,11 +57,13 @@ class OutputPolicy:
         format: "keep" the source's format, or force "jpeg", "png" or "tiff".
         jpeg_quality_floor: JPEG quality is max(this, the source's estimated quality); the
             source's estimate always wins if higher, so a copy is never coarser than its source.
+        folder: an explicit output folder (the CLI's ``--out``); overrides ``location``.
     """
 
     location: Literal["mirror", "suffix"] = "mirror"
     format: Literal["keep", "jpeg", "png", "tiff"] = "keep"
     jpeg_quality_floor: int = 90
+    folder: Path | None = None
 
 
 def output_format(meta: SourceMetadata, policy: OutputPolicy) -> str:
@@ -75,6 +77,8 @@ def jpeg_quality_for(meta: SourceMetadata, policy: OutputPolicy) -> int:
 
 
 def _target_dir(source: Path, library_root: Path | None, policy: OutputPolicy) -> Path:
+    if policy.folder is not None:
+        return policy.folder
     if policy.location == "suffix":
         return source.parent
     root = library_root if library_root is not None else source.parent

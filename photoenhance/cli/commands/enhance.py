@@ -1,0 +1,136 @@
+"""``photoenhance enhance FILE... | --top N | --min-score X``: write enhanced copies.
+
+Each photo gets a new copy that keeps all of its metadata; originals are only read. One
+failing photo never stops the others. Exit code 0 when all succeeded, 1 when some failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from photoenhance.core.catalog import Catalog
+from photoenhance.core.errors import Cancelled, UsageError
+from photoenhance.core.imaging import OutputPolicy
+from photoenhance.core.jobs.cancel import CancelToken, Progress
+from photoenhance.core.jobs.enhance import EnhanceOptions, EnhanceResult, enhance_batch
+from photoenhance.core.jobs.library_items import CatalogLinks, pick_from_catalog
+from photoenhance.core.settings import load_settings
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "enhance", help="write enhanced copies of photos (originals are never changed)",
+        description="Enhance each FILE, or the best-ranked photos of the catalog, into new "
+        "copies that keep all metadata. By default a copy goes to an 'Enhanced' folder that "
+        "mirrors the photo's folder under its library root.",
+    )
+    p.add_argument("files", nargs="*", type=Path, metavar="FILE", help="an image file")
+    p.add_argument("--top", type=int, metavar="N", help="enhance the N best-ranked photos")
+    p.add_argument("--min-score", type=float, metavar="X",
+                   help="enhance catalogued photos scoring at least X")
+    p.add_argument("--out", type=Path, metavar="DIR", help="write the copies into DIR")
+    p.add_argument("--next-to-original", action="store_true",
+                   help="write each copy beside its original with an _enhanced suffix")
+    p.add_argument("--strength", type=float, metavar="S",
+                   help="0 (no change) to 1 (full enhancement); default from settings")
+    p.add_argument("--format", choices=("keep", "jpeg", "png", "tiff"),
+                   help="output format (default: keep the original's)")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON array of {source, output, status, error}")
+    p.add_argument("--tile", type=int, default=512, help=argparse.SUPPRESS)
+    p.add_argument("--model", type=Path, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--device", default=None, help="cpu, cuda or mps (default: best available)")
+    p.set_defaults(func=run)
+
+
+def _options(args: argparse.Namespace) -> EnhanceOptions:
+    settings = load_settings()
+    strength = settings.strength if args.strength is None else args.strength
+    if not 0.0 <= strength <= 1.0:
+        raise UsageError(f"--strength must be between 0 and 1, not {strength}")
+    if args.out is not None and args.next_to_original:
+        raise UsageError("--out and --next-to-original cannot be used together")
+    location = "suffix" if args.next_to_original else settings.output_location
+    policy = OutputPolicy(location=location, format=args.format or settings.output_format,
+                          jpeg_quality_floor=settings.jpeg_min_quality,
+                          folder=args.out.expanduser() if args.out else None)
+    return EnhanceOptions(strength=strength, tile=args.tile, policy=policy)
+
+
+def _check_selection(args: argparse.Namespace) -> None:
+    picked = sum(x is not None and x != [] for x in (args.files, args.top, args.min_score))
+    if picked != 1:
+        raise UsageError("give FILE arguments, or --top N, or --min-score X (one of them)")
+    if args.top is not None and args.top < 1:
+        raise UsageError("--top must be at least 1")
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        raise UsageError("--out must be a folder", args.out)
+
+
+def run(args: argparse.Namespace) -> int:
+    _check_selection(args)
+    opts = _options(args)
+    from photoenhance.core.ml.infer import Enhancer  # torch loads only when needed
+
+    with Catalog.open(args.catalog) as catalog:
+        links = CatalogLinks(catalog)
+        if args.files:
+            items = links.items_for_files(args.files)
+        else:
+            items = pick_from_catalog(catalog, args.top, args.min_score)
+            if not items:
+                print("No catalogued photos match. Run 'photoenhance scan ROOT' first; "
+                      "scores come from scanning.", file=sys.stderr)
+                return 0
+        opts.is_original = links.is_original
+        enhancer = Enhancer.load(args.model, device=args.device)
+        results = _run_with_bar(items, enhancer, opts, links)
+    _report(results, args.json)
+    return 0 if all(r.status == "done" for r in results) else 1
+
+
+def _run_with_bar(items: list[Any], enhancer: Any, opts: EnhanceOptions,
+                  links: CatalogLinks) -> list[EnhanceResult]:
+    token = CancelToken()
+    bar = tqdm(total=len(items), unit=" photos", dynamic_ncols=True, leave=False,
+               disable=not sys.stderr.isatty())
+    results: list[EnhanceResult] = []
+
+    def progress(p: Progress) -> None:
+        bar.n = p.done
+        if p.current:
+            bar.set_postfix_str(Path(p.current).name, refresh=False)
+        bar.refresh()
+
+    try:
+        for result in enhance_batch(items, enhancer, opts, progress=progress, cancel=token):
+            results.append(result)
+            links.record(result, enhancer, opts)
+    except (KeyboardInterrupt, Cancelled):
+        token.cancel()
+        bar.close()
+        done = sum(r.status == "done" for r in results)
+        raise Cancelled(f"Cancelled after {done} of {len(items)} photos; no partial copy was "
+                        "written. Run the same command again for the rest.") from None
+    finally:
+        bar.close()
+    return results
+
+
+def _report(results: list[EnhanceResult], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps([r.as_dict() for r in results], indent=2))
+        return
+    for r in results:
+        if r.status == "done":
+            print(f"done    {r.source} -> {r.output}")
+        else:
+            print(f"{r.status:<7} {r.error or r.source}")
+    failed = sum(r.status != "done" for r in results)
+    print(f"{len(results) - failed} enhanced, {failed} failed", file=sys.stderr)

@@ -1,0 +1,85 @@
+"""``photoenhance enhance``: JSON contract, exit codes, --out, catalog recording."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from photoenhance.cli.main import main
+from photoenhance.core.catalog import Catalog, Enhancement
+from photoenhance.core.ml.nets import build
+from photoenhance.core.ml.registry import write_card
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    torch.manual_seed(0)
+    config = {"widths": [8, 16], "enc_blocks": [1, 1], "dec_blocks": [0]}
+    net = build(config)
+    path = tmp_path_factory.mktemp("model") / "tiny.pt"
+    torch.save(net.state_dict(), path)
+    write_card(path, {"model_id": "tiny-test", "version": "0",
+                      "architecture": {"config": net.config}})
+    return path
+
+
+def _jpeg(path: Path, seed: int = 0) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arr = np.random.default_rng(seed).integers(0, 255, (48, 64, 3), np.uint8)
+    Image.fromarray(arr).save(path, quality=90)
+    return path
+
+
+def test_json_contract_and_partial_failure(tmp_path, tiny_model, capsys) -> None:
+    good = _jpeg(tmp_path / "in" / "a.jpg")
+    bad = tmp_path / "in" / "b.jpg"
+    bad.write_bytes(b"\xff\xd8 truncated")
+    code = main(["--catalog", str(tmp_path / "c.sqlite"), "enhance", str(good), str(bad),
+                 str(tmp_path / "in" / "nope.jpg"), "--out", str(tmp_path / "out"),
+                 "--json", "--model", str(tiny_model)])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert [r["status"] for r in out] == ["done", "failed", "failed"]
+    assert set(out[0]) == {"source", "output", "status", "error"}
+    assert Path(out[0]["output"]) == tmp_path / "out" / "a_enhanced.jpg"
+    assert Path(out[0]["output"]).is_file() and out[0]["error"] is None
+    assert "b.jpg" in out[1]["error"] and "nope.jpg" in out[2]["error"]
+
+
+def test_all_done_exit_zero_and_catalog_records(tmp_path, tiny_model, capsys) -> None:
+    lib = tmp_path / "lib"
+    photo = _jpeg(lib / "2024" / "x.jpg")
+    cat = str(tmp_path / "c.sqlite")
+    assert main(["--catalog", cat, "scan", str(lib)]) == 0
+    capsys.readouterr()
+    assert main(["--catalog", cat, "enhance", str(photo), "--model", str(tiny_model),
+                 "--strength", "0.5"]) == 0
+    expected = lib / "Enhanced" / "2024" / "x_enhanced.jpg"
+    assert expected.is_file()
+    with Catalog.open(Path(cat)) as c, c.session() as s:
+        (row,) = s.query(Enhancement).all()
+        assert row.status == "done" and row.output_path == expected
+        assert row.parameters and row.parameters["strength"] == 0.5
+
+
+@pytest.mark.parametrize("argv", [
+    ["enhance"],
+    ["enhance", "a.jpg", "--top", "3"],
+    ["enhance", "a.jpg", "--strength", "1.5"],
+    ["enhance", "a.jpg", "--out", "o", "--next-to-original"],
+])
+def test_usage_errors_exit_2(tmp_path, argv, capsys) -> None:
+    assert main(["--catalog", str(tmp_path / "c.sqlite"), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("photoenhance: ") and "Traceback" not in err
+
+
+def test_top_without_scores_says_so(tmp_path, tiny_model, capsys) -> None:
+    assert main(["--catalog", str(tmp_path / "c.sqlite"), "enhance", "--top", "2",
+                 "--model", str(tiny_model)]) == 0
+    assert "scan" in capsys.readouterr().err
