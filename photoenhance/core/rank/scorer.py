@@ -123,7 +123,7 @@ class Scorer:
                     ) -> list[ScoreResult]:
         """Score image files, in order. Unreadable files get a result with ``error`` set."""
         out: list[ScoreResult] = []
-        for batch in _decoded_batches(paths, batch_size, cancel, workers):
+        for batch in decoded_batches(paths, batch_size, cancel, workers):
             good = [(p, v) for p, v in batch if isinstance(v, Views)]
             scored = iter(self.results([v for _, v in good], [p for p, _ in good]))
             out += [next(scored) if isinstance(v, Views) else ScoreResult(p, None, error=v)
@@ -142,7 +142,7 @@ def _load(path: Path) -> Views | str:
         return f"cannot decode image ({exc})"
 
 
-def _decoded_batches(paths: Sequence[Path], batch_size: int, cancel: CancelToken | None,
+def decoded_batches(paths: Sequence[Path], batch_size: int, cancel: CancelToken | None,
                      workers: int | None) -> Iterator[list[tuple[Path, Views | str]]]:
     """Yield batches of (path, views or error), decoding ahead in a thread pool."""
     workers = workers or min(4, os.cpu_count() or 1)
