@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from photoenhance.core.library.ignore import is_image_name, skip_dir
+from photoenhance.core.library.ignore import IMAGE_EXTENSIONS, skip_dir
 
 #: ``(path, size, mtime_ns)`` of one candidate photo.
 FileStat = tuple[str, int, int]
@@ -22,8 +22,6 @@ class WalkState:
 
 
 def _encodable(name: str) -> bool:
-    if name.isascii():
-        return True
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
@@ -41,26 +39,38 @@ def _first_visit(path: str, state: WalkState, st: os.stat_result | None = None) 
     return True
 
 
-def _scan_dir(path: str, state: WalkState, stack: list[str]) -> Iterator[FileStat]:
+def _add_file(entry: os.DirEntry[str], state: WalkState, files: list[FileStat]) -> None:
+    try:
+        st = entry.stat()
+    except OSError as exc:  # e.g. a dangling symlink
+        state.errors.append((entry.path, exc.strerror or str(exc)))
+        return
+    files.append((entry.path, st.st_size, st.st_mtime_ns))
+
+
+def _scan_dir(path: str, state: WalkState, stack: list[str]) -> list[FileStat]:
+    """The candidate photos directly in ``path``; its subfolders go on ``stack``.
+
+    This loop runs once per file of the library, so it is kept flat (no calls for names
+    that are plainly not photos).
+    """
+    files: list[FileStat] = []
+    exts = IMAGE_EXTENSIONS
     with os.scandir(path) as entries:
         for entry in entries:
             name = entry.name
-            if not _encodable(name):
+            if not (name.isascii() or _encodable(name)):
                 state.errors.append((entry.path, "file name is not valid UTF-8; skipped"))
             elif entry.is_dir():
                 if not skip_dir(name) and _first_visit(entry.path, state, entry.stat()):
                     stack.append(entry.path)
-            elif is_image_name(name):
-                try:
-                    st = entry.stat()
-                except OSError as exc:  # e.g. a dangling symlink
-                    state.errors.append((entry.path, exc.strerror or str(exc)))
-                    continue
-                yield entry.path, st.st_size, st.st_mtime_ns
+            elif name[0] != "." and name[name.rfind("."):].lower() in exts:
+                _add_file(entry, state, files)
+    return files
 
 
-def walk(root: str, state: WalkState) -> Iterator[FileStat]:
-    """Yield every candidate photo under ``root``.
+def walk(root: str, state: WalkState) -> Iterator[list[FileStat]]:
+    """Yield the candidate photos under ``root``, one list per folder.
 
     Skips hidden, system and output folders (see :mod:`.ignore`) and symlink loops. Folders
     that cannot be read are appended to ``state.errors`` and never stop the walk.
@@ -72,6 +82,6 @@ def walk(root: str, state: WalkState) -> Iterator[FileStat]:
         path = stack.pop()
         state.dirs += 1
         try:
-            yield from _scan_dir(path, state, stack)
+            yield _scan_dir(path, state, stack)
         except OSError as exc:
             state.errors.append((path, exc.strerror or str(exc)))
