@@ -165,7 +165,14 @@ def _card(args: argparse.Namespace, train: Pool, held: Pool, step: int, minutes:
                      "on gain clipped to [-1, 8] + 0.3 BCE on factor strengths",
                      "augmentation": "horizontal flips", "bf16": args.bf16, "seed": args.seed},
         "held_out_metrics": best,
+        "quality_scorer_q": _q_choice(args),
+        "warm_start": "none: trained from scratch (EfficientNet-Lite0 warm start not tried)",
     }
+
+
+def _q_choice(args: argparse.Namespace) -> Any:
+    path = (args.pool or pool_dir()).parent / "q_choice.json"
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def run(argv: list[str] | None = None) -> None:

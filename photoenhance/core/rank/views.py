@@ -33,6 +33,12 @@ N_CROPS = 4
 _CELL = 8
 
 Image.MAX_IMAGE_PIXELS = 200_000_000
+try:  # HEIC/HEIF photos (a runtime dependency; optional here so tests need not have it)
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+except ImportError:  # pragma: no cover
+    pass
 
 
 @dataclass(frozen=True)
