@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import piexif
@@ -292,3 +293,16 @@ def test_cancel_keeps_committed_batches(catalog: Catalog, tmp_path: Path) -> Non
     assert len(photos(catalog)) == 5
     summary = run_scan(catalog, [root])
     assert (summary.added, summary.unchanged) == (15, 5)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Linux allows any bytes in names")
+def test_undecodable_names_and_dangling_links_are_reported(catalog: Catalog,
+                                                           library: Path) -> None:
+    raw = os.fsencode(library) + b"/bad-\xff.jpg"
+    with open(raw, "wb") as fh:
+        fh.write((library / "img.jpg").read_bytes())
+    os.symlink(library / "nowhere.jpg", library / "dangling.jpg")
+    summary = run_scan(catalog, [library])
+    assert summary.added == 4
+    reasons = sorted(error for _, error in summary.errors)
+    assert len(reasons) == 2 and any("UTF-8" in r for r in reasons)

@@ -49,7 +49,7 @@ def insert_photos(session: Session, rows: Sequence[Mapping[str, object]]) -> lis
     before = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM photos").scalar()
     now = {"added_at": utcnow(), "updated_at": utcnow()}
     params = [tuple(map(_stored, _GET_FIELDS({**now, **row}))) for row in rows]
-    conn.exec_driver_sql(_INSERT_SQL, params)  # type: ignore[arg-type]
+    conn.exec_driver_sql(_INSERT_SQL, params)
     paths = {row["path"] for row in rows}
     found = conn.exec_driver_sql("SELECT id, path, status FROM photos WHERE id > ?", (before,))
     return [(int(pid), str(status)) for pid, path, status in found if path in paths]
