@@ -172,3 +172,30 @@ def test_service_indexes_scores_and_alerts_once(tmp_path: Path) -> None:
             assert s.query(Score).count() == 12
             missing = s.query(Photo).filter(Photo.status == PhotoStatus.MISSING).all()
             assert [p.path.name for p in missing] == ["ok11.jpg"]
+
+
+def test_watch_cli_prints_and_stops_on_interrupt(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "photoenhance", "--catalog", str(tmp_path / "c.sqlite"),
+         "watch", str(lib)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("Watching 1 folder(s)")
+        (lib / "new.jpg").write_bytes(_jpeg_bytes())
+        time.sleep(3)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Stopped watching." in out and "Traceback" not in err
+    with Catalog.open(tmp_path / "c.sqlite") as cat, cat.session() as s:
+        assert [p.path.name for p in s.query(Photo)] == ["new.jpg"]
