@@ -145,9 +145,11 @@ def test_png_keeps_bit_depth_alpha_and_metadata(tmp_path: Path, channels: int, b
     assert read_metadata(out).dpi == pytest.approx((300.0, 300.0), abs=0.01)
 
 
-@pytest.mark.parametrize(("channels", "bits"), [(1, 16), (4, 8), (3, 8)])
-def test_tiff_keeps_bit_depth_alpha_and_metadata(tmp_path: Path, channels: int, bits: int) -> None:
-    src = fx.tiff(tmp_path / "t.tif", channels, bits)
+@pytest.mark.parametrize(("channels", "bits", "exif_ifds"),
+                         [(1, 16, False), (4, 8, False), (3, 8, False), (3, 8, True)])
+def test_tiff_keeps_bit_depth_alpha_and_metadata(tmp_path: Path, channels: int, bits: int,
+                                                 exif_ifds: bool) -> None:
+    src = fx.tiff(tmp_path / "t.tif", channels, bits, exif_ifds)
     decoded = load_image(src)
     out = _write(src)
     _assert_round_trip(src, out, False)
@@ -155,6 +157,8 @@ def test_tiff_keeps_bit_depth_alpha_and_metadata(tmp_path: Path, channels: int, 
     assert again.bit_depth == bits and np.array_equal(again.pixels, decoded.pixels)
     meta = read_metadata(out)
     assert meta.iptc == fx.iptc_iim() and meta.icc == fx.icc_profile()
+    if exif_ifds:
+        assert (meta.tiff_tags or {})[0x8825][2] == (48.0, 51.0, 24.5)
 
 
 @pytest.mark.parametrize("lossless", [False, True])

@@ -39,6 +39,7 @@ DEFAULT_MAX_PIXELS = 250_000_000
 SUPPORTED_FORMATS = ("JPEG", "PNG", "TIFF", "WEBP", "HEIF")
 _SUPPORTED_MODES = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4, "I;16": 1, "I;16B": 1, "I;16L": 1}
 TIFF_XMP, TIFF_IPTC, TIFF_ICC, TIFF_PHOTOSHOP = 700, 33723, 34675, 34377
+TIFF_EXIF_IFD, TIFF_GPS_IFD, TIFF_INTEROP_IFD = 0x8769, 0x8825, 0xA005
 
 
 @dataclass(frozen=True)
@@ -87,10 +88,10 @@ class DecodedImage:
 
 def _open(path: Path) -> Image.Image:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with warnings.catch_warnings():  # our own max_pixels check follows
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             return Image.open(path)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except Image.DecompressionBombError as exc:  # past 2 x PIL.Image.MAX_IMAGE_PIXELS
         raise ImageTooLargeError(f"image is too large to open safely ({exc})", path) from exc
     except UnidentifiedImageError as exc:
         raise ImageReadError(
@@ -197,7 +198,7 @@ def _format_details(im: Image.Image, fmt: str, path: Path) -> dict[str, Any]:
         details["jpeg_segments"] = _jpeg_segments(path)
     elif fmt == "TIFF":
         details["tiff_compression"] = str(im.info.get("compression", "raw"))
-        details["tiff_tags"] = dict(getattr(im, "tag_v2", {}))
+        details["tiff_tags"] = _tiff_tags(im)
     elif fmt == "PNG":
         text = getattr(im, "text", {})
         details["png_text"] = {k: v for k, v in text.items() if k != "XML:com.adobe.xmp"}
@@ -206,6 +207,19 @@ def _format_details(im: Image.Image, fmt: str, path: Path) -> dict[str, Any]:
     elif fmt == "WEBP":
         details["webp_lossless"] = _webp_is_lossless(path)
     return details
+
+
+def _tiff_tags(im: Image.Image) -> dict[int, Any]:
+    """IFD0 tags, with the Exif/GPS sub-IFD pointers replaced by their contents (dicts)."""
+    tags: dict[int, Any] = dict(getattr(im, "tag_v2", {}))
+    exif = im.getexif()
+    for pointer in (TIFF_EXIF_IFD, TIFF_GPS_IFD):
+        if pointer in tags:
+            sub: dict[int, Any] = dict(exif.get_ifd(pointer))
+            if pointer == TIFF_EXIF_IFD and TIFF_INTEROP_IFD in sub:
+                sub[TIFF_INTEROP_IFD] = dict(exif.get_ifd(TIFF_INTEROP_IFD))
+            tags[pointer] = sub
+    return tags
 
 
 def _webp_is_lossless(path: Path) -> bool:

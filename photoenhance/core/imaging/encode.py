@@ -35,9 +35,10 @@ HEIF_QUALITY = 92
 WEBP_QUALITY = 95
 #: TIFF tags that describe the pixel encoding; the encoder writes its own.
 TIFF_STRUCTURE = frozenset({256, 257, 258, 259, 262, 273, 277, 278, 279, 284, 317, 320, 322,
-                            323, 324, 325, 338, 339, 347, 530, 531, 532, 34665, 34853, 40965,
-                            TIFF_ICC, TIFF_XMP})
-#: Compressions Pillow can write; JPEG-in-TIFF is re-encoded losslessly with Deflate.
+                            323, 324, 325, 338, 339, 347, 530, 531, 532, TIFF_ICC, TIFF_XMP})
+#: Compressions Pillow can write; JPEG-in-TIFF is re-encoded losslessly with Deflate. A TIFF
+#: with Exif/GPS sub-IFDs is written uncompressed: libtiff (used for compressed output) cannot
+#: take them from Pillow, and dropping them is not an option.
 TIFF_COMPRESSIONS = {"raw", "tiff_lzw", "tiff_adobe_deflate", "packbits", "tiff_deflate"}
 
 
@@ -170,6 +171,8 @@ def _tiff(job: EncodeJob) -> bytes:
     tags[TIFF_XMP] = job.xmp
     compression = job.meta.tiff_compression if job.meta.tiff_compression in TIFF_COMPRESSIONS \
         else "tiff_adobe_deflate"
+    if any(isinstance(v, dict) for v in tags.values()):
+        compression = "raw"  # only Pillow's own writer can write Exif/GPS sub-IFDs
     params: dict[str, Any] = {"tiffinfo": tags, "compression": compression}
     if job.meta.icc:
         params["icc_profile"] = job.meta.icc

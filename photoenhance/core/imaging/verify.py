@@ -177,8 +177,20 @@ def _check_simple(rep: VerifyReport, src: SourceMetadata, out: SourceMetadata) -
         for tag, value in (src.tiff_tags or {}).items():
             if tag in TIFF_STRUCTURE or tag in _SOFTWARE:
                 rep.expected.append(f"TIFF:{tag}")
+            elif isinstance(value, dict):
+                _cmp_tiff_ifd(rep, f"TIFF:{tag}", value, after_tags.get(tag))
             else:
                 rep._cmp(f"TIFF:{tag}", value, after_tags.get(tag))
+
+
+def _cmp_tiff_ifd(rep: VerifyReport, name: str, before: dict[int, object],
+                  after: object) -> None:
+    after_dict = after if isinstance(after, dict) else {}
+    for tag, value in before.items():
+        if isinstance(value, dict):
+            _cmp_tiff_ifd(rep, f"{name}:{tag}", value, after_dict.get(tag))
+        else:
+            rep._cmp(f"{name}:{tag}", value, after_dict.get(tag))
 
 
 def verify_metadata(source: Path, output: Path) -> VerifyReport:
