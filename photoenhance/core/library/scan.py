@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Final
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -41,16 +41,13 @@ BatchHook = Callable[[list[int]], None]
 PROGRESS_INTERVAL_S = 1 / 30
 
 
-class Known(NamedTuple):
-    """A catalog row as the scanner needs it."""
-
-    path: str
-    id: int
-    size: int
-    mtime_ns: int
-    status: str
-
-
+#: A catalog row as the scanner needs it: (path, id, size, mtime_ns, status). Plain tuples
+#: read index-wise: on a 100k-photo rescan, row objects would cost more than the compare.
+Known = tuple[str, int, int, int, str]
+_ID: Final = 1
+_SIZE: Final = 2
+_MTIME: Final = 3
+_STATUS: Final = 4
 _ORIGINALS = "FROM photos WHERE NOT is_output"
 _LOAD_KNOWN = f"SELECT path, id, size, mtime_ns, status {_ORIGINALS}"
 _LOAD_FINGERPRINTS = f"SELECT path, fingerprint {_ORIGINALS} AND fingerprint IS NOT NULL"
@@ -121,9 +118,9 @@ def _load_known(session: Session) -> dict[str, Known]:
 
     Plain driver SQL: on a 100k-photo library ORM row processing would dominate a rescan.
     """
-    rows = session.connection().exec_driver_sql(_LOAD_KNOWN).fetchall()
-    make = Known._make
-    return {row[0]: make(row) for row in rows}
+    dbapi = session.connection().connection.driver_connection
+    assert dbapi is not None
+    return {row[0]: row for row in dbapi.execute(_LOAD_KNOWN)}
 
 
 def _prefix(posix: str) -> str:
@@ -211,8 +208,8 @@ class _Scanner:
         known, missing = self.known, PhotoStatus.MISSING.value
         for key, (size, mtime_ns, _) in self.seen.items():
             row = known.get(key)
-            # Known is (path, id, size, mtime_ns, status); indexes are faster
-            if row is None or row[2] != size or row[3] != mtime_ns or row[4] == missing:
+            if (row is None or row[_SIZE] != size or row[_MTIME] != mtime_ns
+                    or row[_STATUS] == missing):
                 work.append(key)
         self.summary.unchanged = len(self.seen) - len(work)
         work.sort()
@@ -227,7 +224,7 @@ class _Scanner:
             if key in self.seen:
                 continue
             in_scope = _under(key, roots) and key not in err_keys and not _under(key, err_dirs)
-            if in_scope and row.status != PhotoStatus.MISSING:
+            if in_scope and row[_STATUS] != PhotoStatus.MISSING:
                 self.vanished[key] = row
             fingerprint = self.fingerprints.get(key)
             if fingerprint:
@@ -235,7 +232,7 @@ class _Scanner:
         self.scope = roots
 
     def _is_gone(self, key: str) -> bool:
-        if key in self.vanished or self.known[key].status == PhotoStatus.MISSING:
+        if key in self.vanished or self.known[key][_STATUS] == PhotoStatus.MISSING:
             return True
         return not _under(key, self.scope) and not os.path.lexists(key)
 
@@ -267,13 +264,13 @@ class _Scanner:
         row = self.known.get(key)
         moved = None if row or not result.fingerprint else self._claim_gone(result.fingerprint)
         if row is not None:
-            self.updates.append({"id": row.id, **fields})
+            self.updates.append({"id": row[_ID], **fields})
             if result.fingerprint != self.fingerprints.get(key):
-                self.invalidate.append(row.id)
+                self.invalidate.append(row[_ID])
                 if not result.error:
-                    self.rescore.append(row.id)
+                    self.rescore.append(row[_ID])
         elif moved is not None:
-            self.updates.append({"id": moved.id, "path": key, **fields})
+            self.updates.append({"id": moved[_ID], "path": key, **fields})
         else:
             self.inserts.append({"path": key, **fields})
         if moved is not None:
@@ -303,7 +300,7 @@ class _Scanner:
             self.on_batch(batch)
 
     def _mark_missing(self) -> None:
-        ids = [row.id for row in self.vanished.values()]
+        ids = [row[_ID] for row in self.vanished.values()]
         for start in range(0, len(ids), self.batch_size):
             chunk = ids[start:start + self.batch_size]
             with self.catalog.session() as session:

@@ -29,43 +29,40 @@ def _encodable(name: str) -> bool:
     return True
 
 
-def _first_visit(path: str, state: WalkState, st: os.stat_result | None = None) -> bool:
-    """Record a folder by (device, inode); False if already seen (a symlink loop)."""
-    st = st or os.stat(path)
-    key = (st.st_dev, st.st_ino)
-    if key in state.visited:
-        return False
-    state.visited.add(key)
-    return True
-
-
-def _add_file(entry: os.DirEntry[str], state: WalkState, files: list[FileStat]) -> None:
-    try:
+def _dir_key(entry: os.DirEntry[str], dev: int) -> tuple[int, int]:
+    """(device, inode) of a subfolder. Free for plain folders (``d_ino``, parent's device);
+    a stat call only for symlinks, the way loops come about."""
+    if entry.is_symlink():
         st = entry.stat()
-    except OSError as exc:  # e.g. a dangling symlink
-        state.errors.append((entry.path, exc.strerror or str(exc)))
-        return
-    files.append((entry.path, st.st_size, st.st_mtime_ns))
+        return st.st_dev, st.st_ino
+    return dev, entry.inode()
 
 
-def _scan_dir(path: str, state: WalkState, stack: list[str]) -> list[FileStat]:
+def _scan_dir(path: str, dev: int, state: WalkState, stack: list[tuple[str, int]]
+              ) -> list[FileStat]:
     """The candidate photos directly in ``path``; its subfolders go on ``stack``.
 
-    This loop runs once per file of the library, so it is kept flat (no calls for names
-    that are plainly not photos).
+    This loop runs once per file of the library, so it is kept flat: one ``stat`` per
+    photo and no function call for names that are plainly not photos.
     """
     files: list[FileStat] = []
-    exts = IMAGE_EXTENSIONS
+    exts, visited = IMAGE_EXTENSIONS, state.visited
     with os.scandir(path) as entries:
         for entry in entries:
             name = entry.name
             if not (name.isascii() or _encodable(name)):
                 state.errors.append((entry.path, "file name is not valid UTF-8; skipped"))
             elif entry.is_dir():
-                if not skip_dir(name) and _first_visit(entry.path, state, entry.stat()):
-                    stack.append(entry.path)
+                if not skip_dir(name) and (key := _dir_key(entry, dev)) not in visited:
+                    visited.add(key)
+                    stack.append((entry.path, key[0]))
             elif name[0] != "." and name[name.rfind("."):].lower() in exts:
-                _add_file(entry, state, files)
+                try:
+                    st = entry.stat()
+                except OSError as exc:  # e.g. a dangling symlink
+                    state.errors.append((entry.path, exc.strerror or str(exc)))
+                    continue
+                files.append((entry.path, st.st_size, st.st_mtime_ns))
     return files
 
 
@@ -75,13 +72,15 @@ def walk(root: str, state: WalkState) -> Iterator[list[FileStat]]:
     Skips hidden, system and output folders (see :mod:`.ignore`) and symlink loops. Folders
     that cannot be read are appended to ``state.errors`` and never stop the walk.
     """
-    if not _first_visit(root, state):
+    st = os.stat(root)
+    if (st.st_dev, st.st_ino) in state.visited:
         return
-    stack = [root]
+    state.visited.add((st.st_dev, st.st_ino))
+    stack = [(root, st.st_dev)]
     while stack:
-        path = stack.pop()
+        path, dev = stack.pop()
         state.dirs += 1
         try:
-            yield _scan_dir(path, state, stack)
+            yield _scan_dir(path, dev, state, stack)
         except OSError as exc:
             state.errors.append((path, exc.strerror or str(exc)))
