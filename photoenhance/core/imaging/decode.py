@@ -14,6 +14,7 @@ file's format or colour model behind the user's back.
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 import warnings
 from dataclasses import dataclass
@@ -46,6 +47,8 @@ TIFF_EXIF_IFD, TIFF_GPS_IFD, TIFF_INTEROP_IFD = 0x8769, 0x8825, 0xA005
 class SourceMetadata:
     """Everything the writer must carry over, read without decoding pixels.
 
+    ``size`` is (width, height) in stored orientation, like the pixels of :func:`load_image`.
+
     ``exif`` is the TIFF-structured block without the ``Exif\\0\\0`` prefix, exactly as stored
     (for HEIF with the Orientation value pillow-heif resets put back). ``jpeg_segments`` holds
     the raw APPn/COM marker segments of a JPEG in file order (marker byte, payload).
@@ -71,6 +74,7 @@ class SourceMetadata:
     tiff_tags: dict[int, Any] | None = None
     png_text: dict[str, str] | None = None
     heif_transformed: bool = False
+    heif_nclx: dict[str, Any] | None = None
     jpeg_segments: tuple[tuple[int, bytes], ...] = ()
 
 
@@ -204,6 +208,8 @@ def _format_details(im: Image.Image, fmt: str, path: Path) -> dict[str, Any]:
         details["png_text"] = {k: v for k, v in text.items() if k != "XML:com.adobe.xmp"}
     elif fmt == "HEIF":
         details["heif_transformed"] = _heif_transformed(path)
+        nclx = im.info.get("nclx_profile")
+        details["heif_nclx"] = dict(nclx) if isinstance(nclx, dict) else None
     elif fmt == "WEBP":
         details["webp_lossless"] = _webp_is_lossless(path)
     return details
@@ -265,7 +271,10 @@ def read_metadata(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> SourceMet
         fmt = _check_openable(im, path, max_pixels)
         mode = "I;16" if im.mode.startswith("I;16") else im.mode
         bits = 16 if fmt == "PNG" and png16.is_16bit_color(path) else _bit_depth(im, fmt)
-        return _metadata(im, path, fmt, mode, bits)
+        meta = _metadata(im, path, fmt, mode, bits)
+    if meta.heif_transformed and meta.orientation in (5, 6, 7, 8):  # size as stored
+        meta = dataclasses.replace(meta, size=(meta.size[1], meta.size[0]))
+    return meta
 
 
 def _to_array(im: Image.Image) -> np.ndarray:

@@ -208,5 +208,7 @@ def _heif(job: EncodeJob) -> bytes:
     buf = io.BytesIO()
     params = _common(job)
     params["quality"] = HEIF_QUALITY
+    if job.meta.heif_nclx and not job.meta.icc:  # colour primaries, transfer, matrix, range
+        params["nclx_profile"] = job.meta.heif_nclx
     _pil_image(job.pixels, eight_bit=True).save(buf, "HEIF", **params)
     return buf.getvalue()

@@ -96,8 +96,11 @@ def estimate_jpeg_quality(qtables: dict[int, list[int]] | None) -> int | None:
 
 
 # -- EXIF ----------------------------------------------------------------------------------
-def make_thumbnail(pixels: np.ndarray, old: bytes | None) -> bytes:
+def make_thumbnail(pixels: np.ndarray, old: bytes | None,
+                   box: tuple[int, int] | None = None) -> bytes:
     """A baseline JPEG thumbnail of ``pixels``, about as large as the old one was."""
+    if box is not None:
+        return _thumbnail_jpeg(pixels, box)
     box = THUMB_MAX
     if old:
         try:
@@ -105,6 +108,10 @@ def make_thumbnail(pixels: np.ndarray, old: bytes | None) -> bytes:
                 box = (max(im.size), max(im.size))
         except (OSError, ValueError):
             pass
+    return _thumbnail_jpeg(pixels, box)
+
+
+def _thumbnail_jpeg(pixels: np.ndarray, box: tuple[int, int]) -> bytes:
     arr = pixels if pixels.dtype == np.uint8 else (pixels >> 8).astype(np.uint8)
     thumb = Image.fromarray(arr[:, :, 0] if arr.shape[2] in (1, 2) else arr[:, :, :3])
     thumb.thumbnail(box, Image.Resampling.LANCZOS)
@@ -117,14 +124,26 @@ def make_thumbnail(pixels: np.ndarray, old: bytes | None) -> bytes:
 
 
 def updated_exif(exif: bytes | None, pixels: np.ndarray, source_size: tuple[int, int],
-                 provenance: Provenance) -> tuple[bytes | None, bool]:
+                 provenance: Provenance, max_size: int | None = None
+                 ) -> tuple[bytes | None, bool]:
     """The source's raw EXIF with only the documented fields updated.
 
-    Returns ``(block, edited)``; ``edited`` is False when the block could not be parsed and
-    was copied unchanged.
+    Returns ``(block, edited)``; ``edited`` is False when the block could not be parsed (or
+    an edited one would not fit in ``max_size``, JPEG's 64 KB segment) and was copied
+    unchanged.
     """
     if not exif:
         return None, False
+    for thumb_box in (None, (80, 80)):
+        block, edited = _edit_exif(exif, pixels, source_size, provenance, thumb_box)
+        if not edited or max_size is None or len(block) <= max_size:
+            return block, edited
+    return exif, False
+
+
+def _edit_exif(exif: bytes, pixels: np.ndarray, source_size: tuple[int, int],
+               provenance: Provenance, thumb_box: tuple[int, int] | None
+               ) -> tuple[bytes, bool]:
     try:
         block = ExifBlock(exif)
         height, width = pixels.shape[:2]
@@ -134,7 +153,7 @@ def updated_exif(exif: bytes | None, pixels: np.ndarray, source_size: tuple[int,
                 block.patch_inline(exif_ifd, TAG_PIXEL_X, width)
                 block.patch_inline(exif_ifd, TAG_PIXEL_Y, height)
         if block.has_thumbnail():
-            block.replace_thumbnail(make_thumbnail(pixels, block.thumbnail()))
+            block.replace_thumbnail(make_thumbnail(pixels, block.thumbnail(), thumb_box))
         strings = {TAG_SOFTWARE: provenance.software}
         if block.ifd0.get(TAG_PROCESSING_SOFTWARE) is not None:
             strings[TAG_PROCESSING_SOFTWARE] = provenance.software

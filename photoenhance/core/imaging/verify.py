@@ -161,7 +161,7 @@ def _other_segments(meta: SourceMetadata) -> Counter[tuple[int, bytes]]:
 
 
 def _check_simple(rep: VerifyReport, src: SourceMetadata, out: SourceMetadata) -> None:
-    for name in ("icc", "iptc", "dpi", "orientation"):
+    for name in ("icc", "iptc", "dpi", "orientation", "heif_nclx"):
         before = getattr(src, name)
         if before is not None:
             rep._cmp(name.upper(), before, getattr(out, name))
@@ -205,9 +205,13 @@ def verify_metadata(source: Path, output: Path) -> VerifyReport:
 
 
 # -- exiftool ------------------------------------------------------------------------------
-#: exiftool groups that describe the file or container, not the photo's metadata.
+#: exiftool groups that describe the file or container, not the photo's metadata. For HEIF the
+#: QuickTime group is the encoder's own boxes (HEVC configuration, coded extent, irot), except
+#: for the colour description, which is compared.
 EXIFTOOL_IGNORED_GROUPS = {"ExifTool", "System", "File", "Composite", "QuickTime", "Meta",
-                           "MPF0", "PNG-pHYs"}
+                           "MPF0"}
+_EXIFTOOL_HEIF_COLOUR = {"ColorProfiles", "ColorPrimaries", "TransferCharacteristics",
+                         "MatrixCoefficients", "VideoFullRangeFlag"}
 EXIFTOOL_IGNORED_PREFIX = ("MPImage",)
 _EXIFTOOL_EXPECTED = {
     "IFD0": {"Software", "ProcessingSoftware", "StripOffsets", "StripByteCounts",
@@ -250,17 +254,21 @@ def exiftool_tags(*paths: Path) -> list[Counter[tuple[str, str, str]]]:
     res = subprocess.run([exe, "-a", "-G1", "-s", "-charset", "filename=utf8", *map(str, paths)],
                          capture_output=True, text=True, errors="replace", check=False,
                          timeout=120)
-    sections: list[list[str]] = []
-    for line in res.stdout.splitlines():
-        if line.startswith("======== ") or not sections:
-            sections.append([])
-        sections[-1].append(line)
     if len(paths) == 1:
-        sections = [sum(sections, [])]
-    return [_parse_exiftool(sec) for sec in sections[: len(paths)]]
+        return [_parse_exiftool(res.stdout.splitlines())]
+    sections: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in res.stdout.splitlines():
+        if line.startswith("======== "):
+            current = sections.setdefault(line[9:].strip(), [])
+        else:
+            current.append(line)
+    return [_parse_exiftool(sections.get(str(p), [])) for p in paths]
 
 
 def _expected_exiftool(group: str, tag: str, resized: bool) -> bool:
+    if group == "QuickTime" and tag in _EXIFTOOL_HEIF_COLOUR:
+        return False
     if group in EXIFTOOL_IGNORED_GROUPS or group.startswith(EXIFTOOL_IGNORED_PREFIX):
         return True
     if group == "XMP-photoenhance" or tag in _EXIFTOOL_EXPECTED.get(group, ()):
@@ -276,6 +284,13 @@ def exiftool_diff(source: Path, output: Path, *, resized: bool = False) -> Exift
     if shutil.which("exiftool") is None:
         return None
     before, after = exiftool_tags(Path(source), Path(output))
+    return diff_exiftool_tags(before, after, resized=resized)
+
+
+def diff_exiftool_tags(before: Counter[tuple[str, str, str]],
+                       after: Counter[tuple[str, str, str]], *,
+                       resized: bool = False) -> ExiftoolDiff:
+    """Compare two :func:`exiftool_tags` results (for batching many files in one run)."""
     after_keys = {(g, t) for g, t, _ in after}
     lost: list[str] = []
     changed: list[str] = []

@@ -32,12 +32,14 @@ from photoenhance.core.errors import (
 )
 from photoenhance.core.imaging.decode import SourceMetadata, read_metadata
 from photoenhance.core.imaging.encode import EncodeJob, encode
+from photoenhance.core.imaging.jpegseg import MAX_SEGMENT_PAYLOAD
 from photoenhance.core.imaging.metadata import (
     Provenance,
     estimate_jpeg_quality,
     updated_exif,
     xmp_with_provenance,
 )
+from photoenhance.core.imaging.tiffifd import EXIF_PREFIX
 from photoenhance.core.paths import OUTPUT_DIR_NAME
 
 TEMP_PREFIX = ".photoenhance-tmp-"
@@ -207,7 +209,8 @@ def build_copy(source: Path, pixels: np.ndarray, provenance: Provenance, fmt: st
             np.uint8, np.uint16):
         raise ValueError(  # a caller bug, not a user-facing condition
             f"enhanced pixels must be HxWxC uint8/uint16, got {pixels.shape} {pixels.dtype}")
-    exif, _edited = updated_exif(meta.exif, pixels, meta.size, provenance)
+    max_exif = MAX_SEGMENT_PAYLOAD - len(EXIF_PREFIX) if fmt == "JPEG" else None
+    exif, _edited = updated_exif(meta.exif, pixels, meta.size, provenance, max_exif)
     job = EncodeJob(pixels=pixels, fmt=fmt, meta=meta, exif=exif,
                     xmp=xmp_with_provenance(meta.xmp, provenance, source_ref),
                     jpeg_quality=jpeg_quality_for(meta, policy), software=provenance.software)
