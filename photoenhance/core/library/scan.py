@@ -182,6 +182,8 @@ class _Scanner:
         yield from self._process(work)
         self._mark_missing()
         self._finish_roots()
+        if self.summary.to_score or self.summary.moved or self.summary.missing:
+            self._checkpoint()
         self.summary.errors = list(self.state.errors)
         self.summary.elapsed_s = time.monotonic() - start
         yield self.summary
@@ -309,6 +311,12 @@ class _Scanner:
                     .values(status=PhotoStatus.MISSING, updated_at=utcnow())
                 )
         self.summary.missing = len(ids)
+
+    def _checkpoint(self) -> None:
+        """Fold the WAL into the database now, so that this scan pays for its own writes
+        rather than the next reader or small commit (SQLite checkpoints after a commit)."""
+        with self.catalog.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _finish_roots(self) -> None:
         now = utcnow()
