@@ -138,7 +138,8 @@ def _to_key(native: str) -> str:
     return native if os.sep == "/" else native.replace(os.sep, "/")
 
 
-def _fields(result: probe.ProbeResult, size: int, mtime_ns: int, root_id: int) -> dict[str, object]:
+def _fields(result: probe.ProbeResult, size: int, mtime_ns: int,
+            root_id: int | None) -> dict[str, object]:
     status = PhotoStatus.UNREADABLE if result.error else PhotoStatus.OK
     return {
         "root_id": root_id, "size": size, "mtime_ns": mtime_ns,
@@ -157,7 +158,7 @@ class _Scanner:
         self.batch_size, self.on_batch = max(1, batch_size), on_batch
         self.summary = ScanSummary()
         self.state = WalkState()
-        self.seen: dict[str, tuple[int, int, int]] = {}
+        self.seen: dict[str, tuple[int, int]] = {}
         self.known: dict[str, Known] = {}
         self.fingerprints: dict[str, str] = {}
         self.vanished: dict[str, Known] = {}
@@ -195,20 +196,19 @@ class _Scanner:
 
     def _walk(self) -> Iterator[Progress]:
         throttle, seen = _Throttle(), self.seen
-        for root_key, root_id in self.root_ids.items():
+        for root_key in self.root_ids:
             for files in walk(str(Path(root_key)), self.state):
-                for path, size, mtime_ns in files:
-                    key = path if _POSIX else _to_key(path)
-                    seen.setdefault(key, (size, mtime_ns, root_id))
+                # Roots never nest (check_roots) and folders are visited once: no overlap
+                seen.update(files if _POSIX else {_to_key(p): v for p, v in files.items()})
                 if files and throttle.due():
                     self._check_cancel()
-                    yield Progress(len(seen), 0, files[-1][0], "Looking for photos")
+                    yield Progress(len(seen), 0, next(iter(files)), "Looking for photos")
 
     def _classify(self) -> list[str]:
         """Paths to read: new, changed, or back after being missing (rare, so re-read)."""
         work: list[str] = []
         known, missing = self.known, PhotoStatus.MISSING.value
-        for key, (size, mtime_ns, _) in self.seen.items():
+        for key, (size, mtime_ns) in self.seen.items():
             row = known.get(key)
             if (row is None or row[_SIZE] != size or row[_MTIME] != mtime_ns
                     or row[_STATUS] == missing):
@@ -216,6 +216,12 @@ class _Scanner:
         self.summary.unchanged = len(self.seen) - len(work)
         work.sort()
         return work
+
+    def _root_of(self, key: str) -> int | None:
+        for root_key, root_id in self.root_ids.items():
+            if key.startswith(_prefix(root_key)):
+                return root_id
+        return None
 
     def _find_gone(self) -> None:
         """Rows under the roots whose files were not seen; and fingerprints of all unseen."""
@@ -260,9 +266,9 @@ class _Scanner:
         self._flush()
 
     def _index(self, key: str) -> None:
-        size, mtime_ns, root_id = self.seen[key]
+        size, mtime_ns = self.seen[key]
         result = probe.probe_file(key, size)
-        fields = _fields(result, size, mtime_ns, root_id)
+        fields = _fields(result, size, mtime_ns, self._root_of(key))
         row = self.known.get(key)
         moved = None if row or not result.fingerprint else self._claim_gone(result.fingerprint)
         if row is not None:

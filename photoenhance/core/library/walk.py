@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from photoenhance.core.library.ignore import IMAGE_EXTENSIONS, skip_dir
 
-#: ``(path, size, mtime_ns)`` of one candidate photo.
-FileStat = tuple[str, int, int]
+#: Candidate photos of one folder: ``{path: (size, mtime_ns)}``.
+FileStats = dict[str, tuple[int, int]]
 
 
 @dataclass
@@ -39,13 +39,13 @@ def _dir_key(entry: os.DirEntry[str], dev: int) -> tuple[int, int]:
 
 
 def _scan_dir(path: str, dev: int, state: WalkState, stack: list[tuple[str, int]]
-              ) -> list[FileStat]:
+              ) -> FileStats:
     """The candidate photos directly in ``path``; its subfolders go on ``stack``.
 
     This loop runs once per file of the library, so it is kept flat: one ``stat`` per
     photo and no function call for names that are plainly not photos.
     """
-    files: list[FileStat] = []
+    files: FileStats = {}
     exts, visited = IMAGE_EXTENSIONS, state.visited
     with os.scandir(path) as entries:
         for entry in entries:
@@ -62,12 +62,12 @@ def _scan_dir(path: str, dev: int, state: WalkState, stack: list[tuple[str, int]
                 except OSError as exc:  # e.g. a dangling symlink
                     state.errors.append((entry.path, exc.strerror or str(exc)))
                     continue
-                files.append((entry.path, st.st_size, st.st_mtime_ns))
+                files[entry.path] = (st.st_size, st.st_mtime_ns)
     return files
 
 
-def walk(root: str, state: WalkState) -> Iterator[list[FileStat]]:
-    """Yield the candidate photos under ``root``, one list per folder.
+def walk(root: str, state: WalkState) -> Iterator[FileStats]:
+    """Yield the candidate photos under ``root``, one dict per folder.
 
     Skips hidden, system and output folders (see :mod:`.ignore`) and symlink loops. Folders
     that cannot be read are appended to ``state.errors`` and never stop the walk.
