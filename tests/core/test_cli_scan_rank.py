@@ -113,3 +113,15 @@ def test_subprocess_errors_have_no_traceback(tmp_path: Path, lib: Path) -> None:
     good = subprocess.run([*run, "scan", str(lib)], capture_output=True, text=True, env=env)
     assert good.returncode == 0 and "added: 3" in good.stdout and good.stderr == ""
     assert (tmp_path / "env.sqlite").exists()
+
+
+def test_progress_bar_on_a_terminal(lib: Path, db: Path, capsys, monkeypatch) -> None:
+    from photoenhance.cli.commands import scan as scan_cmd
+
+    monkeypatch.setattr(scan_cmd, "_interactive", lambda: True)
+    scan_module = sys.modules["photoenhance.core.library.scan"]
+    monkeypatch.setattr(scan_module._Throttle, "due", lambda self: True)  # report every file
+    assert main(["--catalog", str(db), "scan", str(lib)]) == 0
+    out, err = capsys.readouterr()
+    assert "files" in err and "/s" in err  # count and rate, on stderr
+    assert counts(out)["added"] == 3

@@ -279,6 +279,7 @@ def test_progress_then_summary_and_batches(catalog: Catalog, tmp_path: Path) -> 
     events = list(scan(catalog, [root], batch_size=7, on_batch=batches.append))
     assert isinstance(events[-1], ScanSummary) and events[-1].added == 30
     assert all(isinstance(e, Progress) for e in events[:-1])
+    assert len(events) - 1 <= 2 + 30 * events[-1].elapsed_s  # about 30 reports a second
     assert [len(b) for b in batches] == [7, 7, 7, 7, 2]
 
 
