@@ -229,3 +229,32 @@ def test_exif_near_the_jpeg_segment_limit_still_fits(tmp_path: Path) -> None:
     report = verify_metadata(src, out)
     assert report.ok and report.preserved > 10, report
     assert read_metadata(out).exif != read_metadata(src).exif or report.notes
+
+
+def test_verifier_and_exiftool_catch_a_real_loss(tmp_path: Path) -> None:
+    """Negative control: a copy that drops GPS, the ICC profile and an XMP keyword fails."""
+    import piexif
+    from PIL import Image
+
+    src = fx.jpeg(tmp_path / "x.jpg")
+    bad = tmp_path / "bad.jpg"
+    exif = piexif.load(src.read_bytes())
+    exif["GPS"] = {}
+    with Image.open(src) as im:
+        im.save(bad, exif=piexif.dump(exif), xmp=fx.XMP.replace("beach", "sea").encode())
+    report = verify_metadata(src, bad)
+    assert "EXIF:GPS:GPSLatitude" in report.lost and "ICC" in report.lost
+    assert any(name.endswith("}subject") for name in report.changed)
+    assert not report.ok
+    diff = exiftool_diff(src, bad)
+    if diff is not None:
+        assert "GPS:GPSLatitude" in diff.lost and "XMP-dc:Subject" in diff.changed
+
+
+def test_exiftool_diff_is_none_without_exiftool(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from photoenhance.core.imaging import verify
+
+    src = fx.jpeg(tmp_path / "x.jpg")
+    monkeypatch.setattr(verify.shutil, "which", lambda name: None)
+    assert exiftool_diff(src, src) is None
