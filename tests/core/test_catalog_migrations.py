@@ -60,7 +60,7 @@ def test_v1_fixture_migrates_to_current(v1: Path, tmp_path: Path) -> None:
 def test_current_catalog_is_not_backed_up_again(v1: Path, tmp_path: Path) -> None:
     Catalog.open(v1).close()
     Catalog.open(v1).close()
-    assert len(list(tmp_path.glob("*.bak"))) == 1
+    assert len(list(tmp_path.glob("*.bak"))) == SCHEMA_VERSION - 1  # one per step, once
 
 
 def test_failed_step_rolls_back_and_keeps_backup(v1: Path, monkeypatch) -> None:
@@ -97,3 +97,21 @@ def test_foreign_database_is_refused(tmp_path: Path) -> None:
 
 def test_every_step_is_registered() -> None:
     assert sorted(migrations.STEPS) == list(range(1, SCHEMA_VERSION))
+
+
+def test_v2_fixture_migrates_to_current_and_keeps_jobs(tmp_path: Path) -> None:
+    from photoenhance.core.catalog import JobItem
+
+    path = tmp_path / "catalog.sqlite"
+    shutil.copy(FIXTURES / "catalog_v2.sqlite", path)
+    assert read_version(path) == 2
+    with Catalog.open(path) as cat, cat.session() as s:
+        items = s.scalars(select(JobItem).order_by(JobItem.id)).all()
+        assert [(i.job_id, i.status, i.position, i.source_path) for i in items] == [
+            (1, "done", 0, None), (2, "done", 0, None), (2, "running", 0, None)]
+        assert s.scalars(select(Rating.label)).all() == [2]
+    assert read_version(path) == SCHEMA_VERSION
+    assert len(list(tmp_path.glob("catalog.sqlite.v2.*.bak"))) == 1
+    with Catalog.open(tmp_path / "fresh.sqlite"):
+        pass
+    assert schema(path) == schema(tmp_path / "fresh.sqlite")

@@ -83,3 +83,27 @@ def test_top_without_scores_says_so(tmp_path, tiny_model, capsys) -> None:
     assert main(["--catalog", str(tmp_path / "c.sqlite"), "enhance", "--top", "2",
                  "--model", str(tiny_model)]) == 0
     assert "scan" in capsys.readouterr().err
+
+
+def test_jobs_list_resume_cancel(tmp_path, tiny_model, capsys) -> None:
+    from photoenhance.core.catalog import Catalog
+    from photoenhance.core.jobs.enhance import EnhanceItem, EnhanceOptions
+    from photoenhance.core.jobs.runner import create_job
+
+    cat = tmp_path / "c.sqlite"
+    a, b = _jpeg(tmp_path / "in" / "a.jpg"), _jpeg(tmp_path / "in" / "b.jpg", 1)
+    assert main(["--catalog", str(cat), "jobs"]) == 0
+    assert "No jobs yet." in capsys.readouterr().out
+    with Catalog.open(cat) as c:
+        j1 = create_job(c, [EnhanceItem(a)], EnhanceOptions())
+        j2 = create_job(c, [EnhanceItem(b)], EnhanceOptions())
+    assert main(["--catalog", str(cat), "jobs", "cancel", str(j2)]) == 0
+    assert main(["--catalog", str(cat), "jobs", "resume", "--model", str(tiny_model)]) == 0
+    capsys.readouterr()
+    assert main(["--catalog", str(cat), "jobs", "list", "--json"]) == 0
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows[j1]["status"] == "done" and rows[j1]["done"] == 1
+    assert rows[j2]["status"] == "cancelled" and rows[j2]["cancelled"] == 1
+    assert (tmp_path / "in" / "Enhanced" / "a_enhanced.jpg").is_file()
+    assert not (tmp_path / "in" / "Enhanced" / "b_enhanced.jpg").exists()
+    assert main(["--catalog", str(cat), "jobs", "resume", str(j2)]) == 2

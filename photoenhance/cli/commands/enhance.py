@@ -18,8 +18,9 @@ from photoenhance.core.catalog import Catalog
 from photoenhance.core.errors import Cancelled, UsageError
 from photoenhance.core.imaging import OutputPolicy
 from photoenhance.core.jobs.cancel import CancelToken, Progress
-from photoenhance.core.jobs.enhance import EnhanceOptions, EnhanceResult, enhance_batch
+from photoenhance.core.jobs.enhance import EnhanceOptions, EnhanceResult
 from photoenhance.core.jobs.library_items import CatalogLinks, pick_from_catalog
+from photoenhance.core.jobs.runner import create_job, run_job
 from photoenhance.core.settings import load_settings
 
 
@@ -88,39 +89,35 @@ def run(args: argparse.Namespace) -> int:
                 print("No catalogued photos match. Run 'photoenhance scan ROOT' first; "
                       "scores come from scanning.", file=sys.stderr)
                 return 0
-        opts.is_original = links.is_original
         enhancer = Enhancer.load(args.model, device=args.device)
-        results = _run_with_bar(items, enhancer, opts, links)
+        job_id = create_job(catalog, items, opts)
+        results = run_job_with_bar(catalog, job_id, enhancer, len(items))
     _report(results, args.json)
     return 0 if all(r.status == "done" for r in results) else 1
 
 
-def _run_with_bar(items: list[Any], enhancer: Any, opts: EnhanceOptions,
-                  links: CatalogLinks) -> list[EnhanceResult]:
+def run_job_with_bar(catalog: Catalog, job_id: int, enhancer: Any,
+                     total: int) -> list[EnhanceResult]:
+    """Run a job with a terminal progress bar; Ctrl-C stops it cleanly, resumable."""
     token = CancelToken()
-    bar = tqdm(total=len(items), unit=" photos", dynamic_ncols=True, leave=False,
+    bar = tqdm(total=total, unit=" photos", dynamic_ncols=True, leave=False,
                disable=not sys.stderr.isatty())
-    results: list[EnhanceResult] = []
 
     def progress(p: Progress) -> None:
+        bar.total = p.total or bar.total
         bar.n = p.done
         if p.current:
             bar.set_postfix_str(Path(p.current).name, refresh=False)
         bar.refresh()
 
     try:
-        for result in enhance_batch(items, enhancer, opts, progress=progress, cancel=token):
-            results.append(result)
-            links.record(result, enhancer, opts)
+        return run_job(catalog, job_id, enhancer, progress=progress, cancel=token).results
     except (KeyboardInterrupt, Cancelled):
         token.cancel()
-        bar.close()
-        done = sum(r.status == "done" for r in results)
-        raise Cancelled(f"Cancelled after {done} of {len(items)} photos; no partial copy was "
-                        "written. Run the same command again for the rest.") from None
+        raise Cancelled(f"Cancelled; no partial copy was written. Resume with "
+                        f"'photoenhance jobs resume {job_id}'.") from None
     finally:
         bar.close()
-    return results
 
 
 def _report(results: list[EnhanceResult], as_json: bool) -> None:

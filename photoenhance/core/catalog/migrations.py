@@ -47,8 +47,16 @@ def _v1_to_v2(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX ix_ratings_photo_id ON ratings (photo_id)")
 
 
+def _v2_to_v3(conn: sqlite3.Connection) -> None:
+    """v3: job items name their source file, library root and output, in order, so a job
+    over files outside the catalog can be resumed after a crash."""
+    conn.execute("ALTER TABLE job_items ADD COLUMN position INTEGER DEFAULT '0' NOT NULL")
+    for column in ("source_path", "library_root", "output_path"):
+        conn.execute(f"ALTER TABLE job_items ADD COLUMN {column} VARCHAR")
+
+
 #: ``STEPS[n]`` upgrades a catalog from version ``n`` to ``n + 1``.
-STEPS: dict[int, Step] = {1: _v1_to_v2}
+STEPS: dict[int, Step] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def read_version(path: Path) -> int:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from photoenhance.core.catalog.types import PathType, utcnow
 
 #: The schema version that :class:`Base.metadata` describes (``PRAGMA user_version``).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class PhotoStatus(StrEnum):
@@ -157,6 +157,11 @@ class JobItem(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
     photo_id: Mapped[int | None] = mapped_column(ForeignKey("photos.id", ondelete="SET NULL"))
+    #: Order within the job; the source file, its library root and the copy written.
+    position: Mapped[int] = mapped_column(default=0, server_default="0")
+    source_path: Mapped[Path | None]
+    library_root: Mapped[Path | None]
+    output_path: Mapped[Path | None]
     status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED)
     error: Mapped[str | None]
     started_at: Mapped[datetime | None]

@@ -220,6 +220,30 @@ def build_copy(source: Path, pixels: np.ndarray, provenance: Provenance, fmt: st
         raise OutputError(f"cannot encode the enhanced copy as {fmt} ({exc})", source) from exc
 
 
+def planned_location(source: Path, library_root: Path | None,
+                     policy: OutputPolicy = OutputPolicy()) -> tuple[Path, str]:
+    """The folder and extension a copy of ``source`` would get (reads only its header)."""
+    meta = read_metadata(source)
+    return _target_dir(source, library_root, policy), _ext_for(source, meta, policy)
+
+
+def _ext_for(source: Path, meta: SourceMetadata, policy: OutputPolicy) -> str:
+    fmt = output_format(meta, policy)
+    return source.suffix if fmt == meta.format and source.suffix else _EXTENSIONS[fmt]
+
+
+def existing_copies(source: Path, folder: Path, ext: str) -> list[Path]:
+    """Enhanced copies of ``source`` already in ``folder``, by their versioned names."""
+    found = []
+    for cand in _candidates(folder, source.stem, ext):
+        if not cand.exists():
+            if cand.name.endswith(f"{ENHANCED_SUFFIX}{ext}"):
+                continue  # the first version may be gone while later ones remain
+            break
+        found.append(cand)
+    return found
+
+
 def write_enhanced_copy(source: Path, pixels: np.ndarray, provenance: Provenance, *,
                         library_root: Path | None, policy: OutputPolicy = OutputPolicy(),
                         is_original: Callable[[Path], bool] | None = None) -> Path:
@@ -235,8 +259,7 @@ def write_enhanced_copy(source: Path, pixels: np.ndarray, provenance: Provenance
     source = Path(source)
     meta = read_metadata(source)
     fmt = output_format(meta, policy)
-    ext = source.suffix if fmt == meta.format and source.suffix else _EXTENSIONS[fmt]
-    folder = _target_dir(source, library_root, policy)
+    folder, ext = _target_dir(source, library_root, policy), _ext_for(source, meta, policy)
     data = build_copy(source, pixels, provenance, fmt, meta, policy,
                       _source_ref(source, library_root))
     try:

@@ -89,8 +89,11 @@ def _write(item: EnhanceItem, pixels: np.ndarray, prov: Provenance,
 def enhance_batch(
     items: Iterable[EnhanceItem], enhancer: EnhancerLike, opts: EnhanceOptions | None = None,
     *, progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
+    on_start: Callable[[EnhanceItem], None] | None = None,
 ) -> Iterator[EnhanceResult]:
     """Enhance ``items`` in order, yielding one result per item as it finishes.
+
+    ``on_start(item)`` is called (on the calling thread) just before an item's inference.
 
     Cancelling stops within one tile of work; the item in flight writes nothing and the
     generator raises :class:`Cancelled` after yielding the results already finished.
@@ -109,6 +112,8 @@ def enhance_batch(
             current, decoded = decoded, (pool.submit(_decode, todo[i + 1])
                                          if i + 1 < len(todo) else None)
             start = time.monotonic()
+            if on_start is not None:
+                on_start(item)
             pixels = _enhance_one(item, current, enhancer, opts, i, len(todo), progress, cancel)
             if writing is not None:
                 yield _finish(*writing)

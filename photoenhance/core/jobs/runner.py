@@ -1,0 +1,215 @@
+"""Crash-safe enhancement jobs: items live in the catalog and resume exactly where they stopped.
+
+A job is created with all of its items queued. Running it walks the queued items through the
+shared enhancement batch; each result is committed before the next photo is reported, by the
+one thread that writes job state. After a crash or kill, :func:`recover` puts items that were
+running back to queued. An interrupted item whose copy was already published (the crash came
+between the rename and the commit) is recognised by its versioned name, its time and its
+provenance, verified by decoding, and marked done instead of being enhanced twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+
+from photoenhance.core.catalog import Catalog, Job, JobItem, JobStatus
+from photoenhance.core.catalog.types import utcnow
+from photoenhance.core.errors import PhotoEnhanceError, UsageError
+from photoenhance.core.imaging import load_image, read_metadata
+from photoenhance.core.imaging.write import existing_copies, planned_location
+from photoenhance.core.jobs.cancel import CancelToken, ProgressCallback
+from photoenhance.core.jobs.enhance import (
+    EnhanceItem,
+    EnhanceOptions,
+    EnhanceResult,
+    EnhancerLike,
+    enhance_batch,
+)
+from photoenhance.core.jobs.library_items import CatalogLinks
+
+log = logging.getLogger(__name__)
+
+ENHANCE = "enhance"
+
+
+@dataclass
+class JobSummary:
+    job_id: int
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+    results: list[EnhanceResult] = field(default_factory=list)
+
+
+def create_job(catalog: Catalog, items: Sequence[EnhanceItem], opts: EnhanceOptions) -> int:
+    """Store a new enhancement job with every item queued; return its id."""
+    p = opts.policy
+    params = {"strength": opts.strength, "tile": opts.tile, "location": p.location,
+              "format": p.format, "jpeg_quality_floor": p.jpeg_quality_floor,
+              "folder": str(p.folder) if p.folder else None}
+    with catalog.session() as s:
+        job = Job(kind=ENHANCE, status=JobStatus.QUEUED, parameters=params)
+        s.add(job)
+        s.flush()
+        s.add_all(JobItem(job_id=job.id, position=i, source_path=it.source,
+                          library_root=it.library_root, status=JobStatus.QUEUED)
+                  for i, it in enumerate(items))
+        return job.id
+
+
+def options_of(job: Job) -> EnhanceOptions:
+    """Rebuild a job's options from what :func:`create_job` stored."""
+    from photoenhance.core.imaging import OutputPolicy
+
+    p: dict[str, Any] = job.parameters or {}
+    policy = OutputPolicy(location=p.get("location", "mirror"), format=p.get("format", "keep"),
+                          jpeg_quality_floor=int(p.get("jpeg_quality_floor", 90)),
+                          folder=Path(p["folder"]) if p.get("folder") else None)
+    return EnhanceOptions(strength=float(p.get("strength", 1.0)), tile=int(p.get("tile", 512)),
+                          policy=policy)
+
+
+def recover(catalog: Catalog) -> int:
+    """After a crash: running jobs and items go back to queued. Returns items requeued."""
+    with catalog.session() as s:
+        n = s.execute(update(JobItem).where(JobItem.status == JobStatus.RUNNING)
+                      .values(status=JobStatus.QUEUED)).rowcount
+        s.execute(update(Job).where(Job.status == JobStatus.RUNNING)
+                  .values(status=JobStatus.QUEUED))
+        return int(n or 0)
+
+
+def unfinished_jobs(catalog: Catalog) -> list[int]:
+    with catalog.session() as s:
+        return list(s.scalars(select(Job.id).where(
+            Job.kind == ENHANCE, Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
+            .order_by(Job.id)))
+
+
+def cancel_job(catalog: Catalog, job_id: int) -> int:
+    """Mark a job and its queued items cancelled; return how many items were cancelled."""
+    with catalog.session() as s:
+        job = s.get(Job, job_id)
+        if job is None:
+            raise UsageError(f"there is no job {job_id}")
+        n = s.execute(update(JobItem).where(
+            JobItem.job_id == job_id, JobItem.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
+            .values(status=JobStatus.CANCELLED)).rowcount
+        if job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+            job.status = JobStatus.CANCELLED
+            job.finished_at = utcnow()
+        return int(n or 0)
+
+
+def _already_written(item: JobItem, opts: EnhanceOptions) -> Path | None:
+    """A whole, verified copy published for this item before a crash, if there is one."""
+    if item.started_at is None or item.source_path is None:
+        return None
+    try:
+        folder, ext = planned_location(item.source_path, item.library_root, opts.policy)
+    except PhotoEnhanceError:
+        return None
+    since = (item.started_at - timedelta(seconds=2)).timestamp()
+    for cand in reversed(existing_copies(item.source_path, folder, ext)):
+        try:
+            if cand.stat().st_mtime < since:
+                continue
+            xmp = read_metadata(cand).xmp or b""
+            if b"photoenhance" in xmp and item.source_path.name.encode() in xmp:
+                load_image(cand)  # decodes whole: never trust a damaged file
+                return cand
+        except (OSError, PhotoEnhanceError):
+            continue
+    return None
+
+
+def _resume_items(catalog: Catalog, job_id: int,
+                  opts: EnhanceOptions) -> list[tuple[int, EnhanceItem]]:
+    """Queued items of a job, finishing those whose copy was already written."""
+    todo = []
+    with catalog.session() as s:
+        items = s.scalars(select(JobItem).where(JobItem.job_id == job_id,
+                                                JobItem.status == JobStatus.QUEUED)
+                          .order_by(JobItem.position)).all()
+        for it in items:
+            found = _already_written(it, opts)
+            if found is not None:
+                it.status, it.output_path, it.finished_at = JobStatus.DONE, found, utcnow()
+                continue
+            assert it.source_path is not None
+            todo.append((it.id, EnhanceItem(it.source_path, it.library_root)))
+    return todo
+
+
+def _mark(catalog: Catalog, item_id: int, **values: Any) -> None:
+    with catalog.session() as s:
+        s.execute(update(JobItem).where(JobItem.id == item_id).values(**values))
+
+
+def run_job(catalog: Catalog, job_id: int, enhancer: EnhancerLike, *,
+            progress: ProgressCallback | None = None,
+            cancel: CancelToken | None = None) -> JobSummary:
+    """Run (or resume) job ``job_id`` to the end, or until cancelled (then it stays queued)."""
+    with catalog.session() as s:
+        job = s.get(Job, job_id)
+        if job is None:
+            raise UsageError(f"there is no job {job_id}")
+        if job.status in (JobStatus.DONE, JobStatus.CANCELLED):
+            raise UsageError(f"job {job_id} is already {job.status}")
+        opts = options_of(job)
+        job.status, job.started_at = JobStatus.RUNNING, job.started_at or utcnow()
+    links = CatalogLinks(catalog)
+    opts.is_original = links.is_original
+    todo = _resume_items(catalog, job_id, opts)
+    ids = {it.source: item_id for item_id, it in todo}
+    summary = JobSummary(job_id)
+
+    def on_start(item: EnhanceItem) -> None:
+        _mark(catalog, ids[item.source], status=JobStatus.RUNNING, started_at=utcnow())
+
+    try:
+        for r in enhance_batch([it for _, it in todo], enhancer, opts, progress=progress,
+                               cancel=cancel, on_start=on_start):
+            _record(catalog, ids[r.source], r, summary)
+            links.record(r, enhancer, opts)
+    except BaseException:
+        recover(catalog)  # cancelled or interrupted: the rest stays queued for a resume
+        raise
+    _finish_job(catalog, job_id, summary)
+    return summary
+
+
+def _record(catalog: Catalog, item_id: int, r: EnhanceResult, summary: JobSummary) -> None:
+    status = {"done": JobStatus.DONE, "failed": JobStatus.FAILED}.get(r.status, JobStatus.QUEUED)
+    _mark(catalog, item_id, status=status, output_path=r.output, error=r.error,
+          finished_at=utcnow() if status != JobStatus.QUEUED else None)
+    summary.results.append(r)
+    if r.status == "done":
+        summary.done += 1
+    elif r.status == "failed":
+        summary.failed += 1
+    else:
+        summary.skipped += 1
+
+
+def _finish_job(catalog: Catalog, job_id: int, summary: JobSummary) -> None:
+    with catalog.session() as s:
+        job = s.get(Job, job_id)
+        assert job is not None
+        left = s.scalars(select(JobItem.id).where(JobItem.job_id == job_id,
+                                                  JobItem.status == JobStatus.QUEUED)).first()
+        if left is None:
+            failed = s.scalars(select(JobItem.id).where(JobItem.job_id == job_id,
+                                                        JobItem.status == JobStatus.FAILED)).first()
+            job.status = JobStatus.FAILED if failed is not None else JobStatus.DONE
+            job.finished_at = utcnow()
+            job.error = "some photos failed" if failed is not None else None
+        else:
+            job.status = JobStatus.QUEUED

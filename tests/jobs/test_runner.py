@@ -1,0 +1,158 @@
+"""Crash-safe jobs: resume after SIGKILL, recover, cancel, idempotent items."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from photoenhance.core.catalog import Catalog, Job, JobItem, JobStatus
+from photoenhance.core.errors import Cancelled
+from photoenhance.core.imaging import load_image
+from photoenhance.core.jobs.cancel import CancelToken
+from photoenhance.core.jobs.enhance import EnhanceItem, EnhanceOptions
+from photoenhance.core.jobs.runner import (
+    cancel_job,
+    create_job,
+    recover,
+    run_job,
+    unfinished_jobs,
+)
+from photoenhance.core.ml.infer import Enhancer
+from photoenhance.core.ml.nets import build
+from photoenhance.core.ml.registry import write_card
+
+HERE = Path(__file__).resolve().parent
+CONFIG = {"widths": [8, 16], "enc_blocks": [1, 1], "dec_blocks": [0]}
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    torch.manual_seed(0)
+    net = build(CONFIG)
+    path = tmp_path_factory.mktemp("model") / "tiny.pt"
+    torch.save(net.state_dict(), path)
+    write_card(path, {"model_id": "tiny-test", "version": "0",
+                      "architecture": {"config": net.config}})
+    return path
+
+
+def _library(folder: Path, n: int, size: int = 96) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    out = []
+    for i in range(n):
+        p = folder / f"img{i:02d}.png"
+        Image.fromarray(rng.integers(0, 255, (size, size + i, 3), np.uint8)).save(p)
+        out.append(p)
+    return out
+
+
+def _outputs(library: Path) -> list[Path]:
+    enhanced = library / "Enhanced"
+    return sorted(enhanced.iterdir()) if enhanced.exists() else []
+
+
+def test_job_runs_and_records_items(tmp_path: Path, model_file: Path) -> None:
+    lib = tmp_path / "lib"
+    photos = _library(lib, 3)
+    (lib / "zz-broken.png").write_bytes(b"garbage")
+    with Catalog.open(tmp_path / "c.sqlite") as cat:
+        items = [EnhanceItem(p, lib) for p in [*photos, lib / "zz-broken.png"]]
+        job_id = create_job(cat, items, EnhanceOptions(strength=0.7, tile=64))
+        s = run_job(cat, job_id, Enhancer.load(model_file, device="cpu"))
+        assert (s.done, s.failed) == (3, 1)
+        with cat.session() as ss:
+            job = ss.get(Job, job_id)
+            assert job is not None and job.status == JobStatus.FAILED
+            assert job.parameters and job.parameters["strength"] == 0.7
+            statuses = [i.status for i in ss.query(JobItem).order_by(JobItem.position)]
+            assert statuses == ["done", "done", "done", "failed"]
+        assert unfinished_jobs(cat) == []
+
+
+def test_cancel_leaves_job_resumable(tmp_path: Path, model_file: Path) -> None:
+    lib = tmp_path / "lib"
+    _library(lib, 4)
+    enhancer = Enhancer.load(model_file, device="cpu")
+    with Catalog.open(tmp_path / "c.sqlite") as cat:
+        job_id = create_job(cat, [EnhanceItem(p, lib) for p in sorted(lib.glob("*.png"))],
+                            EnhanceOptions(tile=64))
+        token = CancelToken()
+
+        def progress(p) -> None:
+            if p.done >= 2:
+                token.cancel()
+
+        with pytest.raises(Cancelled):
+            run_job(cat, job_id, enhancer, progress=progress, cancel=token)
+        assert unfinished_jobs(cat) == [job_id]
+        done_before = len(_outputs(lib))
+        assert 1 <= done_before < 4
+        s = run_job(cat, job_id, enhancer)
+        assert s.done == 4 - done_before
+        assert len(_outputs(lib)) == 4
+        assert cancel_job(cat, job_id) == 0
+
+
+def test_interrupted_item_with_published_copy_is_not_redone(tmp_path: Path,
+                                                            model_file: Path) -> None:
+    lib = tmp_path / "lib"
+    photos = _library(lib, 2)
+    enhancer = Enhancer.load(model_file, device="cpu")
+    with Catalog.open(tmp_path / "c.sqlite") as cat:
+        job_id = create_job(cat, [EnhanceItem(p, lib) for p in photos], EnhanceOptions(tile=64))
+        run_job(cat, job_id, enhancer)
+        # Simulate a kill after the first copy was renamed into place but before the commit.
+        with cat.session() as s:
+            first = s.query(JobItem).filter_by(position=0).one()
+            first.status, first.output_path = JobStatus.RUNNING, None
+            s.get(Job, job_id).status = JobStatus.RUNNING  # type: ignore[union-attr]
+        assert recover(cat) == 1
+        s2 = run_job(cat, job_id, enhancer)
+        assert s2.done == 0 and len(_outputs(lib)) == 2
+        with cat.session() as s:
+            item = s.query(JobItem).filter_by(position=0).one()
+            assert item.status == JobStatus.DONE and item.output_path is not None
+
+
+def test_sigkill_at_random_points_then_resume(tmp_path: Path, model_file: Path) -> None:
+    lib = tmp_path / "lib"
+    sources = _library(lib, 40, size=64)
+    cat_path = tmp_path / "c.sqlite"
+    cmd = [sys.executable, str(HERE / "kill_worker.py"), str(cat_path), str(model_file), str(lib)]
+    rng = random.Random(7)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    kills = 0
+    for _ in range(10):
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=env)
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+        time.sleep(rng.uniform(0.05, 0.6))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait(timeout=60)
+    final = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert final.returncode == 0, final.stderr
+    assert kills >= 5
+    outputs = _outputs(lib)
+    assert not [p for p in lib.rglob(".photoenhance-tmp*")]
+    assert len(outputs) == len(sources), sorted(p.name for p in outputs)
+    assert {p.name.replace("_enhanced", "") for p in outputs} == {p.name for p in sources}
+    for out in outputs:
+        load_image(out)  # every copy decodes whole
+    with Catalog.open(cat_path) as cat, cat.session() as s:
+        items = s.query(JobItem).all()
+        assert len(items) == 40 and {i.status for i in items} == {JobStatus.DONE}
+        assert len({i.output_path for i in items}) == 40
