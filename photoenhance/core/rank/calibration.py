@@ -11,7 +11,9 @@ map is monotonic, so ranking by score is ranking by predicted gain, and it can b
 with :func:`score_to_gain`.
 
 Per-factor scores are the predicted strengths of each degradation in [0, 1], on the scales
-of :mod:`.degrade_mix` (e.g. noise 0.2 looks like Gaussian noise of sigma 10/255).
+of :func:`photoenhance.core.ml.degrade.degrade`: noise = noise std / (50/255) (0.2 looks
+like Gaussian noise of sigma 10/255), blur = blur-kernel spatial std / 4 px, jpeg =
+(95 - quality) / 85, clipping = 4 x the fraction of newly clipped values.
 """
 
 from __future__ import annotations

@@ -128,10 +128,10 @@ def true_gain(mse_in: np.ndarray, mse_out: np.ndarray) -> np.ndarray:
     return 10 * np.log10((mse_in + MSE_FLOOR) / (mse_out + MSE_FLOOR))
 
 
-def enhance(batch_size: int) -> None:
+def enhance(batch_size: int, weights: Path | None = None) -> None:
     from photoenhance.core.rank.enhance_batch import BatchEnhancer
 
-    enhancer = BatchEnhancer()
+    enhancer = BatchEnhancer(weights)
     for folder in sorted(pool_dir().iterdir()):
         t0 = time.monotonic()
         clean = np.load(folder / "clean.npy")
@@ -151,6 +151,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--enhancer", type=Path, default=None, help="weights (default shipped)")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -160,7 +161,7 @@ def main(argv: list[str] | None = None) -> None:
         for folder in sorted(pool_dir().iterdir()):
             save_views(folder)
     else:
-        enhance(args.batch)
+        enhance(args.batch, args.enhancer)
 
 
 if __name__ == "__main__":

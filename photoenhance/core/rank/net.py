@@ -25,7 +25,8 @@ Stages = tuple[tuple[int, int, int, int], ...]
 DEFAULT_STAGES: Stages = (
     (1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 2, 2), (6, 64, 2, 2), (6, 96, 1, 1), (6, 128, 1, 2),
 )
-N_FACTORS = 4
+FACTORS = ("noise", "blur", "jpeg", "clipping")
+N_FACTORS = len(FACTORS)
 _MEAN = (0.45, 0.45, 0.45)
 _STD = (0.25, 0.25, 0.25)
 

@@ -23,8 +23,7 @@ from photoenhance.core.errors import ModelError, PhotoEnhanceError
 from photoenhance.core.jobs.cancel import CancelToken, Progress, ProgressCallback
 from photoenhance.core.paths import models_dir
 from photoenhance.core.rank.calibration import gain_to_score
-from photoenhance.core.rank.degrade_mix import FACTORS
-from photoenhance.core.rank.net import ImprovabilityNet
+from photoenhance.core.rank.net import FACTORS, ImprovabilityNet
 from photoenhance.core.rank.userhead import load_user_head
 from photoenhance.core.rank.views import Views, load_views, make_views
 
