@@ -1,7 +1,7 @@
 """Choose Q: which no-reference quality delta agrees best with the true gain?
 
 ``python -m photoenhance.core.rank.choose_q [--n 150]`` takes held-out regions of the label
-pool (after ``labels enhance``), computes delta-Q = Q(enhanced) - Q(degraded) for each
+pool, runs the enhancer on them, computes delta-Q = Q(enhanced) - Q(degraded) for each
 candidate (Q = -NIQE, Q = -BRISQUE, and their z-scored mean) and reports its Spearman
 correlation with the true full-reference gain and its PR-AUC for "gain >= 1 dB". The
 result goes to ``data/rank/q_choice.json`` and into the model card.
@@ -11,35 +11,43 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import numpy as np
+import torch
 
 from photoenhance.core.rank import quality
-from photoenhance.core.rank.labels import pool_dir, true_gain
+from photoenhance.core.rank.enhance_batch import BatchEnhancer
+from photoenhance.core.rank.labels import mse_batch, pool_dir, true_gain
 from photoenhance.core.rank.metrics import pr_auc, spearman
 
 
-def held_out_sample(n: int, seed: int) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+def held_out_sample(n: int, seed: int, weights: Path | None
+                    ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray, str]:
+    """``n`` held-out regions: degraded, enhanced now, true gain, enhancer sha256."""
+    enhancer = BatchEnhancer(weights)
+    rng = np.random.default_rng(seed)
+    folders = sorted(pool_dir().iterdir())
     deg, enh, gain = [], [], []
-    for folder in sorted(pool_dir().iterdir()):
+    for k, folder in enumerate(folders):
         held = np.flatnonzero(np.load(folder / "holdout.npy"))
-        d = np.load(folder / "degraded.npy", mmap_mode="r")
-        e = np.load(folder / "enhanced.npy", mmap_mode="r")
-        g = true_gain(np.load(folder / "mse_in.npy"), np.load(folder / "mse_out.npy"))
-        for i in held:
-            deg.append(np.asarray(d[i]))
-            enh.append(np.asarray(e[i]))
-            gain.append(g[i])
-    pick = np.random.default_rng(seed).permutation(len(gain))[:n]
-    return [deg[i] for i in pick], [enh[i] for i in pick], np.array(gain)[pick]
+        m = n // len(folders) + (k < n % len(folders))
+        pick = np.sort(rng.choice(held, size=min(m, len(held)), replace=False))
+        d = np.load(folder / "degraded.npy", mmap_mode="r")[pick]
+        c = np.load(folder / "clean.npy", mmap_mode="r")[pick]
+        e = enhancer.run(np.ascontiguousarray(d), 4)
+        gain.append(true_gain(mse_batch(c, d), mse_batch(c, e)))
+        deg += list(d)
+        enh += list(e)
+    return deg, enh, np.concatenate(gain), enhancer.sha256
 
 
 def _z(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / (x.std() + 1e-9)
 
 
-def choose(n: int, seed: int) -> dict[str, object]:
-    deg, enh, gain = held_out_sample(n, seed)
+def choose(n: int, seed: int, weights: Path | None = None) -> dict[str, object]:
+    deg, enh, gain, sha = held_out_sample(n, seed, weights)
     deltas = {}
     for name, fn in quality.Q_FUNCS.items():
         deltas[name] = np.array([fn(b) - fn(a) for a, b in zip(deg, enh, strict=True)])
@@ -49,15 +57,18 @@ def choose(n: int, seed: int) -> dict[str, object]:
              for name, d in deltas.items()}
     best = max(table, key=lambda k: table[k]["spearman"])
     return {"regions": len(gain), "positives": int((gain >= 1).sum()), "candidates": table,
-            "chosen": best}
+            "best_delta_q": best, "enhancer_sha256": sha}
 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m photoenhance.core.rank.choose_q")
     p.add_argument("--n", type=int, default=150)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--enhancer", type=Path, default=None, help="weights (default shipped)")
+    p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
-    result = choose(args.n, args.seed)
+    torch.set_num_threads(args.threads)
+    result = choose(args.n, args.seed, args.enhancer)
     text = json.dumps(result, indent=2)
     (pool_dir().parent / "q_choice.json").write_text(text + "\n")
     print(text)
