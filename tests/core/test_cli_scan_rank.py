@@ -32,7 +32,7 @@ def db(tmp_path: Path) -> Path:
 
 
 def counts(out: str) -> dict[str, int]:
-    pairs = (line.split(": ") for line in out.splitlines() if ": " in line)
+    pairs = (line.split(": ", 1) for line in out.splitlines() if ": " in line)
     return {k: int(v) for k, v in pairs if v.isdigit()}
 
 
@@ -125,3 +125,28 @@ def test_progress_bar_on_a_terminal(lib: Path, db: Path, capsys, monkeypatch) ->
     out, err = capsys.readouterr()
     assert "files" in err and "/s" in err  # count and rate, on stderr
     assert counts(out)["added"] == 3
+
+
+def test_scan_scores_new_photos_then_rank_orders_them(lib: Path, db: Path, capsys,
+                                                       monkeypatch) -> None:
+    import json
+
+    from photoenhance.core.rank.net import ImprovabilityNet
+    from photoenhance.core.rank.scorer import Scorer
+
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    net = ImprovabilityNet(stem=8, stages=((1, 8, 1, 1), (2, 16, 1, 2)), feat=16, hidden=8)
+    monkeypatch.setattr(Scorer, "load", classmethod(lambda cls, *a, **k: cls(net.eval())))
+    assert main(["--catalog", str(db), "scan", str(lib)]) == 0
+    out = capsys.readouterr().out
+    scored = counts(out)["scored"]
+    assert scored >= 1
+    assert main(["--catalog", str(db), "rank", "--json"]) == 0
+    ranked = json.loads(capsys.readouterr().out)
+    scores = [r["score"] for r in ranked if r["score"] is not None]
+    assert len(scores) == scored and scores == sorted(scores, reverse=True)
+    assert set(ranked[0]["factors"]) == {"noise", "blur", "jpeg", "clipping"}
+    # A rescan scores nothing again: every photo already has this model's score.
+    assert main(["--catalog", str(db), "scan", str(lib)]) == 0
+    assert counts(capsys.readouterr().out)["scored"] == 0

@@ -10,7 +10,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from photoenhance.core.catalog import Catalog
+from photoenhance.core.catalog import Catalog, unscored_photo_ids
 from photoenhance.core.jobs.cancel import Progress
 from photoenhance.core.library import ScanSummary, check_roots, scan
 
@@ -25,14 +25,36 @@ def register(subparsers: Any) -> None:
         "headers and EXIF. Rescans only read new and changed files.",
     )
     parser.add_argument("roots", nargs="+", type=Path, metavar="ROOT", help="a library folder")
+    parser.add_argument("--no-score", action="store_true",
+                        help="only index; do not compute improvability scores")
     parser.set_defaults(func=run)
 
 
-def score_new_photos(catalog: Catalog, photo_ids: Sequence[int]) -> None:
-    """Hook: score photos whose content is new or changed after a scan.
+def score_new_photos(catalog: Catalog, roots: Sequence[Path], no_score: bool = False) -> str:
+    """Score the photos under ``roots`` that the shipped model has not scored yet (new,
+    changed, or scored by an older model). Returns one line for the summary."""
+    if no_score:
+        return "scored: skipped (--no-score)"
+    from photoenhance.core.errors import ModelError
+    from photoenhance.core.rank.catalog_scoring import score_photo_ids
+    from photoenhance.core.rank.scorer import Scorer
 
-    The scoring issue fills this in; until then scanning only indexes.
-    """
+    try:
+        scorer = Scorer.load()
+    except ModelError as exc:
+        return f"scored: 0 (scores are not available: {exc})"
+    with catalog.session() as session:
+        ids = unscored_photo_ids(session, scorer.model_id, scorer.version, roots)
+    if not ids:
+        return "scored: 0"
+    bar = tqdm(total=len(ids), disable=not _interactive(), unit=" photos", leave=False,
+               dynamic_ncols=True, desc="Scoring")
+    try:
+        result = score_photo_ids(catalog, ids, scorer, lambda p: _update(bar, p))
+    finally:
+        bar.close()
+    line = f"scored: {result.scored}"
+    return line + (f" ({len(result.failed)} could not be decoded)" if result.failed else "")
 
 
 def _interactive() -> bool:
@@ -76,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     roots = check_roots(args.roots)
     with Catalog.open(args.catalog) as catalog:
         summary = _scan_with_bar(catalog, roots)
-        score_new_photos(catalog, summary.to_score)
+        scored = score_new_photos(catalog, roots, args.no_score)
     _print_summary(summary)
+    print(scored)
     return 0

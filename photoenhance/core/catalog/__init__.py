@@ -23,11 +23,12 @@ from photoenhance.core.catalog.queries import (
     latest_score,
     photo_by_path,
     ranked_photos,
+    unscored_photo_ids,
 )
 
 __all__ = [
     "RATING_LABELS", "SCHEMA_VERSION", "Base", "Catalog", "Enhancement", "Job", "JobItem",
     "JobStatus", "Photo", "PhotoStatus", "RankedPhoto", "Rating", "Root", "Score",
     "count_photos", "count_scores", "invalidate_scores", "latest_score", "photo_by_path",
-    "ranked_photos",
+    "ranked_photos", "unscored_photo_ids",
 ]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from photoenhance.core.catalog.models import Photo, PhotoStatus, Score
+from photoenhance.core.catalog.types import to_posix
 
 
 @dataclass(frozen=True)
@@ -97,3 +99,17 @@ def count_photos(session: Session, status: PhotoStatus | None = PhotoStatus.OK) 
 
 def photo_by_path(session: Session, path: Path) -> Photo | None:
     return session.scalars(select(Photo).where(Photo.path == path)).first()
+
+
+def unscored_photo_ids(session: Session, model_id: str, model_version: str,
+                       roots: Sequence[Path] | None = None) -> list[int]:
+    """Present originals with no score from this model version (new, changed, or scored
+    by an older model), optionally only under ``roots``."""
+    scored = select(Score.photo_id).where(Score.model_id == model_id,
+                                          Score.model_version == model_version)
+    stmt = select(Photo.id).where(Photo.status == PhotoStatus.OK, Photo.is_output.is_(False),
+                                  Photo.id.not_in(scored))
+    if roots:
+        stmt = stmt.where(or_(*(Photo.path.startswith(to_posix(r).rstrip("/") + "/",
+                                                      autoescape=True) for r in roots)))
+    return list(session.scalars(stmt.order_by(Photo.path)))
