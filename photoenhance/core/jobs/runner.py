@@ -76,14 +76,18 @@ def options_of(job: Job) -> EnhanceOptions:
                           policy=policy)
 
 
+def _rowcount(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def recover(catalog: Catalog) -> int:
     """After a crash: running jobs and items go back to queued. Returns items requeued."""
     with catalog.session() as s:
-        n = s.execute(update(JobItem).where(JobItem.status == JobStatus.RUNNING)
-                      .values(status=JobStatus.QUEUED)).rowcount
+        n = _rowcount(s.execute(update(JobItem).where(JobItem.status == JobStatus.RUNNING)
+                                .values(status=JobStatus.QUEUED)))
         s.execute(update(Job).where(Job.status == JobStatus.RUNNING)
                   .values(status=JobStatus.QUEUED))
-        return int(n or 0)
+        return n
 
 
 def unfinished_jobs(catalog: Catalog) -> list[int]:
@@ -99,13 +103,13 @@ def cancel_job(catalog: Catalog, job_id: int) -> int:
         job = s.get(Job, job_id)
         if job is None:
             raise UsageError(f"there is no job {job_id}")
-        n = s.execute(update(JobItem).where(
+        n = _rowcount(s.execute(update(JobItem).where(
             JobItem.job_id == job_id, JobItem.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
-            .values(status=JobStatus.CANCELLED)).rowcount
+            .values(status=JobStatus.CANCELLED)))
         if job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
             job.status = JobStatus.CANCELLED
             job.finished_at = utcnow()
-        return int(n or 0)
+        return n
 
 
 def _already_written(item: JobItem, opts: EnhanceOptions) -> Path | None:
