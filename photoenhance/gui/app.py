@@ -26,6 +26,7 @@ def run(roots: Sequence[Path] = (), catalog_path: Path | None = None) -> int:
     catalog = Catalog.open(catalog_path)
     window = MainWindow(catalog, load_settings())
     window.show()
+    window.check_interrupted()
     if roots:
         window.start_scan(list(roots))
     try:

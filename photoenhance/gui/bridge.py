@@ -66,3 +66,16 @@ def start(task: Task, pool: QThreadPool | None = None) -> Task:
     """Queue ``task`` on ``pool`` (the global pool by default) and return it."""
     (pool or QThreadPool.globalInstance()).start(_Runnable(task))
     return task
+
+
+class Relay(QObject):
+    """Turns a plain callback called on any thread (``relay.callback``) into a queued signal.
+
+    Long-lived core services (the watch service) report through a callback; pass
+    ``relay.callback`` as that callback and connect ``received`` on the GUI thread.
+    """
+
+    received = Signal(object)
+
+    def callback(self, event: object) -> None:
+        self.received.emit(event)

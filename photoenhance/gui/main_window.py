@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, QThreadPool, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QModelIndex, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
     QSlider,
     QSplitter,
     QTableView,
+    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -33,23 +36,30 @@ from photoenhance.core.catalog import Catalog
 from photoenhance.core.jobs.cancel import Progress
 from photoenhance.core.library.scan import ScanSummary
 from photoenhance.core.settings import Settings, save_settings
-from photoenhance.gui import bridge, tasks
+from photoenhance.gui import bridge, jobs, tasks
+from photoenhance.gui.batch_controller import BatchController
+from photoenhance.gui.batch_view import BatchView
+from photoenhance.gui.compare_controller import CompareController
+from photoenhance.gui.compare_view import CompareView
+from photoenhance.gui.engines import ModelHolder, default_enhancer, default_scorer
+from photoenhance.gui.eta import format_eta
 from photoenhance.gui.models import FACTORS, PhotoFilterModel, PhotoRow, PhotoTableModel
+from photoenhance.gui.settings_dialog import SettingsDialog
+from photoenhance.gui.watching import Tray, WatchController, watched_roots
+
+__all__ = ["DetailsPanel", "MainWindow", "format_eta"]
+
+#: Tabs of the main window, in order.
+LIBRARY, COMPARE, BATCH = range(3)
+
+Ask = Callable[[str, str], bool]
+
+
+def ask_yes_no(parent: QWidget, title: str, text: str) -> bool:
+    answer = QMessageBox.question(parent, title, text)
+    return answer == QMessageBox.StandardButton.Yes
 
 log = logging.getLogger(__name__)
-
-
-def format_eta(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s left"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds:02d} s left"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min left"
 
 
 class DetailsPanel(QWidget):
@@ -83,15 +93,30 @@ class DetailsPanel(QWidget):
 
 
 class MainWindow(QMainWindow):
-    """The library window. Every catalog or disk operation runs on a worker."""
+    """The library, compare and batch views. Every catalog or disk operation runs on a worker.
+
+    ``enhancer`` and ``scorer`` load models lazily on workers (tests pass tiny ones);
+    ``ask`` answers yes/no questions (a dialog by default); ``watch_options`` go to the
+    core watch service, and ``watch=False`` turns watching off.
+    """
 
     rows_loaded = Signal(int)  # number of rows, for tests and the status line
 
-    def __init__(self, catalog: Catalog, settings: Settings) -> None:
+    def __init__(self, catalog: Catalog, settings: Settings, *,
+                 enhancer: ModelHolder | None = None, scorer: ModelHolder | None = None,
+                 ask: Ask | None = None, watch: bool = True,
+                 watch_options: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.catalog, self.settings = catalog, settings
+        self.enhancer = enhancer or ModelHolder(default_enhancer, "Enhancement model")
+        self.scorer = scorer or ModelHolder(default_scorer, "Scores")
+        self.ask: Ask = ask or (lambda title, text: ask_yes_no(self, title, text))
         self.pool = QThreadPool.globalInstance()
+        self.preview_lane, self.batch_lane = QThreadPool(self), QThreadPool(self)
+        for lane in (self.preview_lane, self.batch_lane):
+            lane.setMaxThreadCount(1)  # one inference lane each: models run serially
         self._scan_task: bridge.Task | None = None
+        self._watch_enabled = watch
         self.setWindowTitle("photoenhance")
         self.resize(1280, 800)
         self.model = PhotoTableModel(self)
@@ -100,6 +125,7 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_body()
         self._build_statusbar()
+        self._build_controllers(watch_options or {})
         self.reload()
 
     # --- layout -------------------------------------------------------------------------
@@ -111,8 +137,10 @@ class MainWindow(QMainWindow):
         add.triggered.connect(self._ask_add_root)
         rescan = QAction("Rescan", self, shortcut=QKeySequence(Qt.Key.Key_F5))
         rescan.triggered.connect(lambda: self.start_scan(self._root_paths()))
-        bar.addAction(add)
-        bar.addAction(rescan)
+        settings = QAction("Settings…", self, shortcut=QKeySequence("Ctrl+,"))
+        settings.triggered.connect(self.open_settings)
+        for action in (add, rescan, settings):
+            bar.addAction(action)
         bar.addSeparator()
         self.worth_fixing = QCheckBox("Worth fixing")
         self.worth_fixing.setShortcut(QKeySequence("Ctrl+W"))
@@ -124,17 +152,31 @@ class MainWindow(QMainWindow):
         self.threshold.setToolTip("Minimum improvability score of a photo worth fixing")
         self.threshold.valueChanged.connect(self._threshold_changed)
         self.count_label = QLabel("")
+        self.enhance_button = QPushButton("Enhance worth-fixing")
+        self.enhance_button.setToolTip("Enhance every photo above the threshold (Ctrl+E)")
+        self.enhance_button.clicked.connect(self.enhance_worth_fixing)
         self.search = QLineEdit(placeholderText="Search file names  (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
-        self.search.setFixedWidth(260)
+        self.search.setFixedWidth(240)
         self.search.textChanged.connect(self.proxy.set_text)
-        find = QAction(self, shortcut=QKeySequence.StandardKey.Find)
-        find.triggered.connect(self.search.setFocus)
-        self.addAction(find)
-        for widget in (self.worth_fixing, self.threshold, self.count_label):
+        for widget in (self.worth_fixing, self.threshold, self.count_label, self.enhance_button):
             bar.addWidget(widget)
         bar.addSeparator()
         bar.addWidget(self.search)
+        self._shortcuts()
+
+    def _shortcuts(self) -> None:
+        keys: dict[str, Callable[[], object]] = {
+            "Ctrl+F": self.search.setFocus, "Ctrl+E": self.enhance_worth_fixing,
+            "Ctrl+Shift+E": self.enhance_selection,
+            "Ctrl+1": lambda: self.tabs.setCurrentIndex(LIBRARY),
+            "Ctrl+2": lambda: self.tabs.setCurrentIndex(COMPARE),
+            "Ctrl+3": lambda: self.tabs.setCurrentIndex(BATCH),
+        }
+        for key, slot in keys.items():
+            action = QAction(self, shortcut=QKeySequence(key))
+            action.triggered.connect(slot)
+            self.addAction(action)
 
     def _build_body(self) -> None:
         self.roots = QListWidget()
@@ -149,23 +191,47 @@ class MainWindow(QMainWindow):
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.table.doubleClicked.connect(lambda _i: self.open_compare())
+        enter = QAction(self.table, shortcut=QKeySequence(Qt.Key.Key_Return))
+        enter.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        enter.triggered.connect(self.open_compare)
+        self.table.addAction(enter)
         self.details = DetailsPanel()
         self.details.setMinimumWidth(280)
-        self.empty_hint = QLabel(
-            "Your library is empty.\nAdd a folder of photos (Ctrl+O) to rank them by how much "
-            "they would gain from enhancement."
-        )
-        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        split = QSplitter()
+        for w in (self.roots, self._centre(), self.details):
+            split.addWidget(w)
+        split.setStretchFactor(1, 1)
+        self.compare = CompareView(self.settings.strength)
+        self.batch = BatchView()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(split, "Library")
+        self.tabs.addTab(self.compare, "Compare")
+        self.tabs.addTab(self.batch, "Batch")
+        self.setCentralWidget(self.tabs)
+
+    def _centre(self) -> QWidget:
+        self.empty_hint = QWidget()
+        hint = QVBoxLayout(self.empty_hint)
+        text = QLabel("Your library is empty.\nAdd a folder of photos (Ctrl+O) to rank them "
+                      "by how much they would gain from enhancement.")
+        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        add = QPushButton("Add a photo folder…")
+        add.clicked.connect(self._ask_add_root)
+        self.demo_button = QPushButton("Try the demo library")
+        self.demo_button.clicked.connect(self.start_demo)
+        hint.addStretch(1)
+        hint.addWidget(text)
+        for b in (add, self.demo_button):
+            hint.addWidget(b, 0, Qt.AlignmentFlag.AlignHCenter)
+        hint.addStretch(1)
         centre = QWidget()
         lay = QVBoxLayout(centre)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.empty_hint)
         lay.addWidget(self.table)
-        split = QSplitter()
-        for w in (self.roots, centre, self.details):
-            split.addWidget(w)
-        split.setStretchFactor(1, 1)
-        self.setCentralWidget(split)
+        return centre
 
     def _build_statusbar(self) -> None:
         self.progress = QProgressBar()
@@ -182,7 +248,25 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(box)
         self._set_busy(False)
 
-    # --- behaviour ----------------------------------------------------------------------
+    def _build_controllers(self, watch_options: dict[str, Any]) -> None:
+        self.comparer = CompareController(self.compare, self.catalog, self.enhancer,
+                                          self.preview_lane, self.pool, self)
+        self.comparer.message.connect(self.statusBar().showMessage)
+        self.compare.navigated.connect(self.step)
+        self.compare.closed.connect(lambda: self.tabs.setCurrentIndex(LIBRARY))
+        self.batcher = BatchController(self.batch, self.catalog, lambda: self.settings,
+                                       self.enhancer, self.batch_lane, self.pool, self)
+        self.batch.enhance_worth_fixing.connect(self.enhance_worth_fixing)
+        self.batch.enhance_selection.connect(self.enhance_selection)
+        self.batcher.finished.connect(lambda _o: self.reload())
+        self.watcher = WatchController(self.catalog, self.scorer, self, **watch_options)
+        self._reload_soon = QTimer(self, singleShot=True, interval=300)
+        self._reload_soon.timeout.connect(self.reload)
+        self.watcher.changed.connect(self._reload_soon.start)
+        self.tray = Tray(self.windowIcon(), self.watcher, self)
+        self.watcher.alerted.connect(self._alert)
+
+    # --- library ------------------------------------------------------------------------
     def reload(self) -> None:
         task = bridge.Task(tasks.load_rows(self.catalog), self)
         task.finished.connect(self._rows_arrived)
@@ -195,7 +279,9 @@ class MainWindow(QMainWindow):
         self.roots.addItems(roots)
         self.model.set_rows(rows)
         self.empty_hint.setVisible(not rows)
+        self.table.setVisible(bool(rows))
         self._update_count()
+        self._update_watch()
         self.rows_loaded.emit(len(rows))
 
     def _root_paths(self) -> list[Path]:
@@ -206,17 +292,26 @@ class MainWindow(QMainWindow):
         if folder:
             self.start_scan([Path(folder)])
 
+    def start_demo(self) -> bridge.Task | None:
+        """Write the demo library (degraded variants of the shipped photos), then scan it."""
+        from photoenhance.core.paths import data_dir
+        from photoenhance.gui.demo import make_demo_library
+
+        folder = data_dir() / "demo-library"
+        task = bridge.Task(lambda _p, _c: make_demo_library(folder), self)
+        task.finished.connect(lambda root: self.start_scan([root]))
+        task.failed.connect(self._show_error)
+        self.statusBar().showMessage("Preparing the demo library…")
+        return bridge.start(task, self.pool)
+
     def start_scan(self, roots: list[Path]) -> bridge.Task | None:
         if not roots or self._scan_task is not None:
             return None
         for r in roots:
             if str(r) not in self.settings.watched_roots:
                 self.settings.watched_roots.append(str(r))
-        try:
-            save_settings(self.settings)
-        except OSError as exc:
-            log.warning("Could not save settings: %s", exc)
-        task = bridge.Task(tasks.scan_roots(self.catalog, roots), self)
+        self._save_settings()
+        task = bridge.Task(tasks.scan_roots(self.catalog, roots, self.scorer), self)
         task.progressed.connect(self._scan_progressed)
         task.finished.connect(self._scan_finished)
         task.failed.connect(self._scan_failed)
@@ -236,13 +331,17 @@ class MainWindow(QMainWindow):
         self.progress.setFormat(f"%v / %m {p.message or 'files'}")
         self.eta_label.setText(format_eta(p.eta_s))
 
-    def _scan_finished(self, summary: object) -> None:
+    def _scan_finished(self, outcome: object) -> None:
+        summary = getattr(outcome, "summary", outcome)
         if isinstance(summary, ScanSummary):
             c = summary.counts()
             text = (f"Scan finished: {c['added']} added, {c['updated']} updated, "
                     f"{c['moved']} moved, {c['missing']} missing, {c['unreadable']} unreadable.")
         else:
             text = "Scan finished."
+        note = getattr(outcome, "scoring_note", None)
+        if note:
+            text += f" {note}"
         self._scan_done(text)
 
     def _scan_failed(self, message: str) -> None:
@@ -279,10 +378,124 @@ class MainWindow(QMainWindow):
         rows = self.model.all_rows()
         n = sum(1 for r in rows if r.score is not None and r.score >= t)
         if rows and all(r.score is None for r in rows):
-            self.count_label.setText("  not scored yet")
+            missing = self.scorer.error is not None
+            self.count_label.setText("  not scored: the scoring model is not available"
+                                     if missing else "  not scored yet")
+            self.count_label.setToolTip(self.scorer.error or "")
         else:
             self.count_label.setText(f"  {n} photo{'s' if n != 1 else ''} above {t:.2f}")
+        self.enhance_button.setText(f"Enhance {n} worth-fixing")
+        self.enhance_button.setEnabled(n > 0)
+        self.batch.set_worth_count(n, t)
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self.details.show_row(current.data(PhotoTableModel.ROW_ROLE) if current.isValid()
                               else None)
+
+    def _selected_rows(self) -> list[PhotoRow]:
+        rows = self.table.selectionModel().selectedRows()
+        return [i.data(PhotoTableModel.ROW_ROLE) for i in rows]
+
+    # --- compare ------------------------------------------------------------------------
+    def open_compare(self) -> None:
+        index = self.table.currentIndex()
+        if not index.isValid():
+            if self.proxy.rowCount() == 0:
+                return
+            self.table.setCurrentIndex(self.proxy.index(0, 0))
+            index = self.table.currentIndex()
+        self.tabs.setCurrentIndex(COMPARE)
+        self.compare.setFocus()
+        self.comparer.open(index.data(PhotoTableModel.ROW_ROLE))
+
+    def step(self, delta: int) -> None:
+        """Show the next (+1) or previous (-1) photo of the library's current order."""
+        row = self.table.currentIndex().row() + delta
+        if not 0 <= row < self.proxy.rowCount():
+            return
+        self.table.setCurrentIndex(self.proxy.index(row, 0))
+        self.comparer.open(self.proxy.index(row, 0).data(PhotoTableModel.ROW_ROLE))
+
+    # --- batch --------------------------------------------------------------------------
+    def enhance_worth_fixing(self) -> None:
+        self.tabs.setCurrentIndex(BATCH)
+        self.batcher.start_worth_fixing()
+
+    def enhance_selection(self) -> None:
+        rows = self._selected_rows()
+        if not rows:
+            self.statusBar().showMessage("Select photos in the library first.")
+            return
+        self.tabs.setCurrentIndex(BATCH)
+        self.batcher.start_files([r.path for r in rows])
+
+    def check_interrupted(self) -> bridge.Task:
+        """Offer to resume batches that a crash or a quit left unfinished."""
+        task = bridge.Task(jobs.interrupted_jobs(self.catalog), self)
+        task.finished.connect(self._offer_resume)
+        return bridge.start(task, self.pool)
+
+    def _offer_resume(self, found: object) -> None:
+        found = list(found)  # type: ignore[call-overload]
+        if not found:
+            return
+        left = sum(n for _, n in found)
+        if self.ask("Resume enhancing?", f"An earlier batch stopped with {left} photo"
+                    f"{'s' if left != 1 else ''} left. Resume it now?"):
+            self.tabs.setCurrentIndex(BATCH)
+            self.batcher.run(found[-1][0])
+        else:
+            self.batcher.job_id = found[-1][0]
+            self.batch.set_running(False, resumable=True)
+            self.batch.status.setText(f"{left} photos are waiting from an earlier batch. "
+                                      "Resume continues it.")
+
+    # --- watch, settings, quit ------------------------------------------------------------
+    def _update_watch(self) -> None:
+        roots = [self.roots.item(i).text() for i in range(self.roots.count())]
+        on = self._watch_enabled
+        self.watcher.watch(watched_roots(self.settings, roots) if on else [],
+                           self.settings.threshold)
+
+    def _alert(self, message: str) -> None:
+        if not self.settings.alerts_enabled:
+            return
+        if not self.tray.notify(message):
+            self.statusBar().showMessage(f"{message}. (Settings → alerts to turn these off.)")
+
+    def open_settings(self) -> SettingsDialog:
+        roots = [self.roots.item(i).text() for i in range(self.roots.count())]
+        dialog = SettingsDialog(self.settings, roots, self)
+        dialog.accepted.connect(lambda: self.apply_settings(dialog.result_settings()))
+        dialog.open()
+        return dialog
+
+    def apply_settings(self, settings: Settings) -> None:
+        self.settings = settings
+        self._save_settings()
+        self.threshold.setValue(round(settings.threshold * 100))
+        self.compare.strength.setValue(round(settings.strength * 100))
+        self._update_count()
+        self.watcher.stop()
+        self._update_watch()
+
+    def _save_settings(self) -> None:
+        try:
+            save_settings(self.settings)
+        except OSError as exc:
+            log.warning("Could not save settings: %s", exc)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.batcher.running:
+            if not self.ask("Quit photoenhance?", "A batch is running. Quit now? It stops "
+                            "at once and is offered for resume next time you start."):
+                event.ignore()
+                return
+            self.batcher.cancel()
+        if self._scan_task is not None:
+            self._scan_task.cancel()
+        self.watcher.stop()
+        self.batch_lane.waitForDone(10_000)
+        self.preview_lane.waitForDone(10_000)
+        self._save_settings()
+        event.accept()

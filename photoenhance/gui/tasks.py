@@ -6,11 +6,16 @@ Each opens its own catalog session on the worker thread and returns plain data.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from photoenhance.core.catalog import Catalog, Root, ranked_photos
+from photoenhance.core.errors import ModelError
 from photoenhance.core.jobs.cancel import CancelToken, EtaEstimator, Progress
 from photoenhance.core.library.scan import ScanSummary, scan
+from photoenhance.core.rank.catalog_scoring import score_photo_ids
+from photoenhance.core.rank.ratings import rate
+from photoenhance.gui.engines import ModelHolder
 from photoenhance.gui.models import PhotoRow
 
 
@@ -43,18 +48,62 @@ def load_rows(catalog: Catalog) -> Callable[[Callable[[Progress], None], CancelT
     return run
 
 
-def scan_roots(catalog: Catalog, roots: list[Path]) -> Callable[..., object]:
+def scan_roots(catalog: Catalog, roots: list[Path],
+               scorer: ModelHolder | None = None) -> Callable[..., object]:
+    """Scan ``roots``, then score what is new or changed (as ``photoenhance scan`` does).
+
+    Returns a :class:`ScanOutcome`; a missing scoring model is reported, not raised.
+    """
+
     def run(progress: Callable[[Progress], None], cancel: CancelToken) -> object:
-        summary: ScanSummary | None = None
-        eta: EtaEstimator | None = None
-        for event in scan(catalog, roots, cancel=cancel):
-            if isinstance(event, ScanSummary):
-                summary = event
-                continue
-            if event.total and eta is None:
-                eta = EtaEstimator(event.total)
-            left = eta.update(event.done) if eta else None
-            progress(Progress(event.done, event.total, event.current, event.message, left))
-        return summary
+        summary = _scan(catalog, roots, progress, cancel)
+        outcome = ScanOutcome(summary)
+        if scorer is None or summary is None or not summary.to_score:
+            return outcome
+        try:
+            model = scorer.get()
+        except ModelError as exc:
+            outcome.scoring_note = str(exc)
+            return outcome
+        eta = EtaEstimator(len(summary.to_score))
+
+        def relay(p: Progress) -> None:
+            progress(Progress(p.done, p.total, p.current, "scored", eta.update(p.done)))
+
+        result = score_photo_ids(catalog, summary.to_score, model, relay, cancel)
+        outcome.scored = result.scored
+        return outcome
+
+    return run
+
+
+@dataclass
+class ScanOutcome:
+    summary: ScanSummary | None
+    scored: int = 0
+    scoring_note: str | None = None
+
+
+def _scan(catalog: Catalog, roots: list[Path], progress: Callable[[Progress], None],
+          cancel: CancelToken) -> ScanSummary | None:
+    summary: ScanSummary | None = None
+    eta: EtaEstimator | None = None
+    for event in scan(catalog, roots, cancel=cancel):
+        if isinstance(event, ScanSummary):
+            summary = event
+            continue
+        if event.total and eta is None:
+            eta = EtaEstimator(event.total)
+        left = eta.update(event.done) if eta else None
+        progress(Progress(event.done, event.total, event.current, event.message, left))
+    return summary
+
+
+def rate_photo(catalog: Catalog, path: str, label: int) -> Callable[..., object]:
+    """Store a rating with the same function as ``photoenhance rate``."""
+
+    def run(progress: Callable[[Progress], None], cancel: CancelToken) -> object:
+        rate(catalog, Path(path), label)
+        return path, label
 
     return run

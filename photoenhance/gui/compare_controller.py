@@ -1,0 +1,100 @@
+"""Behaviour of the compare view: decode, preview (visible region first), rate."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import Any
+
+from PySide6.QtCore import QObject, QRect, QThreadPool, Signal
+
+from photoenhance.core.catalog import Catalog
+from photoenhance.gui import bridge, tasks
+from photoenhance.gui.compare_view import CompareView
+from photoenhance.gui.engines import ModelHolder
+from photoenhance.gui.models import PhotoRow
+from photoenhance.gui.preview import DisplayImage, decode_for_display, enhance_region
+
+RATING_NAMES = {2: "significant", 1: "moderate", 0: "neutral", -1: "regressed"}
+
+
+class CompareController(QObject):
+    """Runs the compare view's work on workers and hands results back to it."""
+
+    image_shown = Signal(str)
+    preview_ready = Signal(object)  # Patch
+    rating_saved = Signal(str, int)
+    message = Signal(str)  # for the status bar
+
+    def __init__(self, view: CompareView, catalog: Catalog, enhancer: ModelHolder,
+                 lane: QThreadPool, io: QThreadPool, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.view, self.catalog, self.enhancer = view, catalog, enhancer
+        self.lane, self.io = lane, io
+        self.row: PhotoRow | None = None
+        self.image: DisplayImage | None = None
+        self._preview: bridge.Task | None = None
+        view.preview_wanted.connect(self.request_preview)
+        view.rated.connect(self.rate)
+
+    def open(self, row: PhotoRow) -> None:
+        """Show ``row``: decode on the I/O pool, then ask for the visible region."""
+        self.row, self.image = row, None
+        self._cancel_preview()
+        self.view.show_image(None, f"{row.name}  — loading…")
+        path = row.path
+
+        def decode(_progress: Any, _cancel: Any) -> DisplayImage:
+            return decode_for_display(path)
+
+        task = bridge.Task(decode, self)
+        task.finished.connect(lambda img, p=path: self._decoded(p, img))
+        task.failed.connect(lambda msg: self.view.set_message(msg))
+        bridge.start(task, self.io)
+
+    def _decoded(self, path: str, image: DisplayImage) -> None:
+        if self.row is None or self.row.path != path:
+            return  # the user moved on
+        self.image = image
+        w, h = image.size
+        score = "" if self.row.score is None else f"  ·  score {self.row.score:.2f}"
+        self.view.show_image(image, f"{self.row.name}  ·  {w} × {h}{score}")
+        self.image_shown.emit(path)
+
+    def _cancel_preview(self) -> None:
+        if self._preview is not None:
+            self._preview.cancel()
+            self._preview = None
+
+    def request_preview(self, rect: QRect, scale: float, strength: float) -> None:
+        if self.image is None:
+            return
+        self._cancel_preview()
+        image, holder = self.image, self.enhancer
+
+        def run(_progress: Any, cancel: Any) -> object:
+            return enhance_region(image.pixels, rect, scale, holder.get(), strength, cancel)
+
+        task = bridge.Task(run, self)
+        task.finished.connect(lambda patch, p=image.path: self._patch(p, patch))
+        task.failed.connect(self.view.set_message)
+        self._preview = task
+        bridge.start(task, self.lane)
+
+    def _patch(self, path: str, patch: object) -> None:
+        if self.image is None or self.image.path != path:
+            return
+        self.view.add_patch(patch)  # type: ignore[arg-type]
+        self.preview_ready.emit(patch)
+
+    def rate(self, label: int) -> None:
+        if self.row is None:
+            return
+        task = bridge.Task(tasks.rate_photo(self.catalog, self.row.path, label), self)
+        task.finished.connect(self._rated)
+        task.failed.connect(self.view.set_message)
+        bridge.start(task, self.io)
+
+    def _rated(self, result: object) -> None:
+        path, label = result  # type: ignore[misc]
+        self.message.emit(f"Rated {PurePath(path).name}: {RATING_NAMES[label]}")
+        self.rating_saved.emit(path, label)
