@@ -156,3 +156,30 @@ def test_sigkill_at_random_points_then_resume(tmp_path: Path, model_file: Path) 
         items = s.query(JobItem).all()
         assert len(items) == 40 and {i.status for i in items} == {JobStatus.DONE}
         assert len({i.output_path for i in items}) == 40
+
+
+def test_verified_delta_is_stored_and_no_gain_is_flagged(tmp_path: Path,
+                                                         model_file: Path) -> None:
+    from photoenhance.core.catalog import Enhancement
+    from photoenhance.core.jobs.verify import gain_verifier
+    from photoenhance.core.library import run_scan
+    from photoenhance.core.rank.scorer import ScoreResult
+
+    lib = tmp_path / "lib"
+    photos = _library(lib, 2)
+
+    class FakeScorer:  # the first photo gains 2 dB, the second nothing
+        def score_paths(self, paths, *a, **k):
+            return [ScoreResult(p, 0.5, gain_db=(2.5 if "img00" in p.name else 0.1)
+                                if p.parent == lib else 0.5) for p in paths]
+
+    with Catalog.open(tmp_path / "c.sqlite") as cat:
+        run_scan(cat, [lib])
+        job_id = create_job(cat, [EnhanceItem(p, lib) for p in photos], EnhanceOptions(tile=64))
+        s = run_job(cat, job_id, Enhancer.load(model_file, device="cpu"),
+                    verify=gain_verifier(FakeScorer()))
+        assert [r.verified_delta for r in s.results] == [2.0, -0.4]
+        with cat.session() as ss:
+            rows = ss.query(Enhancement).order_by(Enhancement.id).all()
+            assert [(e.status, e.verified_delta) for e in rows] == [
+                ("done", 2.0), ("not_improved", -0.4)]

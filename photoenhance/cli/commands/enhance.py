@@ -21,6 +21,7 @@ from photoenhance.core.jobs.cancel import CancelToken, Progress
 from photoenhance.core.jobs.enhance import EnhanceOptions, EnhanceResult
 from photoenhance.core.jobs.library_items import CatalogLinks, pick_from_catalog
 from photoenhance.core.jobs.runner import create_job, run_job
+from photoenhance.core.jobs.verify import NOT_IMPROVED, Verifier, enhancement_status, gain_verifier
 from photoenhance.core.settings import load_settings
 
 
@@ -91,13 +92,24 @@ def run(args: argparse.Namespace) -> int:
                 return 0
         enhancer = Enhancer.load(args.model, device=args.device)
         job_id = create_job(catalog, items, opts)
-        results = run_job_with_bar(catalog, job_id, enhancer, len(items))
+        results = run_job_with_bar(catalog, job_id, enhancer, len(items), load_verifier())
     _report(results, args.json)
     return 0 if all(r.status == "done" for r in results) else 1
 
 
-def run_job_with_bar(catalog: Catalog, job_id: int, enhancer: Any,
-                     total: int) -> list[EnhanceResult]:
+def load_verifier() -> Verifier | None:
+    """Re-scoring of copies with the shipped ranking model, when it is installed."""
+    from photoenhance.core.errors import ModelError
+    from photoenhance.core.rank.scorer import Scorer
+
+    try:
+        return gain_verifier(Scorer.load())
+    except ModelError:
+        return None
+
+
+def run_job_with_bar(catalog: Catalog, job_id: int, enhancer: Any, total: int,
+                     verify: Verifier | None = None) -> list[EnhanceResult]:
     """Run a job with a terminal progress bar; Ctrl-C stops it cleanly, resumable."""
     token = CancelToken()
     bar = tqdm(total=total, unit=" photos", dynamic_ncols=True, leave=False,
@@ -111,7 +123,8 @@ def run_job_with_bar(catalog: Catalog, job_id: int, enhancer: Any,
         bar.refresh()
 
     try:
-        return run_job(catalog, job_id, enhancer, progress=progress, cancel=token).results
+        return run_job(catalog, job_id, enhancer, progress=progress, cancel=token,
+                       verify=verify).results
     except (KeyboardInterrupt, Cancelled):
         token.cancel()
         raise Cancelled(f"Cancelled; no partial copy was written. Resume with "
@@ -120,13 +133,21 @@ def run_job_with_bar(catalog: Catalog, job_id: int, enhancer: Any,
         bar.close()
 
 
+def _verdict(delta: float | None) -> str:
+    if delta is None:
+        return ""
+    if enhancement_status(delta) == NOT_IMPROVED:
+        return "  (not improved: keep the original)"
+    return f"  (+{delta:.1f} dB predicted quality gain)"
+
+
 def _report(results: list[EnhanceResult], as_json: bool) -> None:
     if as_json:
         print(json.dumps([r.as_dict() for r in results], indent=2))
         return
     for r in results:
         if r.status == "done":
-            print(f"done    {r.source} -> {r.output}")
+            print(f"done    {r.source} -> {r.output}{_verdict(r.verified_delta)}")
         else:
             print(f"{r.status:<7} {r.error or r.source}")
     failed = sum(r.status != "done" for r in results)

@@ -62,6 +62,8 @@ class EnhanceResult:
     status: ItemStatus = "done"
     error: str | None = None
     seconds: float = 0.0
+    #: Realised gain in dB measured by re-scoring the copy (None: not verified).
+    verified_delta: float | None = None
 
     def as_dict(self) -> dict[str, str | None]:
         return {"source": str(self.source), "output": str(self.output) if self.output else None,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from photoenhance.core.catalog import Catalog, Enhancement, Photo, Root, ranked_photos
 from photoenhance.core.jobs.enhance import EnhanceItem, EnhanceOptions, EnhanceResult, EnhancerLike
+from photoenhance.core.jobs.verify import enhancement_status
 
 
 class CatalogLinks:
@@ -45,9 +46,15 @@ class CatalogLinks:
         with self.catalog.session() as s:
             return self._photo(s, path) is not None
 
-    def record(self, result: EnhanceResult, enhancer: EnhancerLike,
-               opts: EnhanceOptions) -> None:
-        """Store an Enhancement row for a catalogued source (others are not recorded)."""
+    def record(self, result: EnhanceResult, enhancer: EnhancerLike, opts: EnhanceOptions,
+               verified_delta: float | None = None) -> None:
+        """Store an Enhancement row for a catalogued source (others are not recorded).
+
+        A written copy whose ``verified_delta`` shows no real gain is stored as
+        ``not_improved``."""
+        status = result.status
+        if status == "done":
+            status = enhancement_status(verified_delta)
         with self.catalog.session() as s:
             photo = self._photo(s, result.source)
             if photo is None:
@@ -57,7 +64,7 @@ class CatalogLinks:
                 model_version=getattr(enhancer, "version", None) or None,
                 parameters={"strength": opts.strength, "format": opts.policy.format,
                             "location": opts.policy.location},
-                status=result.status, error=result.error,
+                status=status, error=result.error, verified_delta=verified_delta,
             ))
 
 

@@ -33,6 +33,7 @@ from photoenhance.core.jobs.enhance import (
     enhance_batch,
 )
 from photoenhance.core.jobs.library_items import CatalogLinks
+from photoenhance.core.jobs.verify import Verifier
 
 log = logging.getLogger(__name__)
 
@@ -159,8 +160,11 @@ def _mark(catalog: Catalog, item_id: int, **values: Any) -> None:
 
 def run_job(catalog: Catalog, job_id: int, enhancer: EnhancerLike, *,
             progress: ProgressCallback | None = None,
-            cancel: CancelToken | None = None) -> JobSummary:
-    """Run (or resume) job ``job_id`` to the end, or until cancelled (then it stays queued)."""
+            cancel: CancelToken | None = None, verify: Verifier | None = None) -> JobSummary:
+    """Run (or resume) job ``job_id`` to the end, or until cancelled (then it stays queued).
+
+    With ``verify``, each written copy is re-scored against its source and the realised gain
+    is stored with the catalog's Enhancement row (copies that gained nothing are flagged)."""
     with catalog.session() as s:
         job = s.get(Job, job_id)
         if job is None:
@@ -182,12 +186,24 @@ def run_job(catalog: Catalog, job_id: int, enhancer: EnhancerLike, *,
         for r in enhance_batch([it for _, it in todo], enhancer, opts, progress=progress,
                                cancel=cancel, on_start=on_start):
             _record(catalog, ids[r.source], r, summary)
-            links.record(r, enhancer, opts)
+            delta = _verified(verify, r)
+            links.record(r, enhancer, opts, delta)
     except BaseException:
         recover(catalog)  # cancelled or interrupted: the rest stays queued for a resume
         raise
     _finish_job(catalog, job_id, summary)
     return summary
+
+
+def _verified(verify: Verifier | None, r: EnhanceResult) -> float | None:
+    if verify is None or r.output is None:
+        return None
+    try:
+        r.verified_delta = verify(r.source, r.output)
+    except Exception:  # verification is advisory: never fail a written copy over it
+        log.exception("Could not verify %s", r.output)
+        return None
+    return r.verified_delta
 
 
 def _record(catalog: Catalog, item_id: int, r: EnhanceResult, summary: JobSummary) -> None:
