@@ -37,8 +37,12 @@ SHAPES = ((256, 384), (384, 256), (320, 320))
 LABEL_DEGRADE = DegradeConfig(p_clean=0.30, p_noise=0.25, p_jpeg=0.15, p_blur=0.12)
 
 
+_POOL: list[Path] = []
+
+
 def pool_dir() -> Path:
-    return data_root() / "rank" / "pool"
+    """The label pool folder (``data/rank/pool`` unless ``--pool`` said otherwise)."""
+    return _POOL[0] if _POOL else data_root() / "rank" / "pool"
 
 
 def _photos() -> list[tuple[Path, bool]]:
@@ -152,7 +156,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--enhancer", type=Path, default=None, help="weights (default shipped)")
+    p.add_argument("--pool", type=Path, default=None, help="pool folder (default data/rank/pool)")
     args = p.parse_args(argv)
+    if args.pool:
+        _POOL[:] = [args.pool]
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.stage == "prepare":

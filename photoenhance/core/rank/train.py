@@ -6,7 +6,7 @@ wall-clock cosine schedule, evaluates on regions from held-out photos, checkpoin
 ``checkpoints/rank-last.pt`` and exports the best held-out model to
 ``models/improvability-v1.pt`` with its model card.
 
-Loss: Huber (delta 1 dB) on the gain clipped to [-1, 8] dB, plus 0.3 x binary
+Loss: Huber (delta 1 dB) on the gain clipped to [-10, 10] dB, plus 0.3 x binary
 cross-entropy of each factor head against the degradation strengths (0-1).
 """
 
@@ -32,7 +32,7 @@ from photoenhance.core.rank.net import ImprovabilityNet
 from photoenhance.core.rank.scorer import MODEL_NAME, save_model
 
 CKPT = Path(__file__).resolve().parents[3] / "checkpoints" / "rank-last.pt"
-GAIN_CLIP = (-1.0, 8.0)
+GAIN_CLIP = (-10.0, 10.0)
 FACTOR_WEIGHT = 0.3
 
 
@@ -154,7 +154,8 @@ def _card(args: argparse.Namespace, train: Pool, held: Pool, step: int, minutes:
                         "shared over a 160 px global view and 4 full-resolution 96 px detail "
                         "crops; crop features mean- and max-pooled, concatenated with the "
                         "global features, MLP, last layers 'overall' (gain dB) and 'factors'",
-        "score_scale": "score = 1 - 0.6**max(gain_db, 0); 0.4 (default threshold) = 1 dB",
+        "score_scale": "score = 1 / (1 + exp(-(gain_db - 1.608) / 1.5)); 0.4 (default "
+                       "threshold) = 1 dB gain, 0.26 = no change",
         "labels": {"source": "regions of the enhancer's training photos (data/manifest.json), "
                              "downscaled 1.5-2x, degraded by photoenhance.core.ml.degrade "
                              "(30 % clean)", "target": "true gain: PSNR(enhanced) - "
@@ -162,7 +163,7 @@ def _card(args: argparse.Namespace, train: Pool, held: Pool, step: int, minutes:
                    "train_regions": len(train), "held_out_regions": len(held)},
         "training": {"steps": step, "minutes": round(minutes, 1), "batch": args.batch,
                      "optimizer": "AdamW wd 1e-4", "lr_peak": args.lr, "loss": "Huber(1 dB) "
-                     "on gain clipped to [-1, 8] + 0.3 BCE on factor strengths",
+                     "on gain clipped to [-10, 10] + 0.3 BCE on factor strengths",
                      "augmentation": "horizontal flips", "bf16": args.bf16, "seed": args.seed},
         "held_out_metrics": best,
         "quality_scorer_q": _q_choice(args),
