@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from photoenhance import __version__
 from photoenhance.core.errors import Cancelled, PhotoEnhanceError, UsageError
+from photoenhance.core.logs import setup_logging
 
 #: Subcommand modules, in help order. A module that is missing is skipped.
 COMMANDS = (
@@ -57,10 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    setup_logging(args.verbose)
     func = getattr(args, "func", None)
     if func is None:
         args = parser.parse_args([*(argv or sys.argv[1:]), "gui"])
