@@ -1,0 +1,113 @@
+"""The compare view: synchronised zoom and pan, split slider, peek, strength and rating."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QPoint, QRect, Qt  # noqa: E402
+
+from photoenhance.core.rank.ratings import latest_ratings  # noqa: E402
+from photoenhance.core.settings import Settings  # noqa: E402
+from photoenhance.gui.main_window import COMPARE, MainWindow  # noqa: E402
+from photoenhance.gui.preview import to_display  # noqa: E402
+
+
+@pytest.fixture
+def win(qtbot, tmp_path: Path, catalog, scorer, enhancer, photo) -> MainWindow:
+    for i in range(3):
+        photo(tmp_path / "lib" / f"p{i}.jpg", seed=i, size=(900, 640))
+    w = MainWindow(catalog, Settings(), scorer=scorer, enhancer=enhancer, watch=False)
+    qtbot.addWidget(w)
+    w.resize(1100, 700)
+    w.show()
+    with qtbot.waitSignal(w.rows_loaded, timeout=10_000, check_params_cb=lambda n: n == 3):
+        w.start_scan([tmp_path / "lib"])
+    return w
+
+
+def _open(qtbot, win: MainWindow) -> None:
+    with qtbot.waitSignal(win.comparer.preview_ready, timeout=20_000):
+        win.table.setCurrentIndex(win.proxy.index(0, 0))
+        win.open_compare()
+    assert win.tabs.currentIndex() == COMPARE
+
+
+def test_zoom_and_pan_stay_in_sync(qtbot, win: MainWindow) -> None:
+    _open(qtbot, win)
+    left, right = win.compare.left, win.compare.right
+    assert left.scale() == right.scale() and left.visible_rect() == right.visible_rect()
+    assert right.patches and right.patches[0].rect.contains(right.visible_rect())
+    with qtbot.waitSignal(win.comparer.preview_ready, timeout=20_000) as got:
+        win.compare.actual_button.click()
+    assert left.scale() == right.scale() == 1.0
+    # at 100% only the visible region (plus a margin) is enhanced, at full resolution
+    patch = got.args[0]
+    assert patch.scale == 1.0 and patch.rect.contains(right.visible_rect())
+    assert patch.rect != QRect(0, 0, 900, 640)
+    before = right.visible_rect()
+    qtbot.mousePress(left, Qt.MouseButton.LeftButton, pos=QPoint(100, 100))
+    qtbot.mouseMove(left, QPoint(60, 70))
+    qtbot.mouseRelease(left, Qt.MouseButton.LeftButton, pos=QPoint(60, 70))
+    assert right.visible_rect() == left.visible_rect()
+    if before.width() < 900:  # pans only where the photo is wider than the pane
+        assert right.visible_rect() != before
+    win.compare.fit()
+    assert win.compare.state.zoom is None and left.scale() == right.scale() < 1.01
+
+
+def test_split_slider_and_peek(qtbot, win: MainWindow) -> None:
+    _open(qtbot, win)
+    win.compare.split_button.click()
+    assert not win.compare.left.isVisible() and win.compare.split_slider.isVisible()
+    win.compare.split_slider.setValue(30)
+    assert win.compare.right.split == pytest.approx(0.3)
+    win.compare.split_button.click()
+    assert win.compare.right.split is None and win.compare.left.isVisible()
+    qtbot.keyPress(win.compare, Qt.Key.Key_Space)
+    assert win.compare.right.peek
+    qtbot.keyRelease(win.compare, Qt.Key.Key_Space)
+    assert not win.compare.right.peek
+
+
+def test_strength_recomputes_preview(qtbot, win: MainWindow) -> None:
+    _open(qtbot, win)
+    with qtbot.waitSignal(win.comparer.preview_ready, timeout=20_000) as got:
+        win.compare.strength.setValue(0)
+    assert got.args[0].strength == 0.0
+    assert [p.strength for p in win.compare.right.patches] == [0.0]
+    patch = got.args[0]
+    # zoomed out, the region is enhanced at screen resolution, not the photo's
+    assert patch.scale < 1
+    assert patch.image.width() == round(patch.rect.width() * patch.scale)
+
+
+def test_rating_keys_and_next_photo(qtbot, win: MainWindow, catalog) -> None:
+    _open(qtbot, win)
+    first = win.comparer.row.path
+    with qtbot.waitSignal(win.comparer.rating_saved, timeout=10_000):
+        qtbot.keyClick(win.compare, Qt.Key.Key_1)
+    with qtbot.waitSignal(win.comparer.image_shown, timeout=10_000):
+        qtbot.keyClick(win.compare, Qt.Key.Key_J)
+    second = win.comparer.row.path
+    assert second != first and win.table.currentIndex().row() == 1
+    with qtbot.waitSignal(win.comparer.rating_saved, timeout=10_000):
+        qtbot.keyClick(win.compare, Qt.Key.Key_4)
+    assert dict((str(p), label) for p, label in latest_ratings(catalog)) == {
+        first: 2, second: -1}
+    with qtbot.waitSignal(win.comparer.image_shown, timeout=10_000):
+        qtbot.keyClick(win.compare, Qt.Key.Key_K)
+    assert win.comparer.row.path == first
+
+
+def test_display_is_upright_8bit_rgb() -> None:
+    import numpy as np
+
+    arr = np.zeros((2, 3, 1), np.uint16)
+    arr[0, 2] = 65535
+    out = to_display(arr, 6)  # rotate 90° clockwise for display
+    assert out.shape == (3, 2, 3) and out.dtype == np.uint8
+    assert out[2, 1].tolist() == [255, 255, 255]
