@@ -36,3 +36,11 @@ def test_doctor_json(tmp_path, capsys) -> None:
 def test_gui_missing_root_is_usage_error(tmp_path, capsys) -> None:
     assert main(["--catalog", str(tmp_path / "c.sqlite"), "gui", str(tmp_path / "nope")]) == 2
     assert "no such folder" in capsys.readouterr().err
+
+
+def test_cli_start_does_not_load_torch_or_qt() -> None:
+    code = ("import sys\nfrom photoenhance.cli.main import build_parser\nbuild_parser()\n"
+            "print(sorted(m for m in ('torch', 'PySide6') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"

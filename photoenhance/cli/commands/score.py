@@ -6,14 +6,16 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
 from photoenhance.core.errors import UsageError
 from photoenhance.core.jobs.cancel import Progress
 from photoenhance.core.rank.calibration import DEFAULT_THRESHOLD
-from photoenhance.core.rank.scorer import Scorer, ScoreResult
+
+if TYPE_CHECKING:  # torch loads only when a command runs, so --help stays instant
+    from photoenhance.core.rank.scorer import ScoreResult
 
 
 def register(subparsers: Any) -> None:
@@ -46,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
     missing = [p for p in args.files if not p.is_file()]
     if missing:
         raise UsageError(f"no such file: {missing[0]}")
+    from photoenhance.core.rank.scorer import Scorer
+
     scorer = Scorer.load(args.model)
     bar = tqdm(total=len(args.files), unit=" photos", leave=False, dynamic_ncols=True,
                disable=not sys.stderr.isatty())
