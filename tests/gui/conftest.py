@@ -73,3 +73,34 @@ def catalog(tmp_path: Path):
 def photo():
     """``photo(path, seed=0, size=(w, h))`` writes a random JPEG."""
     return write_photo
+
+
+@pytest.fixture
+def make_window(qtbot, catalog, scorer, enhancer):
+    """``make_window(**options)``: a MainWindow whose first (empty) load has arrived."""
+    from photoenhance.core.settings import Settings
+    from photoenhance.gui.main_window import MainWindow
+
+    def make(settings=None, **kw):
+        kw.setdefault("scorer", scorer)
+        kw.setdefault("enhancer", enhancer)
+        kw.setdefault("watch", False)
+        win = MainWindow(catalog, settings or Settings(), **kw)
+        qtbot.addWidget(win)
+        with qtbot.waitSignal(win.rows_loaded, timeout=10_000):
+            pass
+        return win
+
+    return make
+
+
+@pytest.fixture
+def scan(qtbot):
+    """``scan(win, root, n)``: scan ``root`` and wait until the grid shows ``n`` rows."""
+
+    def run(win, root, n):
+        with qtbot.waitSignal(win.rows_loaded, timeout=20_000,
+                              check_params_cb=lambda got: got == n):
+            win.start_scan([root])
+
+    return run

@@ -11,21 +11,18 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import QPoint, QRect, Qt  # noqa: E402
 
 from photoenhance.core.rank.ratings import latest_ratings  # noqa: E402
-from photoenhance.core.settings import Settings  # noqa: E402
 from photoenhance.gui.main_window import COMPARE, MainWindow  # noqa: E402
 from photoenhance.gui.preview import to_display  # noqa: E402
 
 
 @pytest.fixture
-def win(qtbot, tmp_path: Path, catalog, scorer, enhancer, photo) -> MainWindow:
+def win(tmp_path: Path, photo, make_window, scan) -> MainWindow:
     for i in range(3):
         photo(tmp_path / "lib" / f"p{i}.jpg", seed=i, size=(900, 640))
-    w = MainWindow(catalog, Settings(), scorer=scorer, enhancer=enhancer, watch=False)
-    qtbot.addWidget(w)
+    w = make_window()
     w.resize(1100, 700)
     w.show()
-    with qtbot.waitSignal(w.rows_loaded, timeout=10_000, check_params_cb=lambda n: n == 3):
-        w.start_scan([tmp_path / "lib"])
+    scan(w, tmp_path / "lib", 3)
     return w
 
 

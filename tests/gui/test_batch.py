@@ -1,0 +1,107 @@
+"""Batch enhancement from the GUI: cancel leaves the job resumable; start-up offers resume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from photoenhance.core.jobs.runner import unfinished_jobs  # noqa: E402
+from photoenhance.core.settings import Settings  # noqa: E402
+from photoenhance.gui.batch_view import QueueModel  # noqa: E402
+from photoenhance.gui.engines import ModelHolder  # noqa: E402
+from photoenhance.gui.jobs import ItemState  # noqa: E402
+from photoenhance.gui.main_window import BATCH, MainWindow  # noqa: E402
+
+
+class CancelOnSecond:
+    """A tiny enhancer that presses Cancel as the second photo starts."""
+
+    def __init__(self, win_ref: list[MainWindow], inner) -> None:
+        self._inner = inner
+        self._win = win_ref
+        self.calls = 0
+        self.model_id, self.sha256, self.version = "tiny-test", "", "0"
+
+    def enhance(self, image, **kw):
+        self.calls += 1
+        if self.calls == 2:
+            self._win[0].batcher.task.token.cancel()
+        return self._inner.enhance(image, **kw)
+
+
+def test_batch_cancel_then_resume_at_startup(qtbot, tmp_path: Path, catalog, enhancer,
+                                              photo, make_window, scan) -> None:
+    lib = tmp_path / "lib"
+    for i in range(3):
+        photo(lib / f"p{i}.jpg", seed=i)
+    ref: list[MainWindow] = []
+    enh = CancelOnSecond(ref, enhancer.get())
+    win = make_window(Settings(threshold=0.0),
+                      enhancer=ModelHolder(lambda: enh, "Enhancement model"))
+    ref.append(win)
+    scan(win, lib, 3)
+    assert win.batch.worth_button.text() == "Enhance 3 worth-fixing photos"
+    with qtbot.waitSignal(win.batcher.stopped, timeout=30_000) as stopped:
+        win.enhance_button.click()
+    assert win.tabs.currentIndex() == BATCH
+    job_id = stopped.args[0]
+    assert unfinished_jobs(catalog) == [job_id]
+    qtbot.waitUntil(lambda: "left" in win.batch.status.text(), timeout=5_000)
+    statuses = [i.status for i in win.batch.model.items()]
+    assert statuses == ["done", "queued", "queued"]
+    assert win.batch.resume_button.isVisibleTo(win)
+
+    # A new session: the interrupted job is offered, accepted, and finishes.
+    asked: list[str] = []
+    again = make_window(ask=lambda _t, text: asked.append(text) or True)
+    with qtbot.waitSignal(again.batcher.finished, timeout=30_000) as done:
+        again.check_interrupted()
+    assert "2 photos left" in asked[0]
+    assert [i.status for i in done.args[0].items] == ["done"] * 3
+    assert all(Path(i.output).is_file() for i in done.args[0].items)
+    assert unfinished_jobs(catalog) == []
+    assert again.batcher.output_folder() == lib / "Enhanced"
+
+
+def test_failed_item_shows_its_error(qtbot, tmp_path: Path, photo, make_window,
+                                     scan) -> None:
+    lib = tmp_path / "lib"
+    photo(lib / "good.jpg")
+    bad = photo(lib / "bad.jpg")
+    win = make_window()
+    scan(win, lib, 2)
+    bad.write_bytes(b"\xff\xd8 truncated")
+    win.table.selectAll()
+    with qtbot.waitSignal(win.batcher.finished, timeout=30_000) as done:
+        win.enhance_selection()
+    by_name = {Path(i.source).name: i for i in done.args[0].items}
+    assert by_name["good.jpg"].status == "done"
+    assert by_name["bad.jpg"].status == "failed" and by_name["bad.jpg"].error
+    row = [i.source for i in win.batch.model.items()].index(str(bad))
+    assert "bad.jpg" in win.batch.model.index(row, 2).data()
+    assert "1 failed" in win.batch.status.text()
+
+
+def test_quitting_during_a_batch_asks(make_window) -> None:
+    answers = [False]
+    win = make_window(ask=lambda *_: answers[0])
+    win.show()
+    win.batcher.task = object()  # type: ignore[assignment]  # pretend a batch runs
+    win.batcher.cancel = lambda: None  # type: ignore[method-assign]
+    assert not win.close()
+    answers[0] = True
+    assert win.close()
+    win.batcher.task = None
+
+
+def test_queue_model_passes_qtmodeltester(qtmodeltester) -> None:
+    model = QueueModel()
+    model.set_items([ItemState(f"/p/{i}.jpg", s, "/o/x.jpg" if s == "done" else None,
+                               "broken" if s == "failed" else None)
+                     for i, s in enumerate(["done", "failed", "queued", "running"])])
+    qtmodeltester.check(model)
+    model.set_items([ItemState("/p/0.jpg", "done")])
+    qtmodeltester.check(model)
