@@ -7,25 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from photoenhance.cli.main import main
 from photoenhance.core.catalog import Catalog, Enhancement
-from photoenhance.core.ml.nets import build
-from photoenhance.core.ml.registry import write_card
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch.manual_seed(0)
-    config = {"widths": [8, 16], "enc_blocks": [1, 1], "dec_blocks": [0]}
-    net = build(config)
-    path = tmp_path_factory.mktemp("model") / "tiny.pt"
-    torch.save(net.state_dict(), path)
-    write_card(path, {"model_id": "tiny-test", "version": "0",
-                      "architecture": {"config": net.config}})
-    return path
 
 
 def _jpeg(path: Path, seed: int = 0) -> Path:

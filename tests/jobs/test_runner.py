@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from photoenhance.core.catalog import Catalog, Job, JobItem, JobStatus
@@ -28,22 +27,8 @@ from photoenhance.core.jobs.runner import (
     unfinished_jobs,
 )
 from photoenhance.core.ml.infer import Enhancer
-from photoenhance.core.ml.nets import build
-from photoenhance.core.ml.registry import write_card
 
 HERE = Path(__file__).resolve().parent
-CONFIG = {"widths": [8, 16], "enc_blocks": [1, 1], "dec_blocks": [0]}
-
-
-@pytest.fixture(scope="module")
-def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch.manual_seed(0)
-    net = build(CONFIG)
-    path = tmp_path_factory.mktemp("model") / "tiny.pt"
-    torch.save(net.state_dict(), path)
-    write_card(path, {"model_id": "tiny-test", "version": "0",
-                      "architecture": {"config": net.config}})
-    return path
 
 
 def _library(folder: Path, n: int, size: int = 96) -> list[Path]:
@@ -62,14 +47,14 @@ def _outputs(library: Path) -> list[Path]:
     return sorted(enhanced.iterdir()) if enhanced.exists() else []
 
 
-def test_job_runs_and_records_items(tmp_path: Path, model_file: Path) -> None:
+def test_job_runs_and_records_items(tmp_path: Path, tiny_model: Path) -> None:
     lib = tmp_path / "lib"
     photos = _library(lib, 3)
     (lib / "zz-broken.png").write_bytes(b"garbage")
     with Catalog.open(tmp_path / "c.sqlite") as cat:
         items = [EnhanceItem(p, lib) for p in [*photos, lib / "zz-broken.png"]]
         job_id = create_job(cat, items, EnhanceOptions(strength=0.7, tile=64))
-        s = run_job(cat, job_id, Enhancer.load(model_file, device="cpu"))
+        s = run_job(cat, job_id, Enhancer.load(tiny_model, device="cpu"))
         assert (s.done, s.failed) == (3, 1)
         with cat.session() as ss:
             job = ss.get(Job, job_id)
@@ -80,10 +65,10 @@ def test_job_runs_and_records_items(tmp_path: Path, model_file: Path) -> None:
         assert unfinished_jobs(cat) == []
 
 
-def test_cancel_leaves_job_resumable(tmp_path: Path, model_file: Path) -> None:
+def test_cancel_leaves_job_resumable(tmp_path: Path, tiny_model: Path) -> None:
     lib = tmp_path / "lib"
     _library(lib, 4)
-    enhancer = Enhancer.load(model_file, device="cpu")
+    enhancer = Enhancer.load(tiny_model, device="cpu")
     with Catalog.open(tmp_path / "c.sqlite") as cat:
         job_id = create_job(cat, [EnhanceItem(p, lib) for p in sorted(lib.glob("*.png"))],
                             EnhanceOptions(tile=64))
@@ -105,10 +90,10 @@ def test_cancel_leaves_job_resumable(tmp_path: Path, model_file: Path) -> None:
 
 
 def test_interrupted_item_with_published_copy_is_not_redone(tmp_path: Path,
-                                                            model_file: Path) -> None:
+                                                            tiny_model: Path) -> None:
     lib = tmp_path / "lib"
     photos = _library(lib, 2)
-    enhancer = Enhancer.load(model_file, device="cpu")
+    enhancer = Enhancer.load(tiny_model, device="cpu")
     with Catalog.open(tmp_path / "c.sqlite") as cat:
         job_id = create_job(cat, [EnhanceItem(p, lib) for p in photos], EnhanceOptions(tile=64))
         run_job(cat, job_id, enhancer)
@@ -125,11 +110,11 @@ def test_interrupted_item_with_published_copy_is_not_redone(tmp_path: Path,
             assert item.status == JobStatus.DONE and item.output_path is not None
 
 
-def test_sigkill_at_random_points_then_resume(tmp_path: Path, model_file: Path) -> None:
+def test_sigkill_at_random_points_then_resume(tmp_path: Path, tiny_model: Path) -> None:
     lib = tmp_path / "lib"
     sources = _library(lib, 40, size=64)
     cat_path = tmp_path / "c.sqlite"
-    cmd = [sys.executable, str(HERE / "kill_worker.py"), str(cat_path), str(model_file), str(lib)]
+    cmd = [sys.executable, str(HERE / "kill_worker.py"), str(cat_path), str(tiny_model), str(lib)]
     rng = random.Random(7)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     kills = 0
@@ -159,7 +144,7 @@ def test_sigkill_at_random_points_then_resume(tmp_path: Path, model_file: Path) 
 
 
 def test_verified_delta_is_stored_and_no_gain_is_flagged(tmp_path: Path,
-                                                         model_file: Path) -> None:
+                                                         tiny_model: Path) -> None:
     from photoenhance.core.catalog import Enhancement
     from photoenhance.core.jobs.verify import gain_verifier
     from photoenhance.core.library import run_scan
@@ -176,7 +161,7 @@ def test_verified_delta_is_stored_and_no_gain_is_flagged(tmp_path: Path,
     with Catalog.open(tmp_path / "c.sqlite") as cat:
         run_scan(cat, [lib])
         job_id = create_job(cat, [EnhanceItem(p, lib) for p in photos], EnhanceOptions(tile=64))
-        s = run_job(cat, job_id, Enhancer.load(model_file, device="cpu"),
+        s = run_job(cat, job_id, Enhancer.load(tiny_model, device="cpu"),
                     verify=gain_verifier(FakeScorer()))
         assert [r.verified_delta for r in s.results] == [2.0, -0.4]
         with cat.session() as ss:
