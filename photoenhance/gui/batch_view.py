@@ -30,7 +30,7 @@ STATUS_COLOURS = {"done": "#7bd88f", "failed": "#ff6b6b", "running": "#4f9dff"}
 class QueueModel(QAbstractTableModel):
     """One row per photo of the current batch."""
 
-    COLUMNS = ("Photo", "Status", "Output or error", "Folder")
+    COLUMNS = ("Photo", "Status", "Enhanced copy or error", "Output folder")
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -68,9 +68,9 @@ class QueueModel(QAbstractTableModel):
         it = self._items[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            path = PurePath(it.source)
-            return (path.name, STATUS_WORDS.get(it.status, it.status),
-                    it.error or (it.output or ""), str(path.parent))[col]
+            out = PurePath(it.output) if it.output else None
+            return (PurePath(it.source).name, STATUS_WORDS.get(it.status, it.status),
+                    it.error or (out.name if out else ""), str(out.parent) if out else "")[col]
         if role == Qt.ItemDataRole.ForegroundRole and col == 1 and it.status in STATUS_COLOURS:
             return QColor(STATUS_COLOURS[it.status])
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -112,12 +112,15 @@ class BatchView(QWidget):
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.setWordWrap(False)
         self.table.setAlternatingRowColors(True)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        header.resizeSection(0, 220)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        header.resizeSection(0, 240)
         header.resizeSection(1, 110)
+        header.resizeSection(2, 320)
         self._build()
         self.set_running(False, resumable=False)
 

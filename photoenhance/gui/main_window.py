@@ -189,7 +189,12 @@ class MainWindow(QMainWindow):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(24)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(len(PhotoTableModel.COLUMNS) - 1,
+                                    QHeaderView.ResizeMode.Stretch)
+        for col, width in enumerate((70, 240, 130, 90, 130, 130)):
+            header.resizeSection(col, width)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.table.doubleClicked.connect(lambda _i: self.open_compare())
         enter = QAction(self.table, shortcut=QKeySequence(Qt.Key.Key_Return))
@@ -262,6 +267,8 @@ class MainWindow(QMainWindow):
         self.watcher = WatchController(self.catalog, self.scorer, self, **watch_options)
         self._reload_soon = QTimer(self, singleShot=True, interval=300)
         self._reload_soon.timeout.connect(self.reload)
+        self._reload_scored = QTimer(self, singleShot=True, interval=1500)
+        self._reload_scored.timeout.connect(self.reload)
         self.watcher.changed.connect(self._reload_soon.start)
         self.tray = Tray(self.windowIcon(), self.watcher, self)
         self.watcher.alerted.connect(self._alert)
@@ -326,6 +333,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Cancelling…")
 
     def _scan_progressed(self, p: Progress) -> None:
+        if p.message == "scored" and not self._reload_scored.isActive():
+            self._reload_scored.start()  # the grid fills in as scores arrive
         self.progress.setRange(0, p.total or 0)
         self.progress.setValue(p.done)
         self.progress.setFormat(f"%v / %m {p.message or 'files'}")
