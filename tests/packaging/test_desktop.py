@@ -79,3 +79,30 @@ def test_svg_renders_and_png_is_opaque_in_the_middle(tmp_path):
         rgba = im.convert("RGBA")
         assert rgba.getpixel((32, 32))[3] == 255
         assert rgba.getpixel((0, 0))[3] == 0  # rounded corner is transparent
+
+
+def test_install_desktop_script_installs_valid_entry_and_uninstalls(tmp_path):
+    bindir = tmp_path / "my apps"
+    bindir.mkdir()
+    exe = bindir / "photoenhance"
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    prefix = tmp_path / "share"
+    script = REPO / "packaging" / "install_desktop.sh"
+    subprocess.run(["bash", str(script), "--prefix", str(prefix), "--exec", str(exe)],
+                   check=True, capture_output=True, timeout=60)
+    desktop = prefix / "applications" / "photoenhance.desktop"
+    assert f'Exec="{exe}" gui' in desktop.read_text()
+    for size in (16, 32, 48, 64, 128, 256, 512):
+        assert (prefix / "icons" / "hicolor" / f"{size}x{size}" / "apps" / "photoenhance.png"
+                ).is_file()
+    assert (prefix / "icons/hicolor/scalable/apps/photoenhance.svg").is_file()
+    assert (prefix / "metainfo" / METAINFO.name).is_file()
+    if shutil.which("desktop-file-validate"):
+        proc = subprocess.run(["desktop-file-validate", str(desktop)], capture_output=True,
+                              text=True, timeout=60)
+        assert proc.returncode == 0, proc.stdout
+    subprocess.run(["bash", str(script), "--prefix", str(prefix), "--uninstall"], check=True,
+                   capture_output=True, timeout=60)
+    assert not desktop.exists()
+    assert not list(prefix.rglob("photoenhance*"))
