@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QMessageBox,
     QProgressBar,
@@ -180,7 +181,14 @@ class MainWindow(QMainWindow):
 
     def _build_body(self) -> None:
         self.roots = QListWidget()
-        self.roots.setMaximumWidth(260)
+        sidebar = QWidget()
+        side = QVBoxLayout(sidebar)
+        side.setContentsMargins(6, 6, 0, 0)
+        title = QLabel("LIBRARY FOLDERS")
+        title.setStyleSheet("color: #8a8a8a; font-size: 11px; letter-spacing: 1px;")
+        side.addWidget(title)
+        side.addWidget(self.roots)
+        sidebar.setMaximumWidth(260)
         self.table = QTableView()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
@@ -190,10 +198,11 @@ class MainWindow(QMainWindow):
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(len(PhotoTableModel.COLUMNS) - 1,
                                     QHeaderView.ResizeMode.Stretch)
-        for col, width in enumerate((70, 240, 130, 90, 130, 130)):
+        for col, width in enumerate((64, 220, 110, 84, 110, 120)):
             header.resizeSection(col, width)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.table.doubleClicked.connect(lambda _i: self.open_compare())
@@ -204,7 +213,7 @@ class MainWindow(QMainWindow):
         self.details = DetailsPanel()
         self.details.setMinimumWidth(280)
         split = QSplitter()
-        for w in (self.roots, self._centre(), self.details):
+        for w in (sidebar, self._centre(), self.details):
             split.addWidget(w)
         split.setStretchFactor(1, 1)
         self.compare = CompareView(self.settings.strength)
@@ -283,7 +292,11 @@ class MainWindow(QMainWindow):
     def _rows_arrived(self, result: object) -> None:
         roots, rows = result  # type: ignore[misc]
         self.roots.clear()
-        self.roots.addItems(roots)
+        for root in roots:
+            item = QListWidgetItem(Path(root).name or root)
+            item.setData(Qt.ItemDataRole.UserRole, root)
+            item.setToolTip(root)
+            self.roots.addItem(item)
         self.model.set_rows(rows)
         self.empty_hint.setVisible(not rows)
         self.table.setVisible(bool(rows))
@@ -292,7 +305,11 @@ class MainWindow(QMainWindow):
         self.rows_loaded.emit(len(rows))
 
     def _root_paths(self) -> list[Path]:
-        return [Path(self.roots.item(i).text()) for i in range(self.roots.count())]
+        return [Path(r) for r in self._root_strings()]
+
+    def _root_strings(self) -> list[str]:
+        return [self.roots.item(i).data(Qt.ItemDataRole.UserRole)
+                for i in range(self.roots.count())]
 
     def _ask_add_root(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Add a photo folder")
@@ -461,7 +478,7 @@ class MainWindow(QMainWindow):
 
     # --- watch, settings, quit ------------------------------------------------------------
     def _update_watch(self) -> None:
-        roots = [self.roots.item(i).text() for i in range(self.roots.count())]
+        roots = self._root_strings()
         on = self._watch_enabled
         self.watcher.watch(watched_roots(self.settings, roots) if on else [],
                            self.settings.threshold)
@@ -473,7 +490,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{message}. (Settings → alerts to turn these off.)")
 
     def open_settings(self) -> SettingsDialog:
-        roots = [self.roots.item(i).text() for i in range(self.roots.count())]
+        roots = self._root_strings()
         dialog = SettingsDialog(self.settings, roots, self)
         dialog.accepted.connect(lambda: self.apply_settings(dialog.result_settings()))
         dialog.open()

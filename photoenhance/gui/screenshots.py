@@ -39,10 +39,10 @@ class HeuristicDemoScorer:
         for p in paths:
             with Image.open(p) as im:
                 a = np.asarray(im.convert("RGB"))
-            f = {"noise": baselines.noise_sigma(a) / 12,
-                 "blur": 1 + baselines.laplacian_var(a) / 100,
-                 "jpeg": (baselines.jpeg_blockiness(a) - 1.1) / 1.2,
-                 "clipping": float((a >= 250).mean()) / 0.25}
+            f = {"noise": baselines.noise_sigma(a) / 16,
+                 "blur": 1 + baselines.laplacian_var(a) / 120,
+                 "jpeg": (baselines.jpeg_blockiness(a) - 1.1) / 1.8,
+                 "clipping": float((a >= 250).mean()) / 0.5}
             f = {k: round(float(np.clip(v, 0, 1)), 3) for k, v in f.items()}
             out.append(ScoreResult(Path(p), round(0.08 + 0.84 * max(f.values()), 3), None, f))
         return out
@@ -112,7 +112,9 @@ def render(outdir: Path) -> list[Path]:
     n = sum(1 for _ in lib.rglob("*.jpg"))
     win.start_scan([lib])
     _wait(win.rows_loaded, 120_000, lambda rows: rows == n)
-    win.table.selectRow(0)
+    names = [win.proxy.index(r, 1).data() for r in range(win.proxy.rowCount())]
+    noisy = next((i for i, name in enumerate(names) if "noisy" in name), 0)
+    win.table.selectRow(noisy)
     _settle()
     shots = [outdir / "library.png"]
     win.grab().save(str(shots[-1]))
@@ -124,6 +126,12 @@ def render(outdir: Path) -> list[Path]:
     win.grab().save(str(shots[-1]))
     win.compare.split_button.setChecked(True)
     _wait(win.comparer.preview_ready, 60_000)
+    image = win.comparer.image
+    if image is not None:  # 200 %, centred on the photo: the visible region is enhanced
+        from PySide6.QtCore import QPointF
+
+        win.compare.state.set(2.0, QPointF(image.size[0] / 2, image.size[1] / 2.6))
+        _wait(win.comparer.preview_ready, 60_000)
     _settle()
     shots.append(outdir / "compare_split.png")
     win.grab().save(str(shots[-1]))
