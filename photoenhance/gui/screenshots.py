@@ -87,7 +87,6 @@ def _settle(ms: int = 300) -> None:
 
 def render(outdir: Path) -> list[Path]:
     """Write library.png, compare.png, compare_split.png, batch.png and settings.png."""
-    from PySide6.QtCore import QItemSelectionModel
     from PySide6.QtWidgets import QApplication
 
     from photoenhance.core.catalog import Catalog
@@ -137,16 +136,14 @@ def render(outdir: Path) -> list[Path]:
     win.grab().save(str(shots[-1]))
     win.compare.split_button.setChecked(False)
 
-    win.tabs.setCurrentIndex(0)
-    sel = win.table.selectionModel()
-    for r in range(6):
-        sel.select(win.proxy.index(r, 0), QItemSelectionModel.SelectionFlag.Select
-                   | QItemSelectionModel.SelectionFlag.Rows)
-    win.enhance_selection()
-    _wait(win.batcher.finished, 300_000)
-    _settle()
+    win.enhance_worth_fixing()  # caught mid-run: progress, ETA, per-item states, Cancel
+    _wait(win.batcher.progressed, 300_000, lambda bp: bp.progress.done >= 3)
+    _settle(500)
     shots.append(outdir / "batch.png")
     win.grab().save(str(shots[-1]))
+    win.batcher.cancel()
+    _wait(win.batcher.stopped, 120_000)
+    _settle()
 
     dialog = win.open_settings()
     _settle()
