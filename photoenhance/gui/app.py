@@ -32,6 +32,7 @@ def run(roots: Sequence[Path] = (), catalog_path: Path | None = None) -> int:
     try:
         return int(app.exec())
     finally:
+        window.watcher.stop()
         catalog.close()
 
 

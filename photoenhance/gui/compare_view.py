@@ -20,6 +20,11 @@ from PySide6.QtWidgets import (
 
 from photoenhance.gui.preview import DisplayImage, Patch, clamp_rect
 
+#: Regions bigger than this (in enhanced pixels) get a quick half-resolution pass first.
+COARSE_FIRST_PX = 300_000
+#: Enhanced patches kept per photo (older ones are dropped).
+MAX_PATCHES = 12
+
 #: Rating buttons: (label stored, word, shortcut key).
 RATINGS = ((2, "Significant", "1"), (1, "Moderate", "2"), (0, "Neutral", "3"),
            (-1, "Regressed", "4"))
@@ -110,7 +115,7 @@ class ImagePane(QWidget):
         if (self.enhanced or self.split is not None) and not self.peek:
             if self.split is not None:
                 p.setClipRect(QRectF(self.width() * self.split, 0, self.width(), self.height()))
-            for patch in self.patches:
+            for patch in sorted(self.patches, key=lambda q: q.scale):  # sharpest on top
                 p.drawImage(self.to_widget(QRectF(patch.rect)), patch.image)
             p.setClipping(False)
         if self.split is not None:
@@ -284,9 +289,10 @@ class CompareView(QWidget):
     def add_patch(self, patch: Patch) -> None:
         for pane in (self.left, self.right):
             pane.patches = [p for p in pane.patches if p.strength == patch.strength]
-            pane.patches.append(patch)
+            pane.patches = [*pane.patches[-(MAX_PATCHES - 1):], patch]
             pane.busy = False
             pane.update()
+        self._timer.start()  # a quick pass is followed by the full-resolution one
 
     def set_message(self, text: str) -> None:
         self.message.setText(text)
@@ -359,9 +365,12 @@ class CompareView(QWidget):
         strength = self.strength.value() / 100
         rect = clamp_rect(pane.visible_rect(), *pane.image.size, margin=48)
         scale = min(1.0, pane.scale())
-        if any(p.strength == strength and p.scale >= scale - 1e-6 and p.rect.contains(rect)
-               for p in pane.patches):
+        covering = [p.scale for p in pane.patches
+                    if p.strength == strength and p.rect.contains(rect)]
+        if covering and max(covering) >= scale - 1e-6:
             return
+        if not covering and rect.width() * rect.height() * scale * scale > COARSE_FIRST_PX:
+            scale /= 2  # something to look at soon; the sharp pass follows
         pane.busy = True
         pane.update()
         self.preview_wanted.emit(rect, scale, strength)

@@ -257,7 +257,10 @@ class MainWindow(QMainWindow):
         box = QWidget()
         lay = QHBoxLayout(box)
         lay.setContentsMargins(0, 0, 0, 0)
-        for w in (self.eta_label, self.progress, self.cancel_button):
+        self.snooze_button = QPushButton("Snooze alerts for an hour")
+        self.snooze_button.clicked.connect(self.snooze_alerts)
+        self.snooze_button.hide()
+        for w in (self.eta_label, self.progress, self.cancel_button, self.snooze_button):
             lay.addWidget(w)
         self.statusBar().addPermanentWidget(box)
         self._set_busy(False)
@@ -486,8 +489,14 @@ class MainWindow(QMainWindow):
     def _alert(self, message: str) -> None:
         if not self.settings.alerts_enabled:
             return
-        if not self.tray.notify(message):
-            self.statusBar().showMessage(f"{message}. (Settings → alerts to turn these off.)")
+        if not self.tray.notify(message):  # no system tray: say it in the status bar
+            self.statusBar().showMessage(f"{message}.")
+            self.snooze_button.show()
+
+    def snooze_alerts(self) -> None:
+        self.watcher.snooze()
+        self.snooze_button.hide()
+        self.statusBar().showMessage("Alerts snoozed for an hour.")
 
     def open_settings(self) -> SettingsDialog:
         roots = self._root_strings()

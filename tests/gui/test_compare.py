@@ -11,6 +11,7 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import QPoint, QRect, Qt  # noqa: E402
 
 from photoenhance.core.rank.ratings import latest_ratings  # noqa: E402
+from photoenhance.gui.compare_view import COARSE_FIRST_PX  # noqa: E402
 from photoenhance.gui.main_window import COMPARE, MainWindow  # noqa: E402
 from photoenhance.gui.preview import to_display  # noqa: E402
 
@@ -18,7 +19,7 @@ from photoenhance.gui.preview import to_display  # noqa: E402
 @pytest.fixture
 def win(tmp_path: Path, photo, make_window, scan) -> MainWindow:
     for i in range(3):
-        photo(tmp_path / "lib" / f"p{i}.jpg", seed=i, size=(900, 640))
+        photo(tmp_path / "lib" / f"p{i}.jpg", seed=i, size=(1600, 1200))
     w = make_window()
     w.resize(1100, 700)
     w.show()
@@ -34,24 +35,32 @@ def _open(qtbot, win: MainWindow) -> None:
 
 
 def test_zoom_and_pan_stay_in_sync(qtbot, win: MainWindow) -> None:
+    win.resize(1800, 1100)
     _open(qtbot, win)
     left, right = win.compare.left, win.compare.right
     assert left.scale() == right.scale() and left.visible_rect() == right.visible_rect()
     assert right.patches and right.patches[0].rect.contains(right.visible_rect())
-    with qtbot.waitSignal(win.comparer.preview_ready, timeout=20_000) as got:
-        win.compare.actual_button.click()
+    arrived = []
+    win.comparer.preview_ready.connect(arrived.append)
+    win.compare.actual_button.click()
+    qtbot.waitUntil(lambda: any(p.scale == 1.0 for p in arrived), timeout=20_000)
     assert left.scale() == right.scale() == 1.0
     # at 100% only the visible region (plus a margin) is enhanced, at full resolution
-    patch = got.args[0]
-    assert patch.scale == 1.0 and patch.rect.contains(right.visible_rect())
-    assert patch.rect != QRect(0, 0, 900, 640)
+    patch = arrived[-1]
+    assert patch.rect.contains(right.visible_rect()) and patch.rect != QRect(0, 0, 1600, 1200)
+    # with nothing to show at a new strength, a quick half-resolution pass comes first
+    arrived.clear()
+    win.compare.strength.setValue(50)
+    qtbot.waitUntil(lambda: any(p.scale == 1.0 for p in arrived), timeout=20_000)
+    area = patch.rect.width() * patch.rect.height()
+    assert area > COARSE_FIRST_PX and [p.scale for p in arrived] == [0.5, 1.0]
+    assert {p.strength for p in right.patches} == {0.5}
     before = right.visible_rect()
     qtbot.mousePress(left, Qt.MouseButton.LeftButton, pos=QPoint(100, 100))
     qtbot.mouseMove(left, QPoint(60, 70))
     qtbot.mouseRelease(left, Qt.MouseButton.LeftButton, pos=QPoint(60, 70))
     assert right.visible_rect() == left.visible_rect()
-    if before.width() < 900:  # pans only where the photo is wider than the pane
-        assert right.visible_rect() != before
+    assert before.width() < 1600 and right.visible_rect() != before
     win.compare.fit()
     assert win.compare.state.zoom is None and left.scale() == right.scale() < 1.01
 

@@ -32,8 +32,12 @@ def test_new_photo_in_watched_root_appears_and_alerts(qtbot, tmp_path: Path, pho
                                 for r in win.model.all_rows()), timeout=10_000)
     # no tray offscreen: the alert is said in the status bar
     assert "1 new photo worth fixing" in win.statusBar().currentMessage()
-    win.watcher.snooze(60)
-    assert win.watcher.service.digest is not None
+    assert win.snooze_button.isVisibleTo(win)
+    win.snooze_button.click()
+    assert not win.snooze_button.isVisibleTo(win)
+    assert "snoozed" in win.statusBar().currentMessage()
+    digest = win.watcher.service.digest
+    assert digest is not None and digest._snoozed_until > 0
 
 
 def test_unwatched_root_is_not_watched(tmp_path: Path) -> None:
