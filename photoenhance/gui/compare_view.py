@@ -249,6 +249,8 @@ class CompareView(QWidget):
         for w in (self.prev_button, self.next_button, self.fit_button, self.actual_button,
                   self.split_button, self.strength_label, self.strength):
             row.addWidget(w)
+            if isinstance(w, QPushButton):  # keep Space for "hold to see the original"
+                w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         row.addStretch(1)
         row.addWidget(QLabel("Gain:"))
         self.rating_buttons = QButtonGroup(self)
@@ -258,6 +260,7 @@ class CompareView(QWidget):
             b.setToolTip(f"Rate the gain as {word.lower()} (key {key})")
             self.rating_buttons.addButton(b, label + 1)
             b.clicked.connect(lambda _=False, v=label: self.rated.emit(v))
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             row.addWidget(b)
         return row
 

@@ -7,12 +7,22 @@ from collections.abc import Callable
 from typing import Any
 
 from photoenhance.core.errors import ModelError
+from photoenhance.core.settings import Settings
 
 
-def default_enhancer() -> Any:
-    from photoenhance.core.ml.infer import Enhancer  # torch loads only when needed
+def default_enhancer(settings: Settings | None = None) -> Any:
+    """The shipped enhancer on the device and thread count chosen in the settings."""
+    import torch  # loads only when needed
 
-    return Enhancer.load()
+    from photoenhance.core.ml.infer import Enhancer
+
+    settings = settings or Settings()
+    if settings.threads > 0:
+        torch.set_num_threads(settings.threads)
+    if settings.device == "cuda" and not torch.cuda.is_available():
+        raise ModelError("the GPU is chosen in Settings but no CUDA GPU is available; "
+                         "choose Automatic or CPU")
+    return Enhancer.load(device=None if settings.device == "auto" else settings.device)
 
 
 def default_scorer() -> Any:
@@ -45,6 +55,11 @@ class ModelHolder:
             if self._error is not None:
                 raise ModelError(self._error)
             return self._model
+
+    def reset(self) -> None:
+        """Forget the model (or the failure): the next :meth:`get` loads again."""
+        with self._lock:
+            self._model, self._error = None, None
 
     def get_or_none(self) -> Any:
         try:

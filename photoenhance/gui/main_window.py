@@ -109,7 +109,8 @@ class MainWindow(QMainWindow):
                  watch_options: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.catalog, self.settings = catalog, settings
-        self.enhancer = enhancer or ModelHolder(default_enhancer, "Enhancement model")
+        self.enhancer = enhancer or ModelHolder(lambda: default_enhancer(self.settings),
+                                                "Enhancement model")
         self.scorer = scorer or ModelHolder(default_scorer, "Scores")
         self.ask: Ask = ask or (lambda title, text: ask_yes_no(self, title, text))
         self.pool = QThreadPool.globalInstance()
@@ -506,6 +507,8 @@ class MainWindow(QMainWindow):
         return dialog
 
     def apply_settings(self, settings: Settings) -> None:
+        if (settings.device, settings.threads) != (self.settings.device, self.settings.threads):
+            self.enhancer.reset()  # reloads on the new device the next time it is needed
         self.settings = settings
         self._save_settings()
         self.threshold.setValue(round(settings.threshold * 100))

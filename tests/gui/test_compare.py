@@ -117,3 +117,27 @@ def test_display_is_upright_8bit_rgb() -> None:
     out = to_display(arr, 6)  # rotate 90° clockwise for display
     assert out.shape == (3, 2, 3) and out.dtype == np.uint8
     assert out[2, 1].tolist() == [255, 255, 255]
+
+
+def test_missing_enhancer_is_said_plainly(qtbot, tmp_path: Path, photo, make_window,
+                                          scan) -> None:
+    from photoenhance.core.errors import ModelError
+    from photoenhance.gui.engines import ModelHolder
+
+    def missing():
+        raise ModelError("models/enhancer-v1.pt is missing")
+
+    photo(tmp_path / "lib" / "a.jpg")
+    w = make_window(enhancer=ModelHolder(missing, "Enhancement model"))
+    w.show()
+    scan(w, tmp_path / "lib", 1)
+    w.table.setCurrentIndex(w.proxy.index(0, 0))
+    w.open_compare()
+    qtbot.waitUntil(lambda: "not available" in w.compare.message.text(), timeout=10_000)
+    assert w.compare.message.text() == ("Enhancement model not available: "
+                                        "models/enhancer-v1.pt is missing")
+    assert w.compare.left.image is not None  # the original still shows
+    with qtbot.waitSignal(w.batcher.failed, timeout=10_000):
+        w.enhance_selection()
+    assert "not available" in w.batch.status.text()
+    assert "Traceback" not in w.batch.status.text()
