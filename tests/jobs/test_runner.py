@@ -168,3 +168,40 @@ def test_verified_delta_is_stored_and_no_gain_is_flagged(tmp_path: Path,
             rows = ss.query(Enhancement).order_by(Enhancement.id).all()
             assert [(e.status, e.verified_delta) for e in rows] == [
                 ("done", 2.0), ("not_improved", -0.4)]
+
+
+def test_read_only_folder_and_full_disk_fail_only_their_item(tmp_path: Path, tiny_model: Path,
+                                                             monkeypatch) -> None:
+    import errno
+
+    from photoenhance.core.imaging import write as write_mod
+
+    lib = tmp_path / "lib"
+    photos = _library(lib, 4)
+    (lib / "gone.png").write_bytes(photos[0].read_bytes())
+    real_write_temp = write_mod._write_temp
+
+    def flaky_write_temp(folder: Path, ext: str, data: bytes) -> Path:
+        calls = flaky_write_temp.calls = getattr(flaky_write_temp, "calls", 0) + 1
+        if calls == 1:
+            raise OSError(errno.EROFS, "Read-only file system")
+        if calls == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write_temp(folder, ext, data)
+
+    monkeypatch.setattr(write_mod, "_write_temp", flaky_write_temp)
+    items = [EnhanceItem(p, lib) for p in [*photos, lib / "gone.png"]]
+    with Catalog.open(tmp_path / "c.sqlite") as cat:
+        job_id = create_job(cat, items, EnhanceOptions(tile=64))
+        (lib / "gone.png").unlink()  # the file vanishes after the batch was queued
+        s = run_job(cat, job_id, Enhancer.load(tiny_model, device="cpu"))
+    by_name = {r.source.name: r for r in s.results}
+    assert by_name["img00.png"].status == "failed"
+    assert "read-only" in (by_name["img00.png"].error or "")
+    assert by_name["img01.png"].status == "failed"
+    assert "no space left" in (by_name["img01.png"].error or "")
+    gone = by_name["gone.png"]
+    assert gone.status == "failed" and "gone.png" in (gone.error or "")
+    assert [by_name[f"img0{i}.png"].status for i in (2, 3)] == ["done", "done"]
+    assert [p.name for p in _outputs(lib)] == ["img02_enhanced.png", "img03_enhanced.png"]
+    assert not list(lib.rglob(".photoenhance-tmp*"))
