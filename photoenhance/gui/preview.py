@@ -20,6 +20,9 @@ from photoenhance.core.imaging import load_image
 from photoenhance.core.imaging.orient import apply_orientation
 from photoenhance.core.jobs.cancel import CancelToken
 
+#: Tile side for previews: a whole viewport-sized region in one tile (no overlap work).
+PREVIEW_TILE = 1280
+
 #: Longest side of the reduced copy painted when the view is zoomed out.
 PROXY_SIDE = 1600
 
@@ -103,6 +106,6 @@ def enhance_region(pixels: np.ndarray, rect: QRect, scale: float, enhancer: Any,
         h, w = crop.shape[:2]
         size = (max(16, round(w * scale)), max(16, round(h * scale)))
         crop = np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.BILINEAR))
-    out = enhancer.enhance(np.ascontiguousarray(crop), strength=strength, tile=512,
+    out = enhancer.enhance(np.ascontiguousarray(crop), strength=strength, tile=PREVIEW_TILE,
                            cancel=cancel)
     return Patch(QRect(rect), to_qimage(out), strength, scale)
