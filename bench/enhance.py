@@ -302,6 +302,20 @@ def run_speed(args: argparse.Namespace) -> dict[str, float]:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
+def write_metrics(args: argparse.Namespace, results: dict[str, object]) -> None:
+    """Merge the results into the model card (the weights, and so the sha256, are unchanged)."""
+    from photoenhance.core.ml.registry import card_path, weights_path, write_atomic
+
+    card_file = card_path(Path(args.model) if args.model else weights_path())
+    card = json.loads(card_file.read_text())
+    card["metrics"] = {
+        "command": "python bench/enhance.py" + (" --quick" if args.quick else ""),
+        "format": "[PSNR dB, SSIM] RGB 8-bit; noisy inputs clipped and 8-bit",
+        **results,
+    }
+    write_atomic(card_file, (json.dumps(card, indent=2) + "\n").encode())
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="subsets: 12 CBSD68, 8 Kodak, 10 LIVE1")
@@ -312,6 +326,11 @@ def main() -> int:
     p.add_argument("--no-speed", action="store_true")
     p.add_argument("--limit", type=int, default=0, help="cap every set at N images (smoke)")
     p.add_argument("--json", type=Path, default=None, help="also write results as JSON")
+    p.add_argument(
+        "--write-card",
+        action="store_true",
+        help="store the figures under 'metrics' in the model card",
+    )
     p.add_argument("--speed-child", type=Path, default=None, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.speed_child:
@@ -340,6 +359,8 @@ def main() -> int:
         )
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
+    if args.write_card:
+        write_metrics(args, results)
     return 0
 
 
