@@ -12,6 +12,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
+    QComboBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QSplitter,
+    QStackedWidget,
     QTableView,
     QTabWidget,
     QToolBar,
@@ -36,6 +38,7 @@ from PySide6.QtWidgets import (
 from photoenhance.core.catalog import Catalog
 from photoenhance.core.jobs.cancel import Progress
 from photoenhance.core.library.scan import ScanSummary
+from photoenhance.core.paths import cache_dir
 from photoenhance.core.settings import Settings, save_settings
 from photoenhance.gui import bridge, jobs, tasks
 from photoenhance.gui.batch_controller import BatchController
@@ -44,11 +47,19 @@ from photoenhance.gui.compare_controller import CompareController
 from photoenhance.gui.compare_view import CompareView
 from photoenhance.gui.engines import ModelHolder, default_enhancer, default_scorer
 from photoenhance.gui.eta import format_eta
+from photoenhance.gui.grid_view import LibraryGrid
 from photoenhance.gui.models import FACTORS, PhotoFilterModel, PhotoRow, PhotoTableModel
 from photoenhance.gui.settings_dialog import SettingsDialog
+from photoenhance.gui.thumbs import ThumbnailCache
 from photoenhance.gui.watching import Tray, WatchController, watched_roots
 
 __all__ = ["DetailsPanel", "MainWindow", "format_eta"]
+
+#: Library orders: (words, model column, order).
+SORTS = (("Most improvable first", 0, Qt.SortOrder.DescendingOrder),
+         ("Name", 1, Qt.SortOrder.AscendingOrder),
+         ("Newest first", 5, Qt.SortOrder.DescendingOrder),
+         ("Oldest first", 5, Qt.SortOrder.AscendingOrder))
 
 #: Tabs of the main window, in order.
 LIBRARY, COMPARE, BATCH = range(3)
@@ -161,8 +172,22 @@ class MainWindow(QMainWindow):
         self.search.setClearButtonEnabled(True)
         self.search.setFixedWidth(240)
         self.search.textChanged.connect(self.proxy.set_text)
+        self.sort = QComboBox()
+        for text, _col, _order in SORTS:
+            self.sort.addItem(text)
+        self.sort.setToolTip("Sort the library")
+        self.sort.currentIndexChanged.connect(self.sort_by)
         for widget in (self.worth_fixing, self.threshold, self.count_label, self.enhance_button):
             bar.addWidget(widget)
+        bar.addSeparator()
+        self.grid_action = QAction("Grid", self, shortcut=QKeySequence("Ctrl+G"), checkable=True,
+                                   checked=True)
+        self.grid_action.triggered.connect(lambda: self.show_grid(True))
+        self.list_action = QAction("List", self, shortcut=QKeySequence("Ctrl+L"), checkable=True)
+        self.list_action.triggered.connect(lambda: self.show_grid(False))
+        bar.addAction(self.grid_action)
+        bar.addAction(self.list_action)
+        bar.addWidget(self.sort)
         bar.addSeparator()
         bar.addWidget(self.search)
         self._shortcuts()
@@ -241,12 +266,31 @@ class MainWindow(QMainWindow):
         for b in (add, self.demo_button):
             hint.addWidget(b, 0, Qt.AlignmentFlag.AlignHCenter)
         hint.addStretch(1)
+        self.thumbs = ThumbnailCache(cache_dir() / "thumbnails", parent=self)
+        self.grid = LibraryGrid(self.thumbs)
+        self.grid.setModel(self.proxy)
+        self.grid.delegate.threshold = self.settings.threshold
+        self.grid.setSelectionModel(self.table.selectionModel())  # one selection, two views
+        self.grid.activated.connect(lambda _i: self.open_compare())
+        self.views = QStackedWidget()
+        self.views.addWidget(self.grid)
+        self.views.addWidget(self.table)
         centre = QWidget()
         lay = QVBoxLayout(centre)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.empty_hint)
-        lay.addWidget(self.table)
+        lay.addWidget(self.views)
         return centre
+
+    def show_grid(self, grid: bool) -> None:
+        """Thumbnails (True) or the detailed list (False)."""
+        self.views.setCurrentWidget(self.grid if grid else self.table)
+        self.grid_action.setChecked(grid)
+        self.list_action.setChecked(not grid)
+
+    def sort_by(self, key: int) -> None:
+        column, order = SORTS[key][1:]
+        self.table.sortByColumn(column, order)
 
     def _build_statusbar(self) -> None:
         self.progress = QProgressBar()
@@ -303,7 +347,7 @@ class MainWindow(QMainWindow):
             self.roots.addItem(item)
         self.model.set_rows(rows)
         self.empty_hint.setVisible(not rows)
-        self.table.setVisible(bool(rows))
+        self.views.setVisible(bool(rows))
         self._update_count()
         self._update_watch()
         self.rows_loaded.emit(len(rows))
@@ -396,6 +440,8 @@ class MainWindow(QMainWindow):
 
     def _threshold_changed(self, value: int) -> None:
         self.settings.threshold = value / 100
+        self.grid.delegate.threshold = self.settings.threshold
+        self.grid.viewport().update()
         self._apply_filter()
 
     def _apply_filter(self) -> None:
