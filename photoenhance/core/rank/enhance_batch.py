@@ -28,7 +28,7 @@ class BatchEnhancer:
         self.net = build(card["architecture"]["config"])
         state = torch.load(self.path, map_location="cpu", weights_only=True)
         self.net.load_state_dict({k: v.float() for k, v in state.items()})
-        self.net.eval().to(memory_format=torch.channels_last)
+        self.net.eval().to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.bf16 = cpu_has_native_bf16()
 
     @torch.inference_mode()

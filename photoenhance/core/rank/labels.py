@@ -57,8 +57,8 @@ def _photos() -> list[tuple[Path, bool]]:
 
 
 def _regions(path: Path, per_photo: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
-    with Image.open(path) as im:
-        im = im.convert("RGB")
+    with Image.open(path) as src:
+        im = src.convert("RGB")
         scale = rng.uniform(1.5, 2.0)
         small = im.resize((round(im.width / scale), round(im.height / scale)),
                           Image.Resampling.LANCZOS, reducing_gap=3.0)
@@ -107,7 +107,7 @@ def prepare(per_photo: int, seed: int) -> None:
     groups: dict[tuple[int, int], list[tuple[np.ndarray, bool]]] = {s: [] for s in SHAPES}
     for n, (path, held) in enumerate(_photos()):
         for region in _regions(path, per_photo, rng):
-            groups[region.shape[:2]].append((region, held))  # type: ignore[index]
+            groups[(region.shape[0], region.shape[1])].append((region, held))
         print(f"photo {n + 1}: {sum(len(g) for g in groups.values())} regions", flush=True)
     for gi, (shape, items) in enumerate(groups.items()):
         clean = np.stack([r for r, _ in items])

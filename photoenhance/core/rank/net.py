@@ -57,7 +57,7 @@ class InvertedResidual(nn.Module):
         self.skip = stride == 1 and cin == cout
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.block(x)
+        y: torch.Tensor = self.block(x)
         return x + y if self.skip else y
 
 
@@ -77,11 +77,15 @@ class Backbone(nn.Module):
         self.features = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.features(x).mean(dim=(2, 3))
+        out: torch.Tensor = self.features(x)
+        return out.mean(dim=(2, 3))
 
 
 class ImprovabilityNet(nn.Module):
     """Predicts the enhancer's gain (dB) and four factor strengths from global view + crops."""
+
+    mean: torch.Tensor
+    std: torch.Tensor
 
     def __init__(self, stem: int = 16, stages: Stages = DEFAULT_STAGES,
                  feat: int = 192, hidden: int = 128) -> None:
@@ -108,7 +112,8 @@ class ImprovabilityNet(nn.Module):
         g = self.backbone((global_view - self.mean) / self.std)
         c = self.backbone((crops.flatten(0, 1) - self.mean) / self.std).view(b, k, -1)
         pooled = torch.cat([g, c.mean(dim=1), c.amax(dim=1)], dim=1)
-        return self.mlp(pooled.float())
+        hidden: torch.Tensor = self.mlp(pooled.float())
+        return hidden
 
     def forward(self, global_view: torch.Tensor, crops: torch.Tensor) -> torch.Tensor:
         h = self.embed(global_view, crops)

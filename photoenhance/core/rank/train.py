@@ -138,7 +138,7 @@ def _step(net: ImprovabilityNet, opt: torch.optim.Optimizer, train: Pool,
         out = net(g, c)
     loss = loss_fn(out.float(), y, s)
     opt.zero_grad(set_to_none=True)
-    loss.backward()
+    loss.backward()  # type: ignore[no-untyped-call]
     torch.nn.utils.clip_grad_norm_(net.parameters(), 2.0)
     opt.step()
     return float(loss.detach())
@@ -188,7 +188,7 @@ def run(argv: list[str] | None = None) -> None:
     net = ImprovabilityNet()
     if args.init:
         net.load_state_dict(torch.load(args.init, weights_only=True)["state_dict"])
-    net = net.to(memory_format=torch.channels_last)
+    net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
     out = args.out or models_dir() / f"{MODEL_NAME}.pt"
     best: dict[str, Any] = {"spearman": -2.0}
