@@ -35,8 +35,8 @@ def test_views_shapes_and_small_images() -> None:
     v = make_views(textured(400, 500))
     assert v.global_view.shape == (GLOBAL_SIZE, GLOBAL_SIZE, 3)
     assert v.crops.shape == (N_CROPS, CROP_SIZE, CROP_SIZE, 3) and v.crops.dtype == np.uint8
-    tiny = make_views(textured(30, 50))  # smaller than a crop: padded, crops repeated
-    assert tiny.crops.shape == (N_CROPS, CROP_SIZE, CROP_SIZE, 3)
+    for h, w in ((30, 50), (64, 300), (300, 64)):  # smaller than a crop one way: padded
+        assert make_views(textured(h, w)).crops.shape == (N_CROPS, CROP_SIZE, CROP_SIZE, 3)
 
 
 def test_crops_go_where_the_detail_is() -> None:

@@ -88,11 +88,12 @@ def crop_origins(pil: Image.Image, n: int = N_CROPS, crop: int = CROP_SIZE,
 
 
 def _crop(pil: Image.Image, y: int, x: int, crop: int) -> np.ndarray:
-    arr = np.asarray(pil.crop((x, y, x + crop, y + crop)) if min(pil.size) >= crop else pil)
+    """A ``crop`` x ``crop`` window at (y, x), edge-padded where the image is smaller."""
+    arr = np.asarray(pil.crop((x, y, min(x + crop, pil.width), min(y + crop, pil.height))))
     h, w = arr.shape[:2]
-    if h >= crop and w >= crop:
-        return arr
-    return np.pad(arr, ((0, max(0, crop - h)), (0, max(0, crop - w)), (0, 0)), mode="edge")
+    if h < crop or w < crop:
+        arr = np.pad(arr, ((0, max(0, crop - h)), (0, max(0, crop - w)), (0, 0)), mode="edge")
+    return arr
 
 
 def make_views(img: np.ndarray | Image.Image, n: int = N_CROPS, crop: int = CROP_SIZE,
