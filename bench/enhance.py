@@ -174,7 +174,8 @@ def run_noise(
             cells = {"input": mean(inp), "ours": mean(ours)}
             table.add(f"{set_name} σ{sigma} blind, all {len(imgs)}", cells)
             results[f"{set_name} sigma{sigma}"] = cells
-            h = max((0.6, 0.8, 1.0, 1.2), key=lambda f: psnr(nlm(noisy[0], f * sigma), imgs[0]))
+            hs = (0.4, 0.5, 0.6, 0.8, 1.0)
+            h = max(hs, key=lambda f: psnr(nlm(noisy[0], f * sigma), imgs[0]))
             peer = per_image([(nlm(noisy[i], h * sigma), imgs[i]) for i in range(n_nlm)])
             cells = {"input": mean(inp, n_nlm), "ours": mean(ours, n_nlm), "OpenCV NLM": mean(peer)}
             bm3d_n = min(args.bm3d_n, len(imgs)) if set_name == "CBSD68" and sigma > 15 else 0
