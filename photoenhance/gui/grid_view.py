@@ -43,6 +43,7 @@ class TileDelegate(QStyledItemDelegate):
         r = option.rect.adjusted(4, 4, -4, -4)  # type: ignore[attr-defined]
         selected = bool(option.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
         p.save()
+        base_font = QFont(p.font())
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setPen(QColor(ACCENT) if selected else QColor("#2e2e2e"))
         p.setBrush(QColor("#2a2a2a") if selected else QColor("#222222"))
@@ -51,6 +52,7 @@ class TileDelegate(QStyledItemDelegate):
         self._thumb(p, row, img_rect)
         self._badge(p, row, img_rect)
         self._chips(p, row, img_rect)
+        p.setFont(base_font)
         p.setPen(QColor("#e6e6e6") if selected else QColor("#bdbdbd"))
         name_rect = QRect(r.left() + 8, img_rect.bottom() + 8, r.width() - 16, 20)
         fm = QFontMetrics(p.font())
