@@ -76,7 +76,7 @@ class ImagePane(QWidget):
         if self.state.zoom is not None:
             return self.state.zoom
         w, h = self.image.size
-        return min(self.width() / w, self.height() / h, 1.0)
+        return min(self.width() / w, self.height() / h, MAX_ZOOM)  # small photos fill too
 
     def _origin(self) -> QPointF:
         """Widget position of image pixel (0, 0)."""
