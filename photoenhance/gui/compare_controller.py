@@ -22,7 +22,7 @@ class CompareController(QObject):
 
     image_shown = Signal(str)
     preview_ready = Signal(object)  # Patch
-    rating_saved = Signal(str, int)
+    rating_saved = Signal(str, int, int)  # path, label, photo id
     message = Signal(str)  # for the status bar
 
     def __init__(self, view: CompareView, catalog: Catalog, enhancer: ModelHolder,
@@ -95,6 +95,6 @@ class CompareController(QObject):
         bridge.start(task, self.io)
 
     def _rated(self, result: object) -> None:
-        path, label = result  # type: ignore[misc]
+        path, label, photo_id = result  # type: ignore[misc]
         self.message.emit(f"Rated {PurePath(path).name}: {RATING_NAMES[label]}")
-        self.rating_saved.emit(path, label)
+        self.rating_saved.emit(path, label, photo_id)

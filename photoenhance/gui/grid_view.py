@@ -52,6 +52,13 @@ class TileDelegate(QStyledItemDelegate):
         self._thumb(p, row, img_rect)
         self._badge(p, row, img_rect)
         self._chips(p, row, img_rect)
+        if row.enhanced:
+            done = QRect(img_rect.right() - 24, img_rect.top() + 4, 20, 18)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor("#3fa763"))
+            p.drawRoundedRect(QRectF(done), 4, 4)
+            p.setPen(QColor("#ffffff"))
+            p.drawText(done, Qt.AlignmentFlag.AlignCenter, "✓")
         p.setFont(base_font)
         p.setPen(QColor("#e6e6e6") if selected else QColor("#bdbdbd"))
         name_rect = QRect(r.left() + 8, img_rect.bottom() + 8, r.width() - 16, 20)

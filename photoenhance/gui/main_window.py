@@ -48,12 +48,20 @@ from photoenhance.gui.compare_view import CompareView
 from photoenhance.gui.engines import ModelHolder, default_enhancer, default_scorer
 from photoenhance.gui.eta import format_eta
 from photoenhance.gui.grid_view import LibraryGrid
-from photoenhance.gui.models import FACTORS, PhotoFilterModel, PhotoRow, PhotoTableModel
+from photoenhance.gui.models import (
+    FACTORS,
+    FILTER_KINDS,
+    PhotoFilterModel,
+    PhotoRow,
+    PhotoTableModel,
+)
 from photoenhance.gui.settings_dialog import SettingsDialog
 from photoenhance.gui.thumbs import ThumbnailCache
 from photoenhance.gui.watching import Tray, WatchController, watched_roots
 
 __all__ = ["DetailsPanel", "MainWindow", "format_eta"]
+
+RATING_WORDS = {2: "significant gain", 1: "moderate gain", 0: "neutral", -1: "regressed"}
 
 #: Library orders: (words, model column, order).
 SORTS = (("Most improvable first", 0, Qt.SortOrder.DescendingOrder),
@@ -81,7 +89,8 @@ class DetailsPanel(QWidget):
         super().__init__()
         self._form = QFormLayout(self)
         self._labels: dict[str, QLabel] = {}
-        for key in ("Name", "Folder", "Size", "Camera", "Captured", "Score", *FACTORS):
+        for key in ("Name", "Folder", "Size", "Camera", "Captured", "Score", *FACTORS,
+                    "Enhanced", "Rating"):
             label = QLabel("")
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             label.setWordWrap(True)
@@ -100,6 +109,8 @@ class DetailsPanel(QWidget):
             for k in FACTORS:
                 v = (row.factors or {}).get(k)
                 values[k] = "" if v is None else f"{v:.2f}"
+            values["Enhanced"] = "yes" if row.enhanced else "not yet"
+            values["Rating"] = RATING_WORDS.get(row.rating, "")
         for key, text in values.items():
             self._labels[key].setText(text)
 
@@ -172,6 +183,12 @@ class MainWindow(QMainWindow):
         self.search.setClearButtonEnabled(True)
         self.search.setFixedWidth(240)
         self.search.textChanged.connect(self.proxy.set_text)
+        self.show_kind = QComboBox()
+        for key, (text, _test) in FILTER_KINDS.items():
+            self.show_kind.addItem(text, key)
+        self.show_kind.setToolTip("Which photos to show")
+        self.show_kind.currentIndexChanged.connect(
+            lambda _i: self.proxy.set_kind(self.show_kind.currentData()))
         self.sort = QComboBox()
         for text, _col, _order in SORTS:
             self.sort.addItem(text)
@@ -187,6 +204,7 @@ class MainWindow(QMainWindow):
         self.list_action.triggered.connect(lambda: self.show_grid(False))
         bar.addAction(self.grid_action)
         bar.addAction(self.list_action)
+        bar.addWidget(self.show_kind)
         bar.addWidget(self.sort)
         bar.addSeparator()
         bar.addWidget(self.search)
@@ -314,6 +332,8 @@ class MainWindow(QMainWindow):
         self.comparer = CompareController(self.compare, self.catalog, self.enhancer,
                                           self.preview_lane, self.pool, self)
         self.comparer.message.connect(self.statusBar().showMessage)
+        self.comparer.rating_saved.connect(
+            lambda _path, label, pid: self.model.update_row(pid, rating=label))
         self.compare.navigated.connect(self.step)
         self.compare.closed.connect(lambda: self.tabs.setCurrentIndex(LIBRARY))
         self.batcher = BatchController(self.batch, self.catalog, lambda: self.settings,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePath
 from typing import Any
 
@@ -33,6 +33,8 @@ class PhotoRow:
     height: int | None
     camera: str | None
     captured: str | None
+    enhanced: bool = False  # an enhanced copy was written
+    rating: int | None = None  # the latest rating: 2, 1, 0 or -1
 
     @property
     def name(self) -> str:
@@ -59,14 +61,26 @@ class PhotoTableModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._all: list[PhotoRow] = []
+        self._pos: dict[int, int] = {}
         self._shown = 0
         self._fetching = False
 
     def set_rows(self, rows: list[PhotoRow]) -> None:
         self.beginResetModel()
         self._all = rows
+        self._pos = {r.id: i for i, r in enumerate(rows)}
         self._shown = min(len(rows), self.CHUNK)
         self.endResetModel()
+
+    def update_row(self, photo_id: int, **changes: Any) -> PhotoRow | None:
+        """Change one row in place (e.g. after a rating); None if it is not loaded."""
+        i = self._pos.get(photo_id)
+        if i is None:
+            return None
+        self._all[i] = replace(self._all[i], **changes)
+        if i < self._shown:
+            self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.COLUMNS) - 1))
+        return self._all[i]
 
     def all_rows(self) -> list[PhotoRow]:
         return self._all
@@ -149,10 +163,16 @@ class PhotoFilterModel(QSortFilterProxyModel):
         super().__init__(parent)
         self._text = ""
         self._min_score: float | None = None
+        self._kind = "all"
         self.setSortRole(PhotoTableModel.SORT_ROLE)
 
     def set_text(self, text: str) -> None:
         self._text = text.casefold().strip()
+        self.invalidateRowsFilter()
+
+    def set_kind(self, kind: str) -> None:
+        """One of :data:`FILTER_KINDS`."""
+        self._kind = kind
         self.invalidateRowsFilter()
 
     def set_min_score(self, value: float | None) -> None:
@@ -166,4 +186,15 @@ class PhotoFilterModel(QSortFilterProxyModel):
             return False
         if self._text and self._text not in row.name.casefold():
             return False
+        if not FILTER_KINDS[self._kind][1](row):
+            return False
         return self._min_score is None or (row.score is not None and row.score >= self._min_score)
+
+
+#: Library filters: key -> (words, test).
+FILTER_KINDS: dict[str, tuple[str, Any]] = {
+    "all": ("All photos", lambda r: True),
+    "enhanced": ("Enhanced", lambda r: r.enhanced),
+    "not_enhanced": ("Not enhanced yet", lambda r: not r.enhanced),
+    "rated": ("Rated", lambda r: r.rating is not None),
+}

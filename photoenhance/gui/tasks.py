@@ -9,7 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from photoenhance.core.catalog import Catalog, Root, ranked_photos
+from sqlalchemy import select
+
+from photoenhance.core.catalog import Catalog, Enhancement, Rating, Root, ranked_photos
 from photoenhance.core.errors import ModelError
 from photoenhance.core.jobs.cancel import CancelToken, EtaEstimator, Progress
 from photoenhance.core.library.scan import ScanSummary, scan
@@ -31,6 +33,10 @@ def load_rows(catalog: Catalog) -> Callable[[Callable[[Progress], None], CancelT
     def run(progress: Callable[[Progress], None], cancel: CancelToken) -> object:
         with catalog.session() as session:
             roots = [str(r.path) for r in session.query(Root).order_by(Root.path)]
+            enhanced = set(session.scalars(select(Enhancement.source_id)
+                                           .where(Enhancement.status == "done")))
+            ratings = dict(session.execute(select(Rating.photo_id, Rating.label)
+                                           .order_by(Rating.rated_at, Rating.id)).all())
             rows = [
                 PhotoRow(
                     id=rp.photo.id, path=str(rp.photo.path),
@@ -40,6 +46,7 @@ def load_rows(catalog: Catalog) -> Callable[[Callable[[Progress], None], CancelT
                     camera=camera_name(rp.photo.camera_make, rp.photo.camera_model),
                     captured=rp.photo.captured_at.strftime("%Y-%m-%d %H:%M")
                     if rp.photo.captured_at else None,
+                    enhanced=rp.photo.id in enhanced, rating=ratings.get(rp.photo.id),
                 )
                 for rp in ranked_photos(session)
             ]
@@ -103,7 +110,7 @@ def rate_photo(catalog: Catalog, path: str, label: int) -> Callable[..., object]
     """Store a rating with the same function as ``photoenhance rate``."""
 
     def run(progress: Callable[[Progress], None], cancel: CancelToken) -> object:
-        rate(catalog, Path(path), label)
-        return path, label
+        photo_id = rate(catalog, Path(path), label)
+        return path, label, photo_id
 
     return run

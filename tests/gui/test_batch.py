@@ -64,6 +64,11 @@ def test_batch_cancel_then_resume_at_startup(qtbot, tmp_path: Path, catalog, enh
     assert all(Path(i.output).is_file() for i in done.args[0].items)
     assert unfinished_jobs(catalog) == []
     assert again.batcher.output_folder() == lib / "Enhanced"
+    qtbot.waitUntil(lambda: all(r.enhanced for r in again.model.all_rows()), timeout=10_000)
+    again.show_kind.setCurrentIndex(again.show_kind.findData("not_enhanced"))
+    assert again.proxy.rowCount() == 0
+    again.show_kind.setCurrentIndex(again.show_kind.findData("enhanced"))
+    assert again.proxy.rowCount() == 3
 
 
 def test_failed_item_shows_its_error(qtbot, tmp_path: Path, photo, make_window,

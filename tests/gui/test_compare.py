@@ -104,6 +104,11 @@ def test_rating_keys_and_next_photo(qtbot, win: MainWindow, catalog) -> None:
         qtbot.keyClick(win.compare, Qt.Key.Key_4)
     assert dict((str(p), label) for p, label in latest_ratings(catalog)) == {
         first: 2, second: -1}
+    ratings = {r.path: r.rating for r in win.model.all_rows()}  # updated in place
+    assert ratings[first] == 2 and ratings[second] == -1
+    win.show_kind.setCurrentIndex(win.show_kind.findData("rated"))
+    assert win.proxy.rowCount() == 2
+    win.show_kind.setCurrentIndex(win.show_kind.findData("all"))
     with qtbot.waitSignal(win.comparer.image_shown, timeout=10_000):
         qtbot.keyClick(win.compare, Qt.Key.Key_K)
     assert win.comparer.row.path == first
