@@ -303,6 +303,8 @@ class MainWindow(QMainWindow):
     def show_grid(self, grid: bool) -> None:
         """Thumbnails (True) or the detailed list (False)."""
         self.views.setCurrentWidget(self.grid if grid else self.table)
+        if not grid:
+            self.thumbs.clear_pending()  # drop thumbnails queued for the grid just left
         self.grid_action.setChecked(grid)
         self.list_action.setChecked(not grid)
 
@@ -599,7 +601,9 @@ class MainWindow(QMainWindow):
         if self._scan_task is not None:
             self._scan_task.cancel()
         self.watcher.stop()
+        self.thumbs.clear_pending()
         self.batch_lane.waitForDone(10_000)
         self.preview_lane.waitForDone(10_000)
+        self.pool.waitForDone(10_000)  # a cancelled scan commits what it did, then stops
         self._save_settings()
         event.accept()
