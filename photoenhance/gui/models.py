@@ -166,18 +166,25 @@ class PhotoFilterModel(QSortFilterProxyModel):
         self._kind = "all"
         self.setSortRole(PhotoTableModel.SORT_ROLE)
 
+    def _refilter(self, name: str, value: Any) -> None:
+        """Set a filter attribute and re-filter rows (the Qt 6.10+ way when available)."""
+        if hasattr(self, "beginFilterChange"):
+            self.beginFilterChange()
+            setattr(self, name, value)
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:  # older PySide6
+            setattr(self, name, value)
+            self.invalidateRowsFilter()
+
     def set_text(self, text: str) -> None:
-        self._text = text.casefold().strip()
-        self.invalidateRowsFilter()
+        self._refilter("_text", text.casefold().strip())
 
     def set_kind(self, kind: str) -> None:
         """One of :data:`FILTER_KINDS`."""
-        self._kind = kind
-        self.invalidateRowsFilter()
+        self._refilter("_kind", kind)
 
     def set_min_score(self, value: float | None) -> None:
-        self._min_score = value
-        self.invalidateRowsFilter()
+        self._refilter("_min_score", value)
 
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:  # noqa: N802
         model = self.sourceModel()
