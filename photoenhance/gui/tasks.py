@@ -15,7 +15,7 @@ from photoenhance.core.catalog import Catalog, Enhancement, Rating, Root, ranked
 from photoenhance.core.errors import ModelError
 from photoenhance.core.jobs.cancel import CancelToken, EtaEstimator, Progress
 from photoenhance.core.library.scan import ScanSummary, scan
-from photoenhance.core.rank.catalog_scoring import score_photo_ids
+from photoenhance.core.rank.catalog_scoring import score_unscored
 from photoenhance.core.rank.ratings import rate
 from photoenhance.gui.engines import ModelHolder
 from photoenhance.gui.models import PhotoRow
@@ -65,19 +65,21 @@ def scan_roots(catalog: Catalog, roots: list[Path],
     def run(progress: Callable[[Progress], None], cancel: CancelToken) -> object:
         summary = _scan(catalog, roots, progress, cancel)
         outcome = ScanOutcome(summary)
-        if scorer is None or summary is None or not summary.to_score:
+        if scorer is None or summary is None:
             return outcome
         try:
             model = scorer.get()
         except ModelError as exc:
             outcome.scoring_note = str(exc)
             return outcome
-        eta = EtaEstimator(len(summary.to_score))
+        eta: EtaEstimator | None = None
 
         def relay(p: Progress) -> None:
+            nonlocal eta
+            eta = eta or EtaEstimator(p.total)
             progress(Progress(p.done, p.total, p.current, "scored", eta.update(p.done)))
 
-        result = score_photo_ids(catalog, summary.to_score, model, relay, cancel)
+        result = score_unscored(catalog, model, roots, relay, cancel)
         outcome.scored = result.scored
         return outcome
 

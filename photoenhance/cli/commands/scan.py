@@ -10,7 +10,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from photoenhance.core.catalog import Catalog, unscored_photo_ids
+from photoenhance.core.catalog import Catalog
 from photoenhance.core.jobs.cancel import Progress
 from photoenhance.core.library import ScanSummary, check_roots, scan
 
@@ -36,21 +36,22 @@ def score_new_photos(catalog: Catalog, roots: Sequence[Path], no_score: bool = F
     if no_score:
         return "scored: skipped (--no-score)"
     from photoenhance.core.errors import ModelError
-    from photoenhance.core.rank.catalog_scoring import score_photo_ids
+    from photoenhance.core.rank.catalog_scoring import score_unscored
     from photoenhance.core.rank.scorer import Scorer
 
     try:
         scorer = Scorer.load()
     except ModelError as exc:
         return f"scored: 0 (scores are not available: {exc})"
-    with catalog.session() as session:
-        ids = unscored_photo_ids(session, scorer.model_id, scorer.version, roots)
-    if not ids:
-        return "scored: 0"
-    bar = tqdm(total=len(ids), disable=not _interactive(), unit=" photos", leave=False,
-               dynamic_ncols=True, desc="Scoring")
+    bar = tqdm(disable=not _interactive(), unit=" photos", leave=False, dynamic_ncols=True,
+               desc="Scoring")
+
+    def progress(p: Progress) -> None:
+        bar.total = p.total
+        _update(bar, p)
+
     try:
-        result = score_photo_ids(catalog, ids, scorer, lambda p: _update(bar, p))
+        result = score_unscored(catalog, scorer, roots, progress)
     finally:
         bar.close()
     line = f"scored: {result.scored}"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import select
 
-from photoenhance.core.catalog import Catalog, Photo, Score
+from photoenhance.core.catalog import Catalog, Photo, Score, unscored_photo_ids
 from photoenhance.core.jobs.cancel import CancelToken, Progress, ProgressCallback
 from photoenhance.core.rank.scorer import Scorer
 
@@ -52,3 +53,14 @@ def score_photo_ids(catalog: Catalog, ids: Sequence[int], scorer: Scorer,
                                   model_version=scorer.version, score=res.score, **res.factors))
                 summary.scored += 1
     return summary
+
+
+def score_unscored(catalog: Catalog, scorer: Scorer, roots: Sequence[Path] | None = None,
+                   progress: ProgressCallback | None = None,
+                   cancel: CancelToken | None = None) -> ScoringSummary:
+    """Score every present original (under ``roots``) that this model version has not
+    scored: new and changed photos, and those scored by an older model. The CLI's ``scan``
+    and the app both call this after a scan."""
+    with catalog.session() as session:
+        ids = unscored_photo_ids(session, scorer.model_id, scorer.version, roots)
+    return score_photo_ids(catalog, ids, scorer, progress, cancel)
