@@ -109,7 +109,8 @@ class DetailsPanel(QWidget):
             for k in FACTORS:
                 v = (row.factors or {}).get(k)
                 values[k] = "" if v is None else f"{v:.2f}"
-            values["Enhanced"] = "yes" if row.enhanced else "not yet"
+            values["Enhanced"] = ("not yet" if not row.enhanced else
+                                  "yes, but not improved" if row.not_improved else "yes")
             values["Rating"] = RATING_WORDS.get(row.rating, "")
         for key, text in values.items():
             self._labels[key].setText(text)

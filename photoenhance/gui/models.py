@@ -35,6 +35,7 @@ class PhotoRow:
     captured: str | None
     enhanced: bool = False  # an enhanced copy was written
     rating: int | None = None  # the latest rating: 2, 1, 0 or -1
+    not_improved: bool = False  # the latest copy was re-scored and gained nothing
 
     @property
     def name(self) -> str:
@@ -203,5 +204,6 @@ FILTER_KINDS: dict[str, tuple[str, Any]] = {
     "all": ("All photos", lambda r: True),
     "enhanced": ("Enhanced", lambda r: r.enhanced),
     "not_enhanced": ("Not enhanced yet", lambda r: not r.enhanced),
+    "not_improved": ("Not improved", lambda r: r.not_improved),
     "rated": ("Rated", lambda r: r.rating is not None),
 }

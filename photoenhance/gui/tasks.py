@@ -14,6 +14,7 @@ from sqlalchemy import select
 from photoenhance.core.catalog import Catalog, Enhancement, Rating, Root, ranked_photos
 from photoenhance.core.errors import ModelError
 from photoenhance.core.jobs.cancel import CancelToken, EtaEstimator, Progress
+from photoenhance.core.jobs.verify import NOT_IMPROVED
 from photoenhance.core.library.scan import ScanSummary, scan
 from photoenhance.core.rank.catalog_scoring import score_unscored
 from photoenhance.core.rank.ratings import rate
@@ -33,8 +34,11 @@ def load_rows(catalog: Catalog) -> Callable[[Callable[[Progress], None], CancelT
     def run(progress: Callable[[Progress], None], cancel: CancelToken) -> object:
         with catalog.session() as session:
             roots = [str(r.path) for r in session.query(Root).order_by(Root.path)]
-            enhanced = set(session.scalars(select(Enhancement.source_id)
-                                           .where(Enhancement.status == "done")))
+            # The latest written copy of each photo decides: done, or not_improved.
+            copies = dict(session.execute(
+                select(Enhancement.source_id, Enhancement.status)
+                .where(Enhancement.status.in_(["done", NOT_IMPROVED]))
+                .order_by(Enhancement.created_at, Enhancement.id)).all())
             ratings = dict(session.execute(select(Rating.photo_id, Rating.label)
                                            .order_by(Rating.rated_at, Rating.id)).all())
             rows = [
@@ -46,7 +50,8 @@ def load_rows(catalog: Catalog) -> Callable[[Callable[[Progress], None], CancelT
                     camera=camera_name(rp.photo.camera_make, rp.photo.camera_model),
                     captured=rp.photo.captured_at.strftime("%Y-%m-%d %H:%M")
                     if rp.photo.captured_at else None,
-                    enhanced=rp.photo.id in enhanced, rating=ratings.get(rp.photo.id),
+                    enhanced=rp.photo.id in copies, rating=ratings.get(rp.photo.id),
+                    not_improved=copies.get(rp.photo.id) == NOT_IMPROVED,
                 )
                 for rp in ranked_photos(session)
             ]

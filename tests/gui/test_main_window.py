@@ -119,3 +119,13 @@ def test_camera_name_drops_repeated_make() -> None:
     assert camera_name("NIKON CORPORATION", "NIKON D70") == "NIKON D70"
     assert camera_name("Sony", "ILCE-7") == "Sony ILCE-7"
     assert camera_name(None, None) is None
+
+
+def test_not_improved_filter() -> None:
+    from photoenhance.gui.models import FILTER_KINDS
+
+    row = PhotoRow(1, "/p/a.jpg", 0.5, None, 10, 10, None, None, enhanced=True,
+                   not_improved=True)
+    good = PhotoRow(2, "/p/b.jpg", 0.5, None, 10, 10, None, None, enhanced=True)
+    test = FILTER_KINDS["not_improved"][1]
+    assert test(row) and not test(good)
