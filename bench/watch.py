@@ -62,13 +62,16 @@ def _scored(cat: Catalog, name: str) -> bool:
 
 
 def _copy_slowly(data: bytes, target: Path, chunks: int = 5, pause: float = 0.15) -> float:
+    """Write ``data`` in chunks with pauses; return the time of the last byte."""
     step = max(1, len(data) // chunks)
     with open(target, "wb") as fh:
         for i in range(0, len(data), step):
+            if i:
+                time.sleep(pause)
             fh.write(data[i:i + step])
             fh.flush()
-            time.sleep(pause)
-    return time.monotonic()
+        last_byte = time.monotonic()
+    return last_byte
 
 
 def latency(n: int, size: tuple[int, int], scorer: Scorer, tmp: Path) -> list[float]:
