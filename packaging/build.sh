@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Build the one-folder desktop bundle dist/photoenhance/ with PyInstaller, then smoke-test it.
 #
-# Usage: bash packaging/build.sh [--no-build] [--cold]
+# Usage: bash packaging/build.sh [--clean] [--no-build] [--cold]
+#   --clean     rebuild from scratch (default: reuse build/pyinstaller, so that a changed
+#               model or resource only re-copies files)
 #   --no-build  only run the smoke test on an existing dist/photoenhance
 #   --cold      drop the page cache before the timed runs (needs root; skipped if refused)
 #
@@ -22,9 +24,10 @@ BUILD_VENV=build/pyi-venv
 DIST=dist/photoenhance
 APP=$DIST/photoenhance
 GUI_SECONDS=${SMOKE_GUI_SECONDS:-8}
-do_build=1 cold=0
+do_build=1 cold=0 clean=""
 for arg in "$@"; do
   case "$arg" in
+    --clean) clean=--clean ;;
     --no-build) do_build=0 ;;
     --cold) cold=1 ;;
     *) echo "build.sh: unknown option $arg" >&2; exit 2 ;;
@@ -32,10 +35,6 @@ for arg in "$@"; do
 done
 say() { printf '\n== %s\n' "$*"; }
 fail() { echo "build.sh: FAILED: $*" >&2; exit 1; }
-
-for f in improvability-v1.pt improvability-v1.json enhancer-v1.pt enhancer-v1.json; do
-  [ -f "models/$f" ] || fail "models/$f is missing (train or fetch the models first)"
-done
 
 if [ "$do_build" = 1 ]; then
   [ -x "$APP_VENV/bin/python" ] || fail "$APP_VENV not found; run bash packaging/setup.sh first"
@@ -49,11 +48,15 @@ if [ "$do_build" = 1 ]; then
   "$BUILD_VENV/bin/python" -m pip install -q --disable-pip-version-check "pyinstaller>=6.10,<7"
   say "PyInstaller $("$BUILD_VENV/bin/python" -m PyInstaller --version)"
   start=$(date +%s)
-  "$BUILD_VENV/bin/python" -m PyInstaller --noconfirm --clean --log-level WARN \
+  "$BUILD_VENV/bin/python" -m PyInstaller --noconfirm $clean --log-level WARN \
     --distpath dist --workpath build/pyinstaller packaging/photoenhance.spec
   echo "build took $(( $(date +%s) - start )) s"
 fi
 [ -x "$APP" ] || fail "$APP was not built"
+for f in improvability-v1.pt improvability-v1.json enhancer-v1.pt enhancer-v1.json; do
+  [ -f "$DIST/_internal/models/$f" ] || fail "the bundle has no models/$f (train the models, \
+then run build.sh again: only the files are re-copied)"
+done
 
 # -- smoke test ----------------------------------------------------------------------------------
 say "smoke test of $APP"
