@@ -15,13 +15,17 @@ the app itself never imports this module.
 from __future__ import annotations
 
 import importlib.util
+import math
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
-from scipy.special import gamma as _gamma
+
+#: The gamma function, element-wise (scipy is only in the train extra; this module must
+#: import without it).
+_gamma = np.vectorize(math.gamma, otypes=[np.float64])
 
 NIQE_BLOCK = 96
 _GAM = np.arange(0.2, 10.0, 0.001)
