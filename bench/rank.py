@@ -167,6 +167,8 @@ def main() -> None:
     p.add_argument("--model", type=Path, default=None, help="ranker weights (default shipped)")
     p.add_argument("--enhancer", type=Path, default=None, help="enhancer weights (default)")
     p.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
+    p.add_argument("--speed-from", type=Path, default=None,
+                   help="reuse the speed figures of an earlier --out JSON (same net size)")
     args = p.parse_args()
     scorer = Scorer.load(args.model, use_user_head=False)
     enhancer = BatchEnhancer(args.enhancer)
@@ -174,8 +176,11 @@ def main() -> None:
     result = {"images": len(cols["gain"]), "positives_gain_ge_1db": int((cols["gain"] >= 1).sum()),
               "quality": quality_table(cols), "model_sha256": scorer.sha256,
               "enhancer_sha256": enhancer.sha256}
-    src = bench_images(args.shared)[0][1]
-    result["speed"] = speed_run(scorer, src, args.workers, args.speed_files)
+    if args.speed_from:
+        result["speed"] = json.loads(args.speed_from.read_text())["speed"]
+    else:
+        src = bench_images(args.shared)[0][1]
+        result["speed"] = speed_run(scorer, src, args.workers, args.speed_files)
     print(json.dumps(result, indent=2))
     if args.out:
         args.out.write_text(json.dumps(result, indent=2) + "\n")
