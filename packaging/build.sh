@@ -20,6 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 APP_VENV=${PHOTOENHANCE_APP_VENV:-.venv}
+APP_VENV=$(cd "$APP_VENV" 2>/dev/null && pwd || echo "$APP_VENV")  # absolute: the smoke test cd's away
 BUILD_VENV=build/pyi-venv
 DIST=dist/photoenhance
 APP=$DIST/photoenhance
