@@ -38,6 +38,9 @@ def run(roots: Sequence[Path] = (), catalog_path: Path | None = None) -> int:
 
 def main() -> int:
     """Entry point of the ``photoenhance-gui`` launcher."""
+    from photoenhance.core.logs import setup_logging
+
+    setup_logging()
     try:
         return run()
     except PhotoEnhanceError as exc:

@@ -38,19 +38,27 @@ class Task(QObject):
     def cancel(self) -> None:
         self.token.cancel()
 
+    def _emit(self, signal: Any, *args: Any) -> None:
+        """Emit, unless the window that owns this task is already gone (app quitting): then
+        stop the work instead of raising on the worker thread."""
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # "Signal source has been deleted"
+            self.token.cancel()
+
     def run(self) -> None:
         """Run the call in the current (worker) thread, emitting the outcome."""
         try:
-            result = self._func(self.progressed.emit, self.token)
+            result = self._func(lambda p: self._emit(self.progressed, p), self.token)
         except Cancelled:
-            self.cancelled.emit()
+            self._emit(self.cancelled)
         except PhotoEnhanceError as exc:
-            self.failed.emit(str(exc))
+            self._emit(self.failed, str(exc))
         except Exception as exc:  # a bug: log it in full, show one line
             log.error("Background task failed:\n%s", traceback.format_exc())
-            self.failed.emit(f"Something went wrong: {exc}. Details are in the log.")
+            self._emit(self.failed, f"Something went wrong: {exc}. Details are in the log.")
         else:
-            self.finished.emit(result)
+            self._emit(self.finished, result)
 
 
 class _Runnable(QRunnable):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
+
+from photoenhance.core.paths import resources_dir
 
 ACCENT = "#4f9dff"
 WORTH_FIXING = "#ffb347"
@@ -18,7 +20,17 @@ QStatusBar {{ color: #aaa; }}
 """
 
 
+def app_icon() -> QIcon:
+    """The application icon at every shipped size (empty if the icons are missing)."""
+    icon = QIcon()
+    for png in sorted((resources_dir() / "icons").glob("photoenhance-*.png")):
+        icon.addFile(str(png))
+    return icon
+
+
 def apply_dark_theme(app: QApplication) -> None:
+    """Dark Fusion palette, style sheet and the window icon."""
+    app.setWindowIcon(app_icon())
     app.setStyle("Fusion")
     pal = QPalette()
     base, window, text = QColor("#1b1b1b"), QColor("#232323"), QColor("#e6e6e6")

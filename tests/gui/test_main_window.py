@@ -129,3 +129,34 @@ def test_not_improved_filter() -> None:
     good = PhotoRow(2, "/p/b.jpg", 0.5, None, 10, 10, None, None, enhanced=True)
     test = FILTER_KINDS["not_improved"][1]
     assert test(row) and not test(good)
+
+
+def test_app_icon_has_the_shipped_sizes(qapp) -> None:
+    from photoenhance.gui.theme import app_icon
+
+    sizes = {s.width() for s in app_icon().availableSizes()}
+    assert {16, 32, 48, 256} <= sizes
+
+
+def test_task_whose_owner_is_gone_stops_instead_of_raising() -> None:
+    from photoenhance.gui.bridge import Task
+
+    class DeletedSignal:
+        def emit(self, *args):
+            raise RuntimeError("Signal source has been deleted")
+
+    steps = []
+
+    def work(progress, cancel):
+        for i in range(5):
+            if cancel.cancelled:
+                break
+            steps.append(i)
+            progress(i)
+        return "done"
+
+    task = Task(work)
+    task.progressed = DeletedSignal()  # type: ignore[assignment]
+    task.finished = DeletedSignal()  # type: ignore[assignment]
+    task.run()  # must not raise on the worker thread
+    assert task.token.cancelled and steps == [0]
