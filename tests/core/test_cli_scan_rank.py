@@ -40,7 +40,7 @@ def test_scan_prints_counts(lib: Path, db: Path, capsys) -> None:
     assert main(["--catalog", str(db), "scan", str(lib)]) == 0
     out, err = capsys.readouterr()
     assert counts(out) == {"added": 3, "updated": 0, "moved": 0, "missing": 0,
-                           "unreadable": 1, "unchanged": 0}
+                           "unreadable": 1, "unchanged": 0, "scored": 3}
     assert err == ""  # no progress bar when not on a terminal
     (lib / "c.webp").unlink()
     assert main(["--catalog", str(db), "scan", str(lib)]) == 0
@@ -66,7 +66,7 @@ def test_bad_arguments_are_one_line(argv: list[str], db: Path, capsys) -> None:
 def test_rank_before_scores(lib: Path, db: Path, capsys) -> None:
     assert main(["--catalog", str(db), "rank"]) == 0
     assert "No scores yet" in capsys.readouterr().out
-    main(["--catalog", str(db), "scan", str(lib)])
+    main(["--catalog", str(db), "scan", "--no-score", str(lib)])
     capsys.readouterr()
     assert main(["--catalog", str(db), "rank"]) == 0
     assert capsys.readouterr().out.startswith("No scores yet: 3 photo")

@@ -62,7 +62,7 @@ def _empty_message(session: Session, min_score: float | None) -> str:
     if photos == 0:
         return "No scores yet: the catalog has no photos; run `photoenhance scan FOLDER` first."
     return (f"No scores yet: {photos} photo(s) in the catalog are not scored; "
-            "run `photoenhance score` to score them.")
+            "run `photoenhance scan FOLDER` again to score them.")
 
 
 def run(args: argparse.Namespace) -> int:
