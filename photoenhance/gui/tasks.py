@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from photoenhance.core.catalog import Catalog, Enhancement, Rating, Root, ranked_photos
+from photoenhance.core.catalog import Catalog, Enhancement, Rating, Root, library_rows
 from photoenhance.core.errors import ModelError
 from photoenhance.core.jobs.cancel import CancelToken, EtaEstimator, Progress
 from photoenhance.core.jobs.verify import NOT_IMPROVED
@@ -43,17 +43,16 @@ def load_rows(catalog: Catalog) -> Callable[[Callable[[Progress], None], CancelT
                                            .order_by(Rating.rated_at, Rating.id)).all())
             rows = [
                 PhotoRow(
-                    id=rp.photo.id, path=str(rp.photo.path),
-                    score=rp.score.score if rp.score else None,
-                    factors=rp.score.factors() if rp.score else None,
-                    width=rp.photo.width, height=rp.photo.height,
-                    camera=camera_name(rp.photo.camera_make, rp.photo.camera_model),
-                    captured=rp.photo.captured_at.strftime("%Y-%m-%d %H:%M")
-                    if rp.photo.captured_at else None,
-                    enhanced=rp.photo.id in copies, rating=ratings.get(rp.photo.id),
-                    not_improved=copies.get(rp.photo.id) == NOT_IMPROVED,
+                    id=pid, path=path, score=score,
+                    factors=None if score is None else
+                    {"noise": noise, "blur": blur, "jpeg": jpeg, "clipping": clipping},
+                    width=width, height=height, camera=camera_name(make, model),
+                    captured=captured[:16] if captured else None,
+                    enhanced=pid in copies, rating=ratings.get(pid),
+                    not_improved=copies.get(pid) == NOT_IMPROVED,
                 )
-                for rp in ranked_photos(session)
+                for (pid, path, score, noise, blur, jpeg, clipping, width, height, make, model,
+                     captured) in library_rows(session)
             ]
         return roots, rows
 

@@ -31,8 +31,17 @@ def catalog(tmp_path: Path):
     cat.close()
 
 
+def _no_model():
+    from photoenhance.core.errors import ModelError
+
+    raise ModelError("no scoring model in this test")
+
+
 def _window(qtbot, catalog: Catalog) -> MainWindow:
-    win = MainWindow(catalog, Settings())
+    from photoenhance.gui.engines import ModelHolder
+
+    # Scores are written by the test itself, so the window must not score with the real model.
+    win = MainWindow(catalog, Settings(), scorer=ModelHolder(_no_model, "Scores"), watch=False)
     qtbot.addWidget(win)
     with qtbot.waitSignal(win.rows_loaded, timeout=10_000) as first:
         pass

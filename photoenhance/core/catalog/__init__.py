@@ -21,6 +21,7 @@ from photoenhance.core.catalog.queries import (
     count_scores,
     invalidate_scores,
     latest_score,
+    library_rows,
     photo_by_path,
     ranked_photos,
     unscored_photo_ids,
@@ -29,6 +30,6 @@ from photoenhance.core.catalog.queries import (
 __all__ = [
     "RATING_LABELS", "SCHEMA_VERSION", "Base", "Catalog", "Enhancement", "Job", "JobItem",
     "JobStatus", "Photo", "PhotoStatus", "RankedPhoto", "Rating", "Root", "Score",
-    "count_photos", "count_scores", "invalidate_scores", "latest_score", "photo_by_path",
-    "ranked_photos", "unscored_photo_ids",
+    "count_photos", "count_scores", "invalidate_scores", "latest_score", "library_rows",
+    "photo_by_path", "ranked_photos", "unscored_photo_ids",
 ]
