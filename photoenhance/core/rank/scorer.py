@@ -6,7 +6,6 @@ card) and, when the user has calibrated, their own last layer from the data dir.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections import deque
@@ -21,6 +20,7 @@ import torch
 
 from photoenhance.core.errors import ModelError, PhotoEnhanceError
 from photoenhance.core.jobs.cancel import CancelToken, Progress, ProgressCallback
+from photoenhance.core.ml.registry import sha256_file
 from photoenhance.core.paths import models_dir
 from photoenhance.core.rank.calibration import gain_to_score
 from photoenhance.core.rank.net import FACTORS, ImprovabilityNet
@@ -48,14 +48,6 @@ class ScoreResult:
         return out
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def views_to_tensors(views: Sequence[Views]) -> tuple[torch.Tensor, torch.Tensor]:
     """Stack views into float tensors in [0, 1]: (B, 3, G, G) and (B, K, 3, C, C)."""
     g = torch.from_numpy(np.stack([v.global_view for v in views])).permute(0, 3, 1, 2)
@@ -81,7 +73,7 @@ class Scorer:
         path = path or models_dir() / f"{MODEL_NAME}.pt"
         if not path.is_file():
             raise ModelError("the improvability model is missing; reinstall photoenhance", path)
-        sha = sha256_of(path)
+        sha = sha256_file(path)
         card = path.with_suffix(".json")
         if card.is_file() and json.loads(card.read_text()).get("sha256") not in (None, sha):
             raise ModelError("model weights do not match their model card (sha256)", path)
@@ -184,7 +176,7 @@ def save_model(net: ImprovabilityNet, path: Path, version: str = "1",
              for k, v in net.state_dict().items()}
     torch.save({"config": net.config, "state_dict": state, "model_id": path.stem,
                 "version": version}, path)
-    sha = sha256_of(path)
+    sha = sha256_file(path)
     full = {"name": path.stem, "version": version, "file": path.name, "sha256": sha,
             "config": net.config, **(card or {})}
     path.with_suffix(".json").write_text(json.dumps(full, indent=2) + "\n")
