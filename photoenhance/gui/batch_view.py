@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from photoenhance.gui.jobs import BatchProgress, ItemState
+from photoenhance.gui.models import ColumnsTableModel
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -27,7 +28,7 @@ STATUS_WORDS = {"queued": "Waiting", "running": "Enhancing…", "done": "Done",
 STATUS_COLOURS = {"done": "#7bd88f", "failed": "#ff6b6b", "running": "#4f9dff"}
 
 
-class QueueModel(QAbstractTableModel):
+class QueueModel(ColumnsTableModel):
     """One row per photo of the current batch."""
 
     COLUMNS = ("Photo", "Status", "Enhanced copy or error", "Output folder")
@@ -52,15 +53,6 @@ class QueueModel(QAbstractTableModel):
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self._items)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._items):

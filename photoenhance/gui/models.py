@@ -50,7 +50,22 @@ class PhotoRow:
         return sorted(vals, key=lambda k: -float(vals[k]))[:2]
 
 
-class PhotoTableModel(QAbstractTableModel):
+class ColumnsTableModel(QAbstractTableModel):
+    """A flat table whose column titles are the class's ``COLUMNS``."""
+
+    COLUMNS: tuple[str, ...] = ()
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.COLUMNS[section]
+        return None
+
+
+class PhotoTableModel(ColumnsTableModel):
     """The library: one row per photo. Rows arrive in chunks (``canFetchMore``) so a
     100,000-photo catalog opens at once."""
 
@@ -89,9 +104,6 @@ class PhotoTableModel(QAbstractTableModel):
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else self._shown
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
     def canFetchMore(self, parent: Index) -> bool:  # noqa: N802
         return not parent.isValid() and not self._fetching and self._shown < len(self._all)
 
@@ -106,12 +118,6 @@ class PhotoTableModel(QAbstractTableModel):
             self.endInsertRows()
         finally:
             self._fetching = False
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < self._shown:
