@@ -42,6 +42,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--minutes", type=float, default=90.0, help="wall-clock training budget")
     p.add_argument("--steps", type=int, default=0, help="fixed step count (reproducible)")
     p.add_argument("--resume", action="store_true")
+    p.add_argument(
+        "--init",
+        type=Path,
+        default=None,
+        help="start from these weights (a checkpoint or exported .pt) with a fresh schedule",
+    )
+    p.add_argument(
+        "--loss",
+        choices=("psnr", "charbonnier"),
+        default="psnr",
+        help="psnr: mean per-sample log-MSE, so every sample counts in dB (default)",
+    )
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--patch", type=int, default=96)
     p.add_argument("--lr", type=float, default=6e-4)
@@ -69,6 +81,17 @@ def lr_at(frac: float, peak: float, warmup: float = 0.02) -> float:
 
 def charbonnier(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
     return torch.sqrt((a - b) ** 2 + eps * eps).mean()
+
+
+def psnr_loss(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Minus the mean per-sample PSNR, in units of 10 dB.
+
+    Each sample counts by its PSNR, not by its squared error, so a clean photo that the
+    model alters by 1/255 costs as much as a noisy one left 1/255 too rough. With plain
+    L1/L2 losses the noisy samples dominate and the net learns to smooth clean detail.
+    """
+    mse = (a - b).pow(2).flatten(1).mean(1)
+    return torch.log10(mse + eps).mean()
 
 
 def texture_weights(patches: np.ndarray, chunk: int = 512) -> np.ndarray:
@@ -112,9 +135,13 @@ def val_sets(val: np.ndarray) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     clean = torch.from_numpy(pick.copy()).permute(0, 3, 1, 2).float() / 255
     gen = torch.Generator().manual_seed(1234)
     n = clean.shape[0]
+    tex = texture_weights(val)
+    textured = torch.from_numpy(val[np.sort(np.argsort(tex)[-48:])].copy())
+    textured = textured.permute(0, 3, 1, 2).float() / 255
     q8 = lambda t: (t.clamp(0, 1) * 255).round() / 255  # noqa: E731
     return {
         "clean": (clean, clean),
+        "clean_tex": (textured, textured),
         "gauss25": (q8(deg.gaussian_noise(clean, torch.full((n,), 25 / 255), gen)), clean),
         "jpeg20": (deg.jpeg(clean, [20] * n, [2] * n), clean),
         "disk2": (q8(deg.apply_kernels(clean, deg.disk_kernels(torch.full((n,), 2.0)))), clean),
@@ -220,12 +247,21 @@ def run(argv: list[str] | None = None) -> None:
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4, betas=(0.9, 0.99))
     ckpt = CKPT_DIR / "enhancer-last.pt"
     step, elapsed0 = 0, 0.0
+    stage1: dict[str, Any] | None = None
     if args.resume and ckpt.exists():
         st = torch.load(ckpt, map_location=device, weights_only=True)
         model.load_state_dict(st["model"])
         opt.load_state_dict(st["opt"])
         step, elapsed0 = int(st["step"]), float(st["elapsed"])
         print(f"resumed at step {step}, {elapsed0 / 60:.1f} min", flush=True)
+    elif args.init:
+        st = torch.load(args.init, map_location=device, weights_only=True)
+        st = st.get("model", st)
+        model.load_state_dict({k: v.float() for k, v in st.items()})
+        print(f"initialised from {args.init}", flush=True)
+        prev_card = models_dir() / f"{ENHANCER}.json"
+        if prev_card.exists():
+            stage1 = json.loads(prev_card.read_text()).get("training", {})
     out = args.out or models_dir() / f"{ENHANCER}.pt"
     budget = args.minutes * 60
     t0 = time.monotonic() - elapsed0
@@ -248,11 +284,13 @@ def run(argv: list[str] | None = None) -> None:
             "optimizer": "AdamW wd 1e-4",
             "lr_peak": args.lr,
             "schedule": "2% warm-up then cosine to 2% of peak",
-            "loss": "Charbonnier",
+            "loss": "PSNR (mean per-sample log-MSE)" if args.loss == "psnr" else "Charbonnier",
+            "init": str(args.init) if args.init else None,
             "seed": args.seed,
             "device": str(device),
             "bf16": bf16,
             "val_psnr_in_out": history[-1] if history else {},
+            "initial_training": stage1,
         }
 
     model.train()
@@ -265,7 +303,7 @@ def run(argv: list[str] | None = None) -> None:
         y = d.target.to(device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             pred = model(x)
-        loss = charbonnier(pred.float(), y)
+        loss = (psnr_loss if args.loss == "psnr" else charbonnier)(pred.float(), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 0.5)
