@@ -3,6 +3,7 @@
 Usage::
 
     python bench/enhance.py [--quick] [--model models/enhancer-v1.pt] [--bm3d-n 3]
+    python bench/enhance.py --speed-only [--tile N]   # just the 24 MP end-to-end figure
 
 Needs ``../shared/data/bench`` (evaluation data only; it is never trained on). Reports, in
 one run, PSNR/SSIM (RGB, 8-bit, whole image) for:
@@ -41,7 +42,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from photoenhance.core.ml import degrade as deg  # noqa: E402
-from photoenhance.core.ml.infer import Enhancer  # noqa: E402
+from photoenhance.core.ml.infer import DEFAULT_TILE, Enhancer  # noqa: E402
 
 BENCH = Path(os.environ.get("PHOTOENHANCE_SHARED", REPO.parent / "shared")) / "data" / "bench"
 Array = np.ndarray
@@ -168,9 +169,9 @@ def run_noise(
         for sigma in (15, 25, 50):
             noisy = [add_noise(im, sigma, i) for i, im in enumerate(imgs)]
             inp = per_image(list(zip(noisy, imgs, strict=True)))
-            ours = per_image(
-                [(enh.enhance(n, tile=args.tile), c) for n, c in zip(noisy, imgs, strict=True)]
-            )
+            tile = args.tile or None
+            pairs = zip(noisy, imgs, strict=True)
+            ours = per_image([(enh.enhance(n, tile=tile), c) for n, c in pairs])
             cells = {"input": mean(inp), "ours": mean(ours)}
             table.add(f"{set_name} σ{sigma} blind, all {len(imgs)}", cells)
             results[f"{set_name} sigma{sigma}"] = cells
@@ -215,7 +216,7 @@ def run_quality(enh: Enhancer, args: argparse.Namespace, table: Table) -> dict[s
     run_noise(enh, {"CBSD68": cbsd, "Kodak24": kodak}, args, table, results)
 
     def ours(x: Array) -> Array:
-        return enh.enhance(x, tile=args.tile)
+        return enh.enhance(x, tile=args.tile or None)
 
     for q in (10, 20, 30, 40):
         comp = [jpeg(im, q) for im in live]
@@ -255,7 +256,19 @@ def reference_mps(seconds: float = 3.0) -> float:
     return 512 * 512 * n / (time.perf_counter() - t) / 1e6
 
 
-def speed_child(path: Path, model: str | None, tile: int) -> None:
+def peak_rss_gb() -> float:
+    """This process's own peak RSS: VmHWM on Linux (``ru_maxrss`` survives ``exec``, so in a
+    child it can report the parent's size instead)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024 / 1e9
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+
+
+def speed_child(path: Path, model: str | None, tile: int | None) -> None:
     """Run in a fresh process: decode + enhance + encode one JPEG; print JSON."""
     enh = Enhancer.load(model)
     ref1 = reference_mps()
@@ -279,8 +292,10 @@ def speed_child(path: Path, model: str | None, tile: int) -> None:
                 "mps_decode_enhance": mp / (t2 - t0),
                 "mps_end_to_end": mp / (t3 - t0),
                 "ref_conv_mps": (ref1 + ref2) / 2,
-                "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
+                "peak_rss_gb": peak_rss_gb(),
+                "ru_maxrss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
                 "threads": torch.get_num_threads(),
+                "tile": tile or DEFAULT_TILE,
                 "bf16": enh._bf16,  # noqa: SLF001
             }
         ),
@@ -303,6 +318,19 @@ def run_speed(args: argparse.Namespace) -> dict[str, float]:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
+def print_speed(sp: dict[str, float]) -> None:
+    print(
+        f"\nspeed, {sp['megapixels']} MP JPEG, {sp['threads']} threads, tile {sp.get('tile')}, "
+        f"bf16={sp['bf16']}: "
+        f"decode {sp['decode_s']:.2f} s, enhance {sp['enhance_s']:.2f} s, encode "
+        f"{sp['encode_s']:.2f} s; decode+enhance {sp['mps_decode_enhance']:.2f} MP/s, with JPEG "
+        f"encode {sp['mps_end_to_end']:.2f} MP/s, peak RSS {sp['peak_rss_gb']:.2f} GB; "
+        f"reference 3x3 conv {sp['ref_conv_mps']:.1f} MP/s, ratio ours (end to end)/reference "
+        f"{sp['mps_end_to_end'] / sp['ref_conv_mps']:.3f}",
+        flush=True,
+    )
+
+
 def write_metrics(args: argparse.Namespace, results: dict[str, object]) -> None:
     """Merge the results into the model card (the weights, and so the sha256, are unchanged)."""
     from photoenhance.core.ml.registry import card_path, weights_path, write_atomic
@@ -323,8 +351,9 @@ def main() -> int:
     p.add_argument("--model", default=None, help="weights (default: shipped models/)")
     p.add_argument("--bm3d-n", type=int, default=2, help="CBSD68 images for BM3D (0: skip)")
     p.add_argument("--nlm-n", type=int, default=10, help="CBSD68 images for NLM (Kodak: half)")
-    p.add_argument("--tile", type=int, default=512)
+    p.add_argument("--tile", type=int, default=0, help="tile side (0: the enhancer's default)")
     p.add_argument("--no-speed", action="store_true")
+    p.add_argument("--speed-only", action="store_true", help="only the 24 MP speed figure")
     p.add_argument("--limit", type=int, default=0, help="cap every set at N images (smoke)")
     p.add_argument("--json", type=Path, default=None, help="also write results as JSON")
     p.add_argument(
@@ -335,11 +364,17 @@ def main() -> int:
     p.add_argument("--speed-child", type=Path, default=None, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.speed_child:
-        speed_child(args.speed_child, args.model, args.tile)
+        speed_child(args.speed_child, args.model, args.tile or None)
         return 0
     if not BENCH.is_dir():
         print(f"Benchmark data not found at {BENCH} (set PHOTOENHANCE_SHARED).", file=sys.stderr)
         return 2
+    if args.speed_only:
+        sp = run_speed(args)
+        print_speed(sp)
+        if args.json:
+            args.json.write_text(json.dumps({"speed": sp}, indent=1))
+        return 0
     enh = Enhancer.load(args.model)
     print(
         f"model {enh.model_id} {enh.version} sha256 {enh.sha256[:12]}, torch threads "
@@ -351,13 +386,7 @@ def main() -> int:
     if not args.no_speed:
         sp = run_speed(args)
         results["speed"] = sp
-        print(
-            f"\nspeed, {sp['megapixels']} MP JPEG, {sp['threads']} threads, bf16={sp['bf16']}: "
-            f"decode+enhance {sp['mps_decode_enhance']:.2f} MP/s, with JPEG encode "
-            f"{sp['mps_end_to_end']:.2f} MP/s, peak RSS {sp['peak_rss_gb']:.2f} GB; "
-            f"reference 3x3 conv {sp['ref_conv_mps']:.1f} MP/s, ratio ours/reference "
-            f"{sp['mps_decode_enhance'] / sp['ref_conv_mps']:.3f}"
-        )
+        print_speed(sp)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     if args.write_card:

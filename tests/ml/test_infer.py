@@ -128,3 +128,32 @@ def test_rejects_bad_input(enhancer: Enhancer) -> None:
         enhancer.enhance(np.zeros((4, 4, 2), np.uint8))
     with pytest.raises(PhotoEnhanceError):
         enhancer.enhance(np.zeros((0, 4, 3), np.uint8))
+
+
+@pytest.mark.parametrize("shape", [(40, 56), (33, 47), (5, 3)])
+def test_fused_forward_is_the_module(shape: tuple[int, int]) -> None:
+    from photoenhance.core.ml.infer import FusedUNet
+
+    net = _tiny_net(levels=3).eval().to(memory_format=torch.channels_last)
+    x = torch.rand(1, 3, *shape).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        assert torch.allclose(FusedUNet(net)(x), net(x), atol=1e-6)
+
+
+def test_fused_path_is_chosen_on_cpu_and_can_be_turned_off(monkeypatch) -> None:
+    from photoenhance.core.ml.infer import FusedUNet
+
+    assert isinstance(Enhancer.from_model(_tiny_net(), device="cpu")._forward, FusedUNet)
+    monkeypatch.setenv("PHOTOENHANCE_FUSED", "0")
+    plain = Enhancer.from_model(_tiny_net(), device="cpu")
+    assert isinstance(plain._forward, EnhanceUNet)
+
+
+def test_bands_give_the_same_rows_as_one_band() -> None:
+    # with tiles as wide as the image, only the row bands differ from a single tile
+    enh = Enhancer.from_model(_tiny_net(levels=1), device="cpu")
+    img = _image(200, 60)
+    whole = enh.enhance(img, tile=512).astype(int)
+    banded = enh.enhance(img, tile=64, overlap=24).astype(int)
+    assert len(tile_spans(200, 64, 24)) > 3
+    assert np.abs(whole - banded).max() <= 1
