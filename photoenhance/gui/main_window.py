@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -369,6 +370,9 @@ class MainWindow(QMainWindow):
             item.setToolTip(root)
             self.roots.addItem(item)
         self.model.set_rows(rows)
+        # The rows live until the next reload: move them (and everything older) out of the
+        # cyclic collector's sight, or each full collection walks them and stalls a frame.
+        gc.freeze()
         self.empty_hint.setVisible(not rows)
         self.views.setVisible(bool(rows))
         self._update_count()
