@@ -4,8 +4,10 @@
 most about 30 times a second, then one :class:`ScanSummary`. Stop iterating, or cancel the
 token, to stop it; work already committed stays.
 
-1. One ``os.scandir`` walk collects ``(path, size, mtime_ns)`` of every candidate photo.
-2. One query loads every original already in the catalog.
+1. One ``os.scandir`` walk collects ``(path, size, mtime_ns)`` of every candidate photo,
+   while a worker thread loads the same of the originals under the roots. If the two sets
+   are equal, nothing changed and the scan is done.
+2. Otherwise one query loads every original already in the catalog.
 3. Files with the same size and mtime as their row cost nothing more: no file is opened.
 4. New and changed files are fingerprinted and their headers read (:mod:`.probe`). A new
    file whose fingerprint matches a photo that is gone is a move: the old row (and the
@@ -20,11 +22,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session
 
 from photoenhance.core.catalog import Catalog, Photo, PhotoStatus, Root, Score
@@ -33,7 +36,7 @@ from photoenhance.core.catalog.types import to_posix, utcnow
 from photoenhance.core.errors import Cancelled, PhotoEnhanceError
 from photoenhance.core.jobs.cancel import CancelToken, Progress
 from photoenhance.core.library import probe
-from photoenhance.core.library.walk import WalkState, walk
+from photoenhance.core.library.walk import Found, WalkState, parse_found, walk
 
 #: Called after each committed batch with the ids of photos whose content is new or changed:
 #: the hook where scoring plugs in.
@@ -68,8 +71,10 @@ class ScanSummary:
     elapsed_s: float = 0.0
 
     def counts(self) -> dict[str, int]:
-        return {k: getattr(self, k) for k in
-                ("added", "updated", "moved", "missing", "unreadable", "unchanged")}
+        return {
+            k: getattr(self, k)
+            for k in ("added", "updated", "moved", "missing", "unreadable", "unchanged")
+        }
 
 
 ScanEvent = Progress | ScanSummary
@@ -127,6 +132,30 @@ def _prefix(posix: str) -> str:
     return posix if posix.endswith("/") else posix + "/"
 
 
+def _load_found(engine: Engine, root_keys: list[str]) -> set[Found]:
+    """The originals under the roots that are not missing, as the walk would find them.
+
+    One ``group_concat`` builds all the strings inside SQLite, in a single step that
+    releases the GIL, so this runs on a worker thread in parallel with the walk. Rows are
+    joined by newlines: a path holding one splits into pieces without a NUL, which match
+    no walk string, so that catalog simply takes the full compare. ``+path`` keeps SQLite
+    on a plain table scan, cheaper than the path index when most rows match.
+    """
+    ranges = " OR ".join(["(+path >= ? AND +path < ?)"] * len(root_keys))
+    bounds: list[str] = []
+    for key in root_keys:  # "root/" <= path < "root0": '0' sorts right after '/'
+        bounds += [_prefix(key), _prefix(key)[:-1] + "0"]
+    sql = (
+        f"SELECT group_concat(path || char(0) || size || char(0) || mtime_ns, char(10)) "
+        f"{_ORIGINALS} AND status != ? AND ({ranges})"
+    )
+    with engine.connect() as conn:
+        dbapi = conn.connection.driver_connection
+        assert dbapi is not None
+        (joined,) = dbapi.execute(sql, (PhotoStatus.MISSING.value, *bounds)).fetchone()
+    return set(joined.split("\n")) if joined else set()
+
+
 def _under(path: str, prefixes: tuple[str, ...]) -> bool:
     return path.startswith(prefixes)
 
@@ -138,26 +167,42 @@ def _to_key(native: str) -> str:
     return native if os.sep == "/" else native.replace(os.sep, "/")
 
 
-def _fields(result: probe.ProbeResult, size: int, mtime_ns: int,
-            root_id: int | None) -> dict[str, object]:
+def _fields(
+    result: probe.ProbeResult, size: int, mtime_ns: int, root_id: int | None
+) -> dict[str, object]:
     status = PhotoStatus.UNREADABLE if result.error else PhotoStatus.OK
     return {
-        "root_id": root_id, "size": size, "mtime_ns": mtime_ns,
-        "fingerprint": result.fingerprint, "width": result.width, "height": result.height,
-        "format": result.format, "orientation": result.orientation,
-        "camera_make": result.camera_make, "camera_model": result.camera_model,
-        "captured_at": result.captured_at, "status": status, "error": result.error,
+        "root_id": root_id,
+        "size": size,
+        "mtime_ns": mtime_ns,
+        "fingerprint": result.fingerprint,
+        "width": result.width,
+        "height": result.height,
+        "format": result.format,
+        "orientation": result.orientation,
+        "camera_make": result.camera_make,
+        "camera_model": result.camera_model,
+        "captured_at": result.captured_at,
+        "status": status,
+        "error": result.error,
         "updated_at": utcnow(),
     }
 
 
 class _Scanner:
-    def __init__(self, catalog: Catalog, roots: list[Path], cancel: CancelToken | None,
-                 batch_size: int, on_batch: BatchHook | None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        roots: list[Path],
+        cancel: CancelToken | None,
+        batch_size: int,
+        on_batch: BatchHook | None,
+    ) -> None:
         self.catalog, self.roots, self.cancel = catalog, roots, cancel
         self.batch_size, self.on_batch = max(1, batch_size), on_batch
         self.summary = ScanSummary()
         self.state = WalkState()
+        self.found: list[Found] = []
         self.seen: dict[str, tuple[int, int]] = {}
         self.known: dict[str, Known] = {}
         self.fingerprints: dict[str, str] = {}
@@ -170,10 +215,20 @@ class _Scanner:
 
     def run(self) -> Iterator[ScanEvent]:
         start = time.monotonic()
+        with ThreadPoolExecutor(1, thread_name_prefix="scan-catalog") as pool:
+            keys = [to_posix(path) for path in self.roots]
+            loading = pool.submit(_load_found, self.catalog.engine, keys)
+            with self.catalog.session() as session:
+                self.root_ids = _ensure_roots(session, self.roots)
+            yield from self._walk()
+            stored, found = loading.result(), self.found
+        if not self.state.errors and len(found) == len(stored) and stored.issuperset(found):
+            self.summary.unchanged = len(found)  # nothing to read, move or mark missing
+            yield from self._finish(start)
+            return
+        self.seen = {path: (size, mtime_ns) for path, size, mtime_ns in map(parse_found, found)}
         with self.catalog.session() as session:
-            self.root_ids = _ensure_roots(session, self.roots)
             self.known = _load_known(session)
-        yield from self._walk()
         work = self._classify()
         if work or len(self.known) > len(self.seen) - len(work):  # not a no-change rescan
             with self.catalog.session() as session:
@@ -182,6 +237,9 @@ class _Scanner:
         self._find_gone()
         yield from self._process(work)
         self._mark_missing()
+        yield from self._finish(start)
+
+    def _finish(self, start: float) -> Iterator[ScanSummary]:
         self._finish_roots()
         if self.summary.to_score or self.summary.moved or self.summary.missing:
             self._checkpoint()
@@ -195,14 +253,16 @@ class _Scanner:
             raise Cancelled()
 
     def _walk(self) -> Iterator[Progress]:
-        throttle, seen = _Throttle(), self.seen
+        throttle, found = _Throttle(), self.found
         for root_key in self.root_ids:
-            for files in walk(str(Path(root_key)), self.state):
-                # Roots never nest (check_roots) and folders are visited once: no overlap
-                seen.update(files if _POSIX else {_to_key(p): v for p, v in files.items()})
-                if files and throttle.due():
+            # Roots never nest (check_roots) and folders are visited once: no duplicates
+            for _folder in walk(str(Path(root_key)), self.state, found):
+                if throttle.due() and found:
                     self._check_cancel()
-                    yield Progress(len(seen), 0, next(iter(files)), "Looking for photos")
+                    current = _to_key(parse_found(found[-1])[0])
+                    yield Progress(len(found), 0, current, "Looking for photos")
+        if not _POSIX:  # numbers hold no separator: convert whole strings
+            self.found = [_to_key(line) for line in found]
 
     def _classify(self) -> list[str]:
         """Paths to read: new, changed, or back after being missing (rare, so re-read)."""
@@ -210,8 +270,12 @@ class _Scanner:
         known, missing = self.known, PhotoStatus.MISSING.value
         for key, (size, mtime_ns) in self.seen.items():
             row = known.get(key)
-            if (row is None or row[_SIZE] != size or row[_MTIME] != mtime_ns
-                    or row[_STATUS] == missing):
+            if (
+                row is None
+                or row[_SIZE] != size
+                or row[_MTIME] != mtime_ns
+                or row[_STATUS] == missing
+            ):
                 work.append(key)
         self.summary.unchanged = len(self.seen) - len(work)
         work.sort()
@@ -310,10 +374,11 @@ class _Scanner:
     def _mark_missing(self) -> None:
         ids = [row[_ID] for row in self.vanished.values()]
         for start in range(0, len(ids), self.batch_size):
-            chunk = ids[start:start + self.batch_size]
+            chunk = ids[start : start + self.batch_size]
             with self.catalog.session() as session:
                 session.execute(
-                    update(Photo).where(Photo.id.in_(chunk))
+                    update(Photo)
+                    .where(Photo.id.in_(chunk))
                     .values(status=PhotoStatus.MISSING, updated_at=utcnow())
                 )
         self.summary.missing = len(ids)
@@ -329,10 +394,16 @@ class _Scanner:
         with self.catalog.session() as session:
             for key, root_id in self.root_ids.items():
                 prefix = _prefix(key)
-                errors = [{"path": p, "error": e} for p, e in self.state.errors
-                          if _to_key(p).startswith(prefix)]
-                session.execute(update(Root).where(Root.id == root_id)
-                                .values(last_scan_at=now, scan_errors=errors or None))
+                errors = [
+                    {"path": p, "error": e}
+                    for p, e in self.state.errors
+                    if _to_key(p).startswith(prefix)
+                ]
+                session.execute(
+                    update(Root)
+                    .where(Root.id == root_id)
+                    .values(last_scan_at=now, scan_errors=errors or None)
+                )
 
 
 def scan(

@@ -1,4 +1,4 @@
-"""A fast ``os.scandir`` walk of a library root that yields candidate photo files."""
+"""A fast ``os.scandir`` walk of a library root that lists candidate photo files."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 
 from photoenhance.core.library.ignore import IMAGE_EXTENSIONS, skip_dir
 
-#: Candidate photos of one folder: ``{path: (size, mtime_ns)}``.
-FileStats = dict[str, tuple[int, int]]
+#: A candidate photo as the walk finds it: one string ``f"{path}\0{size}\0{mtime_ns}"``.
+#: A path cannot hold NUL, so the string is unambiguous (see :func:`parse_found`), and a
+#: no-change rescan compares the catalog's rows with the walk as two sets of strings.
+Found = str
 
 
 @dataclass
@@ -19,6 +21,12 @@ class WalkState:
     errors: list[tuple[str, str]] = field(default_factory=list)
     visited: set[tuple[int, int]] = field(default_factory=set)
     dirs: int = 0
+
+
+def parse_found(found: Found) -> tuple[str, int, int]:
+    """``(path, size, mtime_ns)`` of one :data:`Found` string."""
+    path, size, mtime_ns = found.split("\0")
+    return path, int(size), int(mtime_ns)
 
 
 def _encodable(name: str) -> bool:
@@ -38,15 +46,16 @@ def _dir_key(entry: os.DirEntry[str], dev: int) -> tuple[int, int]:
     return dev, entry.inode()
 
 
-def _scan_dir(path: str, dev: int, state: WalkState, stack: list[tuple[str, int]]
-              ) -> FileStats:
-    """The candidate photos directly in ``path``; its subfolders go on ``stack``.
+def _scan_dir(
+    path: str, dev: int, state: WalkState, stack: list[tuple[str, int]], found: list[Found]
+) -> None:
+    """Append the candidate photos directly in ``path`` to ``found``; its subfolders go
+    on ``stack``.
 
     This loop runs once per file of the library, so it is kept flat: one ``stat`` per
-    photo and no function call for names that are plainly not photos.
+    photo, no function call for names that are plainly not photos, and one list append.
     """
-    files: FileStats = {}
-    exts, visited = IMAGE_EXTENSIONS, state.visited
+    exts, visited, add = IMAGE_EXTENSIONS, state.visited, found.append
     with os.scandir(path) as entries:
         for entry in entries:
             name = entry.name
@@ -56,18 +65,18 @@ def _scan_dir(path: str, dev: int, state: WalkState, stack: list[tuple[str, int]
                 if not skip_dir(name) and (key := _dir_key(entry, dev)) not in visited:
                     visited.add(key)
                     stack.append((entry.path, key[0]))
-            elif name[0] != "." and name[name.rfind("."):].lower() in exts:
+            elif name[0] != "." and name[name.rfind(".") :].lower() in exts:
                 try:
                     st = entry.stat()
                 except OSError as exc:  # e.g. a dangling symlink
                     state.errors.append((entry.path, exc.strerror or str(exc)))
                     continue
-                files[entry.path] = (st.st_size, st.st_mtime_ns)
-    return files
+                add(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}")
 
 
-def walk(root: str, state: WalkState) -> Iterator[FileStats]:
-    """Yield the candidate photos under ``root``, one dict per folder.
+def walk(root: str, state: WalkState, found: list[Found]) -> Iterator[str]:
+    """Append the candidate photos under ``root`` to ``found``; yield each folder's path
+    once it is done, so the caller can report progress and cancel between folders.
 
     Skips hidden, system and output folders (see :mod:`.ignore`) and symlink loops. Folders
     that cannot be read are appended to ``state.errors`` and never stop the walk.
@@ -81,6 +90,8 @@ def walk(root: str, state: WalkState) -> Iterator[FileStats]:
         path, dev = stack.pop()
         state.dirs += 1
         try:
-            yield _scan_dir(path, dev, state, stack)
+            _scan_dir(path, dev, state, stack, found)
         except OSError as exc:
             state.errors.append((path, exc.strerror or str(exc)))
+            continue
+        yield path
