@@ -258,8 +258,15 @@ class PhotoTableModel(ColumnsTableModel):
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self._rows)
 
+    def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
+        """As Qt's, in one Python call instead of three (rowCount and columnCount)."""
+        if parent.isValid() or not (0 <= row < len(self._rows) and 0 <= column < len(self.COLUMNS)):
+            return QModelIndex()
+        return self.createIndex(row, column)
+
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        # A table cell is asked for about eight roles per paint; most get nothing.
+        if role not in _ANSWERED or not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         row = self._all[self._rows[index.row()]]
         col = index.column()
@@ -278,6 +285,18 @@ class PhotoTableModel(ColumnsTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and row.score is not None:
             return QColor(WORTH_FIXING) if row.score >= 0.4 else None
         return None
+
+
+_ANSWERED = frozenset(
+    {
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.ForegroundRole,
+        PhotoTableModel.SORT_ROLE,
+        PhotoTableModel.ROW_ROLE,
+    }
+)
 
 
 class PhotoFilterModel(QSortFilterProxyModel):

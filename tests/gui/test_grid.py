@@ -25,8 +25,9 @@ def test_thumbnail_is_upright_small_and_cached(tmp_path: Path) -> None:
     assert (again.width(), again.height()) == (image.width(), image.height())
 
 
-def test_grid_shows_thumbnails_and_shares_selection(qtbot, tmp_path: Path, photo,
-                                                    make_window, scan) -> None:
+def test_grid_shows_thumbnails_and_shares_selection(
+    qtbot, tmp_path: Path, photo, make_window, scan
+) -> None:
     for i in range(4):
         photo(tmp_path / "lib" / f"g{i}.jpg", seed=i)
     win = make_window()
@@ -48,3 +49,82 @@ def test_grid_shows_thumbnails_and_shares_selection(qtbot, tmp_path: Path, photo
     win.sort.setCurrentIndex(0)  # most improvable first
     scores = [win.proxy.index(r, 0).data(win.model.ROW_ROLE).score for r in range(4)]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_thumbnails_for_a_page_scrolled_past_are_dropped(
+    qtbot, tmp_path: Path, monkeypatch
+) -> None:
+    import time
+
+    from PySide6.QtGui import QImage
+
+    from photoenhance.gui import thumbs
+
+    made: list[str] = []
+
+    def slow_thumbnail(path: str, _folder: Path) -> QImage:
+        made.append(path)
+        time.sleep(0.02)
+        return QImage(4, 4, QImage.Format.Format_RGB888)
+
+    monkeypatch.setattr(thumbs, "make_thumbnail", slow_thumbnail)
+    cache = thumbs.ThumbnailCache(tmp_path)
+    first = [f"/old/{i}.jpg" for i in range(40)]
+    assert all(cache.get(p) is None for p in first)
+    assert not made  # requests wait for the paint to end
+    qtbot.waitUntil(lambda: len(made) > 0, timeout=5_000)
+    second = [f"/new/{i}.jpg" for i in range(6)]
+    for p in second:
+        cache.get(p)
+    qtbot.waitUntil(lambda: all(cache.get(p) is not None for p in second), timeout=5_000)
+    qtbot.wait(100)
+    stale = [p for p in made if p.startswith("/old/")]
+    assert len(stale) <= 6  # the ones being made when the page changed, not all 40
+    assert sorted(p for p in made if p.startswith("/new/")) == sorted(second)  # each once
+    cache.clear_pending()
+    cache.pool.waitForDone(5_000)
+
+
+def test_tiles_are_stamped_from_a_few_cached_pieces(qtbot, tmp_path: Path) -> None:
+    from photoenhance.gui.grid_view import LibraryGrid
+    from photoenhance.gui.models import PhotoFilterModel, PhotoRow, PhotoTableModel
+    from photoenhance.gui.thumbs import ThumbnailCache
+
+    source = PhotoTableModel()
+    source.set_rows(
+        [
+            PhotoRow(
+                i,
+                f"/p/IMG_{i}.jpg",
+                (i % 100) / 100,
+                {"noise": (i % 7) / 7, "blur": (i % 3) / 3, "jpeg": 0.3, "clipping": 0.0},
+                10,
+                10,
+                None,
+                None,
+                enhanced=i % 2 == 0,
+            )
+            for i in range(500)
+        ]
+    )
+    proxy = PhotoFilterModel()
+    proxy.setSourceModel(source)
+    grid = LibraryGrid(ThumbnailCache(tmp_path))
+    qtbot.addWidget(grid)
+    grid.setModel(proxy)
+    grid.resize(900, 700)
+    grid.show()
+    qtbot.waitExposed(grid)
+    stamps = grid.delegate.stamps
+    real_get, uses = stamps.get, []
+    stamps.get = lambda *args: uses.append(args[0]) or real_get(*args)  # type: ignore[method-assign]
+    bar = grid.verticalScrollBar()
+    for _ in range(30):
+        bar.setValue(bar.value() + bar.pageStep())
+        grid.viewport().repaint()
+        qtbot.wait(1)
+    # Frame (not selected), 100 badges (one colour per score), 4 chips, 1 tick at most,
+    # however many tiles were painted.
+    assert 0 < len(stamps._cache) <= 1 + 100 + 4 + 1
+    assert len(uses) > 3 * len(stamps._cache)
+    grid.thumbs.clear_pending()
