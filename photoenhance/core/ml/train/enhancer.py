@@ -50,10 +50,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--loss",
-        choices=("psnr", "charbonnier"),
-        default="psnr",
-        help="psnr: mean per-sample log-MSE, so every sample counts in dB (default)",
+        choices=("mix", "psnr", "charbonnier"),
+        default="mix",
+        help="psnr: mean per-sample log-MSE, so every sample counts in dB; "
+        "mix (default): Charbonnier plus --psnr-weight times that",
     )
+    p.add_argument("--psnr-weight", type=float, default=0.03)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--patch", type=int, default=96)
     p.add_argument("--lr", type=float, default=6e-4)
@@ -92,6 +94,14 @@ def psnr_loss(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-8) -> torch.Tens
     """
     mse = (a - b).pow(2).flatten(1).mean(1)
     return torch.log10(mse + eps).mean()
+
+
+def training_loss(pred: torch.Tensor, y: torch.Tensor, args: argparse.Namespace) -> torch.Tensor:
+    if args.loss == "psnr":
+        return psnr_loss(pred, y)
+    if args.loss == "charbonnier":
+        return charbonnier(pred, y)
+    return charbonnier(pred, y) + args.psnr_weight * psnr_loss(pred, y)
 
 
 def texture_weights(patches: np.ndarray, chunk: int = 512) -> np.ndarray:
@@ -284,7 +294,11 @@ def run(argv: list[str] | None = None) -> None:
             "optimizer": "AdamW wd 1e-4",
             "lr_peak": args.lr,
             "schedule": "2% warm-up then cosine to 2% of peak",
-            "loss": "PSNR (mean per-sample log-MSE)" if args.loss == "psnr" else "Charbonnier",
+            "loss": {
+                "psnr": "PSNR (mean per-sample log10 MSE)",
+                "charbonnier": "Charbonnier",
+                "mix": f"Charbonnier + {args.psnr_weight} x mean per-sample log10 MSE",
+            }[args.loss],
             "init": str(args.init) if args.init else None,
             "seed": args.seed,
             "device": str(device),
@@ -303,7 +317,7 @@ def run(argv: list[str] | None = None) -> None:
         y = d.target.to(device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             pred = model(x)
-        loss = (psnr_loss if args.loss == "psnr" else charbonnier)(pred.float(), y)
+        loss = training_loss(pred.float(), y, args)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 0.5)
