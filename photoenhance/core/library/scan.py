@@ -391,7 +391,9 @@ class _Scanner:
 
     def _finish_roots(self) -> None:
         now = utcnow()
-        with self.catalog.session() as session:
+        # A Core statement on a plain connection: half the cost of an ORM-enabled update,
+        # which a no-change rescan would otherwise pay on top of its walk.
+        with self.catalog.engine.begin() as conn:
             for key, root_id in self.root_ids.items():
                 prefix = _prefix(key)
                 errors = [
@@ -399,7 +401,7 @@ class _Scanner:
                     for p, e in self.state.errors
                     if _to_key(p).startswith(prefix)
                 ]
-                session.execute(
+                conn.execute(
                     update(Root)
                     .where(Root.id == root_id)
                     .values(last_scan_at=now, scan_errors=errors or None)
