@@ -1,4 +1,9 @@
-"""Behaviour of the compare view: decode, preview (visible region first), rate."""
+"""Behaviour of the compare view: decode, preview (visible region first), rate.
+
+A photo is decoded once per open (full pixels plus a reduced copy, on the I/O pool) while
+the inference lane loads the model if it is not loaded yet; previews then only crop: the
+visible region plus a margin, from the reduced copy when zoomed out.
+"""
 
 from __future__ import annotations
 
@@ -50,6 +55,14 @@ class CompareController(QObject):
         task.finished.connect(lambda img, p=path: self._decoded(p, img))
         task.failed.connect(lambda msg: self.view.set_message(msg))
         bridge.start(task, self.io)
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """Load the model on the inference lane while the photo decodes (first open only)."""
+        if self.enhancer.loaded:
+            return
+        holder = self.enhancer
+        bridge.start(bridge.Task(lambda _p, _c: holder.get_or_none(), self), self.lane)
 
     def _decoded(self, path: str, image: DisplayImage) -> None:
         if self.row is None or self.row.path != path:
@@ -72,7 +85,7 @@ class CompareController(QObject):
         image, holder = self.image, self.enhancer
 
         def run(_progress: Any, cancel: Any) -> object:
-            return enhance_region(image.pixels, rect, scale, holder.get(), strength, cancel)
+            return enhance_region(image, rect, scale, holder.get(), strength, cancel)
 
         task = bridge.Task(run, self)
         task.finished.connect(lambda patch, p=image.path: self._patch(p, patch))

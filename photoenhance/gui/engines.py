@@ -61,6 +61,11 @@ class ModelHolder:
         with self._lock:
             self._model, self._error = None, None
 
+    @property
+    def loaded(self) -> bool:
+        """Whether :meth:`get` would return at once (a model, or a remembered failure)."""
+        return self._model is not None or self._error is not None
+
     def get_or_none(self) -> Any:
         try:
             return self.get()

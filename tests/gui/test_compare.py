@@ -11,7 +11,6 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import QPoint, QRect, Qt  # noqa: E402
 
 from photoenhance.core.rank.ratings import latest_ratings  # noqa: E402
-from photoenhance.gui.compare_view import COARSE_FIRST_PX  # noqa: E402
 from photoenhance.gui.main_window import COMPARE, MainWindow  # noqa: E402
 from photoenhance.gui.preview import to_display  # noqa: E402
 
@@ -34,7 +33,11 @@ def _open(qtbot, win: MainWindow) -> None:
     assert win.tabs.currentIndex() == COMPARE
 
 
-def test_zoom_and_pan_stay_in_sync(qtbot, win: MainWindow) -> None:
+def test_zoom_and_pan_stay_in_sync(qtbot, win: MainWindow, monkeypatch) -> None:
+    from photoenhance.gui import compare_view
+
+    # a 1 MP viewport is enhanced sharp at once; make this one count as big
+    monkeypatch.setattr(compare_view, "COARSE_FIRST_PX", 300_000)
     win.resize(1800, 1100)
     _open(qtbot, win)
     left, right = win.compare.left, win.compare.right
@@ -53,7 +56,7 @@ def test_zoom_and_pan_stay_in_sync(qtbot, win: MainWindow) -> None:
     win.compare.strength.setValue(50)
     qtbot.waitUntil(lambda: any(p.scale == 1.0 for p in arrived), timeout=20_000)
     area = patch.rect.width() * patch.rect.height()
-    assert area > COARSE_FIRST_PX and [p.scale for p in arrived] == [0.5, 1.0]
+    assert area > 300_000 and [p.scale for p in arrived] == [0.5, 1.0]
     assert {p.strength for p in right.patches} == {0.5}
     before = right.visible_rect()
     qtbot.mousePress(left, Qt.MouseButton.LeftButton, pos=QPoint(100, 100))
@@ -146,3 +149,64 @@ def test_missing_enhancer_is_said_plainly(qtbot, tmp_path: Path, photo, make_win
         w.enhance_selection()
     assert "not available" in w.batch.status.text()
     assert "Traceback" not in w.batch.status.text()
+
+
+class _Recorder:
+    """An enhancer that returns its input and remembers the shapes it was given."""
+
+    def __init__(self) -> None:
+        self.shapes: list[tuple[int, ...]] = []
+        self.last = None
+
+    def enhance(self, arr, strength=1.0, tile=None, cancel=None):
+        self.shapes.append(arr.shape)
+        self.last = arr
+        return arr
+
+
+def test_zoomed_out_previews_crop_the_reduced_copy() -> None:
+    import numpy as np
+
+    from photoenhance.gui.preview import PROXY_SIDE, DisplayImage, enhance_region, reduce, to_qimage
+
+    arr = np.random.default_rng(0).integers(0, 256, (2000, 3300, 3), dtype=np.uint8)
+    small = reduce(arr, PROXY_SIDE)
+    assert PROXY_SIDE <= small.shape[1] < 2 * PROXY_SIDE and small.shape[0] == 1000
+    img = DisplayImage("x.jpg", arr, to_qimage(arr), to_qimage(small), small)
+    rec = _Recorder()
+    rect = QRect(300, 200, 2000, 1400)
+    patch = enhance_region(img, rect, 0.25, rec, 1.0)
+    assert rec.shapes[-1] == (350, 500, 3)
+    assert (patch.image.width(), patch.image.height()) == (500, 350)
+    # the reduced copy's pixels are the ones enhanced
+    from PIL import Image
+
+    want = Image.fromarray(small[100:800, 150:1150]).resize((500, 350), Image.Resampling.BILINEAR)
+    assert np.array_equal(rec.last, np.asarray(want))
+    enhance_region(img, QRect(10, 20, 300, 200), 1.0, rec, 1.0)
+    assert rec.shapes[-1] == (200, 300, 3)  # 100 %: the full pixels, uncropped by scale
+
+
+def test_opens_at_100_percent_when_asked_while_loading(qtbot, win: MainWindow,
+                                                        monkeypatch) -> None:
+    from photoenhance.gui import compare_controller
+
+    decodes = []
+    real = compare_controller.decode_for_display
+    monkeypatch.setattr(compare_controller, "decode_for_display",
+                        lambda p: decodes.append(p) or real(p))
+    arrived = []
+    win.comparer.preview_ready.connect(arrived.append)
+    win.table.setCurrentIndex(win.proxy.index(0, 0))
+    win.open_compare()
+    win.compare.actual_size()  # Z pressed before the photo is there
+    qtbot.waitUntil(lambda: bool(arrived), timeout=20_000)
+    assert win.compare.state.zoom == 1.0
+    assert arrived[0].scale == 1.0  # no zoomed-out pass first
+    assert arrived[0].rect.contains(win.compare.right.visible_rect())
+    assert win.enhancer.loaded
+    # panning crops the decoded pixels again; it never decodes again
+    arrived.clear()
+    win.compare.state.set(1.0, win.compare.state.center + QPoint(300, 0).toPointF())
+    qtbot.waitUntil(lambda: any(p.scale == 1.0 for p in arrived), timeout=20_000)
+    assert len(decodes) == 1

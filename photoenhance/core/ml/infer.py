@@ -275,7 +275,10 @@ class Enhancer:
 
     def _run(self, src: np.ndarray, scale: float, strength: float) -> torch.Tensor:
         """Model on one HxWx3 tile; returns a float32 HxWx3 CPU tensor in [0, 1]."""
-        t = torch.from_numpy(np.ascontiguousarray(src)).to(torch.float32)
+        arr = np.ascontiguousarray(src)
+        if not arr.flags.writeable:  # torch warns on read-only arrays (decoded photos are)
+            arr = arr.copy()
+        t = torch.from_numpy(arr).to(torch.float32)
         if scale != 1.0:
             t.mul_(1.0 / scale)
         t = t.clamp_(0, 1).permute(2, 0, 1)[None]  # HWC memory is channels_last already
