@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import importlib
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from photoenhance.core.catalog import Catalog, Photo, PhotoStatus, Root
 from photoenhance.core.library import run_scan
@@ -188,3 +189,19 @@ def test_newline_in_a_name_is_only_slower(
     summary = run_scan(catalog, [library])
     assert summary.unchanged == 6 and summary.added == summary.missing == 0
     assert len(full_compares) == 2  # its catalog line splits, so the full compare ran
+
+
+def test_catalog_text_past_sqlite_length_limit_takes_the_full_compare(
+    catalog: Catalog, library: Path, full_compares: list[int]
+) -> None:
+    run_scan(catalog, [library])
+
+    def small_limit(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        dbapi_conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 300)  # less than the 5 photos' text
+
+    event.listen(catalog.engine, "connect", small_limit)
+    catalog.engine.dispose()  # new connections, with the limit
+    assert scan_module._load_found(catalog.engine, [library.resolve().as_posix()]) is None
+    summary = run_scan(catalog, [library])
+    assert summary.unchanged == 5 and summary.missing == 0
+    assert len(full_compares) == 2

@@ -5,6 +5,7 @@ Rules work on names only, so they cost no system call.
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePath
 
 from photoenhance.core.paths import OUTPUT_DIR_NAME
@@ -14,12 +15,26 @@ IMAGE_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".heic", ".heif", ".hif"}
 )
 
+#: Matches the name of a candidate photo: not hidden, and an image extension in any ASCII
+#: case. One C call, for the scanner's per-file loop; :func:`is_image_name` is the same rule.
+_EXTENSION_NAMES = "|".join(sorted(re.escape(ext[1:]) for ext in IMAGE_EXTENSIONS))
+PHOTO_NAME = re.compile(rf"[^.].*\.(?:{_EXTENSION_NAMES})\Z", re.IGNORECASE | re.ASCII | re.DOTALL)
+
 #: Folders made by operating systems, NAS boxes and photo tools (compared case-insensitively).
 SYSTEM_DIR_NAMES = frozenset(
     name.casefold()
     for name in (
-        "@eaDir", "#recycle", "#snapshot", "$RECYCLE.BIN", "System Volume Information",
-        "RECYCLER", "lost+found", "__MACOSX", "Thumbs", "node_modules", "__pycache__",
+        "@eaDir",
+        "#recycle",
+        "#snapshot",
+        "$RECYCLE.BIN",
+        "System Volume Information",
+        "RECYCLER",
+        "lost+found",
+        "__MACOSX",
+        "Thumbs",
+        "node_modules",
+        "__pycache__",
     )
 )
 
@@ -41,10 +56,7 @@ def skip_dir(name: str) -> bool:
 
 def is_image_name(name: str) -> bool:
     """Whether a file called ``name`` is a candidate photo (by extension, not hidden)."""
-    if is_hidden(name):
-        return False
-    dot = name.rfind(".")
-    return dot > 0 and name[dot:].lower() in IMAGE_EXTENSIONS
+    return PHOTO_NAME.match(name) is not None
 
 
 def is_ignored_path(path: PurePath, root: PurePath | None = None) -> bool:

@@ -20,6 +20,7 @@ Writes are committed every ``batch_size`` files, so a kill loses at most one bat
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -132,14 +133,15 @@ def _prefix(posix: str) -> str:
     return posix if posix.endswith("/") else posix + "/"
 
 
-def _load_found(engine: Engine, root_keys: list[str]) -> set[Found]:
+def _load_found(engine: Engine, root_keys: list[str]) -> set[Found] | None:
     """The originals under the roots that are not missing, as the walk would find them.
 
     One ``group_concat`` builds all the strings inside SQLite, in a single step that
     releases the GIL, so this runs on a worker thread in parallel with the walk. Rows are
     joined by newlines: a path holding one splits into pieces without a NUL, which match
     no walk string, so that catalog simply takes the full compare. ``+path`` keeps SQLite
-    on a plain table scan, cheaper than the path index when most rows match.
+    on a plain table scan, cheaper than the path index when most rows match. ``None`` when
+    the text would pass SQLite's length limit (about ten million photos): full compare.
     """
     ranges = " OR ".join(["(+path >= ? AND +path < ?)"] * len(root_keys))
     bounds: list[str] = []
@@ -152,7 +154,10 @@ def _load_found(engine: Engine, root_keys: list[str]) -> set[Found]:
     with engine.connect() as conn:
         dbapi = conn.connection.driver_connection
         assert dbapi is not None
-        (joined,) = dbapi.execute(sql, (PhotoStatus.MISSING.value, *bounds)).fetchone()
+        try:
+            (joined,) = dbapi.execute(sql, (PhotoStatus.MISSING.value, *bounds)).fetchone()
+        except sqlite3.DataError:  # SQLITE_TOOBIG
+            return None
     return set(joined.split("\n")) if joined else set()
 
 
@@ -221,31 +226,39 @@ class _Scanner:
             with self.catalog.session() as session:
                 self.root_ids = _ensure_roots(session, self.roots)
             yield from self._walk()
-            stored, found = loading.result(), self.found
-        if not self.state.errors and len(found) == len(stored) and stored.issuperset(found):
-            self.summary.unchanged = len(found)  # nothing to read, move or mark missing
-            yield from self._finish(start)
-            return
-        self.seen = {path: (size, mtime_ns) for path, size, mtime_ns in map(parse_found, found)}
-        with self.catalog.session() as session:
-            self.known = _load_known(session)
-        work = self._classify()
-        if work or len(self.known) > len(self.seen) - len(work):  # not a no-change rescan
-            with self.catalog.session() as session:
-                rows = session.connection().exec_driver_sql(_LOAD_FINGERPRINTS)
-                self.fingerprints = {path: fp for path, fp in rows}
-        self._find_gone()
-        yield from self._process(work)
-        self._mark_missing()
-        yield from self._finish(start)
-
-    def _finish(self, start: float) -> Iterator[ScanSummary]:
+            stored = loading.result()
+        if self._unchanged(stored):
+            self.summary.unchanged = len(self.found)  # nothing to read, move or mark missing
+        else:
+            yield from self._apply_changes()
         self._finish_roots()
         if self.summary.to_score or self.summary.moved or self.summary.missing:
             self._checkpoint()
         self.summary.errors = list(self.state.errors)
         self.summary.elapsed_s = time.monotonic() - start
         yield self.summary
+
+    def _unchanged(self, stored: set[Found] | None) -> bool:
+        """Whether the walk found exactly the catalog's rows (and could read every folder)."""
+        found = self.found
+        if self.state.errors or stored is None or len(found) != len(stored):
+            return False
+        return stored.issuperset(found)  # found holds no duplicates: sets are equal
+
+    def _apply_changes(self) -> Iterator[Progress]:
+        self.seen = {
+            path: (size, mtime_ns) for path, size, mtime_ns in map(parse_found, self.found)
+        }
+        with self.catalog.session() as session:
+            self.known = _load_known(session)
+        work = self._classify()
+        if work or len(self.known) > len(self.seen) - len(work):  # something changed
+            with self.catalog.session() as session:
+                rows = session.connection().exec_driver_sql(_LOAD_FINGERPRINTS)
+                self.fingerprints = {path: fp for path, fp in rows}
+        self._find_gone()
+        yield from self._process(work)
+        self._mark_missing()
 
     def _check_cancel(self) -> None:
         if self.cancel is not None and self.cancel.cancelled:

@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from photoenhance.core.library.ignore import IMAGE_EXTENSIONS, skip_dir
+from photoenhance.core.library.ignore import PHOTO_NAME, skip_dir
 
 #: A candidate photo as the walk finds it: one string ``f"{path}\0{size}\0{mtime_ns}"``.
 #: A path cannot hold NUL, so the string is unambiguous (see :func:`parse_found`), and a
@@ -55,7 +55,7 @@ def _scan_dir(
     This loop runs once per file of the library, so it is kept flat: one ``stat`` per
     photo, no function call for names that are plainly not photos, and one list append.
     """
-    exts, visited, add = IMAGE_EXTENSIONS, state.visited, found.append
+    is_photo, visited, add = PHOTO_NAME.match, state.visited, found.append
     with os.scandir(path) as entries:
         for entry in entries:
             name = entry.name
@@ -65,7 +65,7 @@ def _scan_dir(
                 if not skip_dir(name) and (key := _dir_key(entry, dev)) not in visited:
                     visited.add(key)
                     stack.append((entry.path, key[0]))
-            elif name[0] != "." and name[name.rfind(".") :].lower() in exts:
+            elif is_photo(name):
                 try:
                     st = entry.stat()
                 except OSError as exc:  # e.g. a dangling symlink
