@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -41,7 +40,7 @@ from photoenhance.core.jobs.cancel import Progress
 from photoenhance.core.library.scan import ScanSummary
 from photoenhance.core.paths import cache_dir
 from photoenhance.core.settings import Settings, save_settings
-from photoenhance.gui import bridge, jobs, tasks
+from photoenhance.gui import bridge, gcpolicy, jobs, tasks
 from photoenhance.gui.batch_controller import BatchController
 from photoenhance.gui.batch_view import BatchView
 from photoenhance.gui.compare_controller import CompareController
@@ -356,7 +355,7 @@ class MainWindow(QMainWindow):
 
     # --- library ------------------------------------------------------------------------
     def reload(self) -> None:
-        task = bridge.Task(tasks.load_rows(self.catalog), self)
+        task = bridge.Task(gcpolicy.bulk_load(tasks.load_rows(self.catalog)), self)
         task.finished.connect(self._rows_arrived)
         task.failed.connect(self._show_error)
         bridge.start(task, self.pool)
@@ -370,9 +369,6 @@ class MainWindow(QMainWindow):
             item.setToolTip(root)
             self.roots.addItem(item)
         self.model.set_rows(rows)
-        # The rows live until the next reload: move them (and everything older) out of the
-        # cyclic collector's sight, or each full collection walks them and stalls a frame.
-        gc.freeze()
         self.empty_hint.setVisible(not rows)
         self.views.setVisible(bool(rows))
         self._update_count()

@@ -265,11 +265,23 @@ class PhotoTableModel(ColumnsTableModel):
         return self.createIndex(row, column)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        # A table cell is asked for about eight roles per paint; most get nothing.
         if role not in _ANSWERED or not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
-        row = self._all[self._rows[index.row()]]
-        col = index.column()
+        return self._value(self._all[self._rows[index.row()]], index.column(), role)
+
+    def multiData(self, index: Index, roleDataSpan: Any) -> None:  # noqa: N802, N803
+        """Every role a view asks for at once (a table cell asks for seven each paint): one
+        Python call instead of one per role."""
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            for role_data in roleDataSpan:
+                role_data.clearData()
+            return
+        row, col = self._all[self._rows[index.row()]], index.column()
+        for role_data in roleDataSpan:
+            role = role_data.role()
+            role_data.setData(self._value(row, col, role) if role in _ANSWERED else None)
+
+    def _value(self, row: PhotoRow, col: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             return _display(row, col)
         if role == self.ROW_ROLE:
@@ -281,12 +293,13 @@ class PhotoTableModel(ColumnsTableModel):
         if col != 0:
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return _RIGHT
         if role == Qt.ItemDataRole.ForegroundRole and row.score is not None:
             return QColor(WORTH_FIXING) if row.score >= 0.4 else None
         return None
 
 
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _ANSWERED = frozenset(
     {
         Qt.ItemDataRole.DisplayRole,
@@ -324,6 +337,13 @@ class PhotoFilterModel(QSortFilterProxyModel):
     def set_min_score(self, value: float | None) -> None:
         if (library := self._library()) is not None:
             library.set_filter(min_score=value)
+
+    def multiData(self, index: Index, roleDataSpan: Any) -> None:  # noqa: N802, N803
+        """Hands the whole request to the source (Qt's proxy asks it one role at a time)."""
+        if (library := self._library()) is not None:
+            library.multiData(self.mapToSource(index), roleDataSpan)
+        else:
+            super().multiData(index, roleDataSpan)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sort the library (the source sorts; this proxy keeps its order)."""

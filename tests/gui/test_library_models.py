@@ -229,3 +229,53 @@ def test_views_follow_a_filter_change(qtbot) -> None:
     assert table.verticalHeader().count() == 300
     grid.scrollToBottom()
     assert grid.visualRect(proxy.index(299, 0)).intersects(grid.viewport().rect())
+
+
+def test_bulk_load_pauses_the_collector_then_freezes() -> None:
+    import gc
+    import threading
+
+    from photoenhance.gui.gcpolicy import bulk_load
+
+    seen: list[bool] = []
+    inner_started, release = threading.Event(), threading.Event()
+
+    def slow_load() -> list[object]:
+        inner_started.set()
+        release.wait(5)
+        seen.append(gc.isenabled())
+        return [object()]
+
+    def quick_load() -> list[object]:
+        seen.append(gc.isenabled())
+        return [[]]  # a container the collector tracks
+
+    assert gc.isenabled()
+    frozen = gc.get_freeze_count()
+    worker = threading.Thread(target=bulk_load(slow_load))
+    worker.start()
+    inner_started.wait(5)
+    kept = bulk_load(quick_load)()  # overlapping loads: the collector stays paused
+    assert not gc.isenabled()
+    release.set()
+    worker.join(5)
+    assert seen == [False, False] and gc.isenabled()
+    assert gc.get_freeze_count() > frozen and gc.is_tracked(kept[0])
+    gc.unfreeze()
+
+
+def test_multidata_answers_as_data(qapp) -> None:
+    from PySide6.QtCore import QModelRoleData, QModelRoleDataSpan
+
+    source = PhotoTableModel()
+    source.set_rows(_rows(10))
+    proxy = PhotoFilterModel()
+    proxy.setSourceModel(source)
+    proxy.sort(0, DESC)
+    roles = [*range(14), PhotoTableModel.SORT_ROLE, PhotoTableModel.ROW_ROLE]
+    for model in (source, proxy):
+        for index in [model.index(r, c) for r in (0, 5, 9) for c in range(7)] + [QModelIndex()]:
+            for role in roles:  # PySide6 makes spans of one
+                asked = QModelRoleData(role)
+                model.multiData(index, QModelRoleDataSpan(asked))
+                assert asked.data() == model.data(index, role)
