@@ -141,6 +141,7 @@ class PhotoTableModel(ColumnsTableModel):
         self._rows: list[int] = []  # the index in _all of each row shown
         self._where: list[int] | None = None  # index in _all -> row shown or -1, when needed
         self._pos: dict[int, int] | None = None  # photo id -> index in _all, when needed
+        self._keys: dict[int, list[Any]] = {}  # column -> sort key of each row in _all
         self._text = ""
         self._kind = "all"
         self._min_score: float | None = None
@@ -149,7 +150,7 @@ class PhotoTableModel(ColumnsTableModel):
 
     def set_rows(self, rows: list[PhotoRow]) -> None:
         self.beginResetModel()
-        self._all, self._pos = rows, None
+        self._all, self._pos, self._keys = rows, None, {}
         self._compute()
         self.endResetModel()
 
@@ -165,6 +166,8 @@ class PhotoTableModel(ColumnsTableModel):
         if i is None:
             return None
         row = self._all[i] = replace(self._all[i], **changes)
+        for column, keys in self._keys.items():
+            keys[i] = SORT_KEYS[column](row)
         shown, accepted = self._where_map()[i], self._accepts(row)
         if shown >= 0 and accepted and self._in_place(shown):
             self.dataChanged.emit(self.index(shown, 0), self.index(shown, len(self.COLUMNS) - 1))
@@ -198,15 +201,26 @@ class PhotoTableModel(ColumnsTableModel):
             return False
         return self._min_score is None or (row.score is not None and row.score >= self._min_score)
 
+    def _sort_keys(self, column: int) -> list[Any]:
+        """The sort key of every loaded row by ``column``, made once per load."""
+        keys = self._keys.get(column)
+        if keys is None:
+            keys = self._keys[column] = list(map(SORT_KEYS[column], self._all))
+        return keys
+
     def _compute(self) -> None:
-        rows = self._all
-        if self._text or self._kind != "all" or self._min_score is not None:
-            accepts = self._accepts
-            shown = [i for i, r in enumerate(rows) if accepts(r)]
-        else:
-            shown = list(range(len(rows)))
+        """What :meth:`_accepts` accepts, in order: one comprehension per filter in use."""
+        rows, shown = self._all, list(range(len(self._all)))
+        if self._text:  # the name column's keys are the case-folded names
+            text, names = self._text, self._sort_keys(1)
+            shown = [i for i in shown if text in names[i]]
+        if self._kind != "all":
+            test = FILTER_KINDS[self._kind][1]
+            shown = [i for i in shown if test(rows[i])]
+        if (least := self._min_score) is not None:
+            shown = [i for i in shown if (s := rows[i].score) is not None and s >= least]
         if 0 <= self._column < len(SORT_KEYS):
-            keys = list(map(SORT_KEYS[self._column], rows))
+            keys = self._sort_keys(self._column)
             shown.sort(key=keys.__getitem__)
             if self._order == Qt.SortOrder.DescendingOrder:
                 shown.reverse()  # as Qt's: ties come in reverse source order
@@ -242,8 +256,8 @@ class PhotoTableModel(ColumnsTableModel):
         """Whether loaded row ``a`` is shown above loaded row ``b``."""
         if not 0 <= self._column < len(SORT_KEYS):
             return a < b
-        key = SORT_KEYS[self._column]
-        ka, kb = key(self._all[a]), key(self._all[b])
+        keys = self._sort_keys(self._column)
+        ka, kb = keys[a], keys[b]
         if self._order == Qt.SortOrder.DescendingOrder:
             return ka > kb or (ka == kb and a > b)
         return ka < kb or (ka == kb and a < b)
