@@ -1,8 +1,9 @@
 """Behaviour of the compare view: decode, preview (visible region first), rate.
 
-A photo is decoded once per open (full pixels plus a reduced copy, on the I/O pool) while
-the inference lane loads the model if it is not loaded yet; previews then only crop: the
-visible region plus a margin, from the reduced copy when zoomed out.
+A photo is decoded once per open, on the I/O pool: a big JPEG's reduced copy first (shown and
+previewed at once), then the full pixels; meanwhile the inference lane loads the model if it
+is not loaded yet. Previews then only crop: the visible region plus a margin, from the
+reduced copy when zoomed out.
 """
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ from photoenhance.gui import bridge, tasks
 from photoenhance.gui.compare_view import CompareView
 from photoenhance.gui.engines import ModelHolder
 from photoenhance.gui.models import PhotoRow
-from photoenhance.gui.preview import DisplayImage, decode_for_display, enhance_region
+from photoenhance.gui.preview import (
+    DisplayImage,
+    decode_for_display,
+    decode_quick,
+    enhance_region,
+)
 
 RATING_NAMES = {2: "significant", 1: "moderate", 0: "neutral", -1: "regressed"}
 
@@ -48,10 +54,14 @@ class CompareController(QObject):
         self.view.show_image(None, f"{row.name}  — loading…")
         path = row.path
 
-        def decode(_progress: Any, _cancel: Any) -> DisplayImage:
-            return decode_for_display(path)
+        def decode(progress: Any, _cancel: Any) -> DisplayImage:
+            quick = decode_quick(path)  # a big JPEG's reduced copy first, shown at once
+            if quick is not None:
+                progress(quick)
+            return decode_for_display(path, quick)
 
         task = bridge.Task(decode, self)
+        task.progressed.connect(lambda img, p=path: self._decoded(p, img))
         task.finished.connect(lambda img, p=path: self._decoded(p, img))
         task.failed.connect(lambda msg: self.view.set_message(msg))
         bridge.start(task, self.io)
@@ -67,6 +77,10 @@ class CompareController(QObject):
     def _decoded(self, path: str, image: DisplayImage) -> None:
         if self.row is None or self.row.path != path:
             return  # the user moved on
+        if self.image is not None:  # the full pixels after the quick reduced copy
+            self.image = image
+            self.view.replace_image(image)
+            return
         self.image = image
         w, h = image.size
         score = "" if self.row.score is None else f"  ·  score {self.row.score:.2f}"

@@ -116,7 +116,8 @@ class ImagePane(QWidget):
         full = self.to_widget(QRectF(0, 0, w, h))
         small = self.scale() * max(w, h) <= max(self.image.proxy.width(),
                                                 self.image.proxy.height())
-        p.drawImage(full, self.image.proxy if small else self.image.image)
+        sharp = self.image.image
+        p.drawImage(full, self.image.proxy if small or sharp is None else sharp)
         if (self.enhanced or self.split is not None) and not self.peek:
             if self.split is not None:
                 p.setClipRect(QRectF(self.width() * self.split, 0, self.width(), self.height()))
@@ -302,6 +303,13 @@ class CompareView(QWidget):
         if image is not None:
             self._timer.start(0)
 
+    def replace_image(self, image: DisplayImage) -> None:
+        """The same photo, more complete (full pixels after the quick reduced copy)."""
+        for pane in (self.left, self.right):
+            pane.image = image
+            pane.update()
+        self._timer.start(0)
+
     def add_patch(self, patch: Patch) -> None:
         for pane in (self.left, self.right):
             pane.patches = [p for p in pane.patches if p.strength == patch.strength]
@@ -386,7 +394,7 @@ class CompareView(QWidget):
             return
         strength = self.strength.value() / 100
         rect = clamp_rect(pane.visible_rect(), *pane.image.size, margin=48)
-        scale = min(1.0, pane.scale())
+        scale = min(1.0, pane.scale(), pane.image.max_scale())
         covering = [p.scale for p in pane.patches
                     if p.strength == strength and p.rect.contains(rect)]
         if covering and max(covering) >= scale - 1e-6:

@@ -194,7 +194,7 @@ def test_opens_at_100_percent_when_asked_while_loading(qtbot, win: MainWindow,
     decodes = []
     real = compare_controller.decode_for_display
     monkeypatch.setattr(compare_controller, "decode_for_display",
-                        lambda p: decodes.append(p) or real(p))
+                        lambda p, quick=None: decodes.append(p) or real(p, quick))
     arrived = []
     win.comparer.preview_ready.connect(arrived.append)
     win.table.setCurrentIndex(win.proxy.index(0, 0))
@@ -210,3 +210,30 @@ def test_opens_at_100_percent_when_asked_while_loading(qtbot, win: MainWindow,
     win.compare.state.set(1.0, win.compare.state.center + QPoint(300, 0).toPointF())
     qtbot.waitUntil(lambda: any(p.scale == 1.0 for p in arrived), timeout=20_000)
     assert len(decodes) == 1
+
+
+def test_big_jpeg_shows_its_reduced_copy_before_the_full_pixels(qtbot, tmp_path: Path, photo,
+                                                               make_window, scan) -> None:
+    photo(tmp_path / "lib" / "big.jpg", size=(3400, 2300))
+    w = make_window()
+    w.resize(1100, 700)
+    w.show()
+    scan(w, tmp_path / "lib", 1)
+    seen = []
+    real_show, real_replace = w.compare.show_image, w.compare.replace_image
+    w.compare.show_image = lambda img, title="": seen.append(img) or real_show(img, title)
+    w.compare.replace_image = lambda img: seen.append(img) or real_replace(img)
+    arrived = []
+    w.comparer.preview_ready.connect(arrived.append)
+    w.table.setCurrentIndex(w.proxy.index(0, 0))
+    w.open_compare()
+    qtbot.waitUntil(lambda: len([i for i in seen if i is not None]) == 2, timeout=20_000)
+    quick, full = [i for i in seen if i is not None]
+    assert quick.pixels is None and quick.size == full.size == (3400, 2300)
+    assert quick.proxy_pixels.shape == (1150, 1700, 3)  # DCT-scaled by 2, not decoded fully
+    assert full.pixels.shape == (2300, 3400, 3) and full.proxy_pixels is quick.proxy_pixels
+    assert 0 < quick.max_scale() < 1 and full.max_scale() == 1.0
+    qtbot.waitUntil(lambda: bool(arrived), timeout=20_000)
+    assert arrived[0].scale < 0.5  # the fit view needs no more than the reduced copy
+    w.compare.actual_size()
+    qtbot.waitUntil(lambda: any(p.scale == 1.0 for p in arrived), timeout=20_000)

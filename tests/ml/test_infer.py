@@ -157,3 +157,16 @@ def test_bands_give_the_same_rows_as_one_band() -> None:
     banded = enh.enhance(img, tile=64, overlap=24).astype(int)
     assert len(tile_spans(200, 64, 24)) > 3
     assert np.abs(whole - banded).max() <= 1
+
+
+def test_fused_forward_follows_weights_changed_after_loading() -> None:
+    from photoenhance.core.ml.infer import FusedUNet
+
+    net = _tiny_net(levels=2).eval().to(memory_format=torch.channels_last)
+    fused = FusedUNet(net)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.mul_(1.1)
+    x = torch.rand(1, 3, 32, 48).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        assert torch.allclose(fused(x), net(x), atol=1e-6)

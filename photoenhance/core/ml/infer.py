@@ -95,19 +95,23 @@ class FusedUNet:
     def __init__(self, net: EnhanceUNet) -> None:
         self.net = net
         self._ops = torch.ops.mkldnn
-        hw = net.head.weight.detach()  # (out, 4 * in, 3, 3), input channel c*4 + 2*i + j
-        o, c4 = hw.shape[:2]
-        self._head6 = (  # [o, c, 2*dy + i, 2*dx + j] = hw[o, c*4 + 2*i + j, dy, dx]
-            hw.reshape(o, c4 // 4, 2, 2, 3, 3).permute(0, 1, 4, 2, 5, 3).reshape(o, c4 // 4, 6, 6)
-        ).contiguous(memory_format=torch.channels_last)
 
-    def _conv(self, x: torch.Tensor, conv: torch.nn.Conv2d, attr: str = "none") -> torch.Tensor:
-        pad = [int(p) for p in conv.padding]  # type: ignore[union-attr]
-        return self._ops._convolution_pointwise(
+    def _head6(self) -> torch.Tensor:
+        """The head's weights as a 6x6 stride-2 kernel (tiny; rebuilt per call, so it always
+        follows the module's current weights)."""
+        hw = self.net.head.weight.detach()  # (out, 4 * in, 3, 3), input channel c*4 + 2*i + j
+        o, c4 = hw.shape[:2]
+        k6 = hw.reshape(o, c4 // 4, 2, 2, 3, 3).permute(0, 1, 4, 2, 5, 3)  # [o,c,dy,i,dx,j]
+        return k6.reshape(o, c4 // 4, 6, 6).contiguous(memory_format=torch.channels_last)
+
+    def _conv(self, x: torch.Tensor, conv: Any, attr: str = "none") -> torch.Tensor:
+        pad = [int(p) for p in conv.padding]
+        y: torch.Tensor = self._ops._convolution_pointwise(
             x, conv.weight, conv.bias, pad, list(conv.stride), [1, 1], 1, attr, [], ""
         )
+        return y
 
-    def _stage(self, x: torch.Tensor, stage: torch.nn.Sequential) -> torch.Tensor:
+    def _stage(self, x: torch.Tensor, stage: Any) -> torch.Tensor:
         for block in stage:
             t = self._conv(x, block.conv1, "relu")
             c2 = block.conv2
@@ -119,8 +123,8 @@ class FusedUNet:
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         net = self.net
         xp, h, w = net._pad(x)  # noqa: SLF001 - the module's own padding rule
-        f = self._ops._convolution_pointwise(
-            xp, self._head6, net.head.bias, [2, 2], [2, 2], [1, 1], 1, "none", [], ""
+        f: torch.Tensor = self._ops._convolution_pointwise(
+            xp, self._head6(), net.head.bias, [2, 2], [2, 2], [1, 1], 1, "none", [], ""
         )
         skips = []
         for i, stage in enumerate(net.enc):
@@ -129,7 +133,8 @@ class FusedUNet:
                 skips.append(f)
                 f = self._conv(f, net.down[i])
         for i in reversed(range(len(net.up))):
-            f = F.pixel_shuffle(self._conv(f, net.up[i][0]), 2)
+            up: Any = net.up[i]
+            f = F.pixel_shuffle(self._conv(f, up[0]), 2)
             f = (
                 f.add_(skips[i])
                 if f.is_contiguous(memory_format=torch.channels_last)
@@ -150,7 +155,7 @@ def fast_forward(model: torch.nn.Module, device: torch.device) -> Any:
         device.type != "cpu"
         or not isinstance(model, EnhanceUNet)
         or os.environ.get("PHOTOENHANCE_FUSED") == "0"
-        or not torch.backends.mkldnn.is_available()
+        or not torch.backends.mkldnn.is_available()  # type: ignore[no-untyped-call]
     ):
         return model
     fused = FusedUNet(model)
@@ -280,7 +285,7 @@ class Enhancer:
             arr = arr.copy()
         t = torch.from_numpy(arr).to(torch.float32)
         if scale != 1.0:
-            t.mul_(1.0 / scale)
+            t.div_(scale)
         t = t.clamp_(0, 1).permute(2, 0, 1)[None]  # HWC memory is channels_last already
         t = t.to(self._device).contiguous(memory_format=torch.channels_last)
         with torch.autocast(self._device.type, dtype=torch.bfloat16, enabled=self._bf16):
@@ -288,7 +293,8 @@ class Enhancer:
         y = y.float()
         if strength < 1.0:
             y = t + strength * (y - t)
-        return y[0].permute(1, 2, 0).clamp_(0, 1).cpu()
+        out: torch.Tensor = y[0].permute(1, 2, 0).clamp_(0, 1).cpu()
+        return out
 
 
 def _extend(acc: torch.Tensor, rows: int) -> torch.Tensor:
