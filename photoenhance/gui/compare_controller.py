@@ -36,8 +36,15 @@ class CompareController(QObject):
     rating_saved = Signal(str, int, int)  # path, label, photo id
     message = Signal(str)  # for the status bar
 
-    def __init__(self, view: CompareView, catalog: Catalog, enhancer: ModelHolder,
-                 lane: QThreadPool, io: QThreadPool, parent: Any = None) -> None:
+    def __init__(
+        self,
+        view: CompareView,
+        catalog: Catalog,
+        enhancer: ModelHolder,
+        lane: QThreadPool,
+        io: QThreadPool,
+        parent: Any = None,
+    ) -> None:
         super().__init__(parent)
         self.view, self.catalog, self.enhancer = view, catalog, enhancer
         self.lane, self.io = lane, io

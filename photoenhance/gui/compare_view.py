@@ -31,8 +31,12 @@ DEBOUNCE_MS = 150
 MAX_PATCHES = 12
 
 #: Rating buttons: (label stored, word, shortcut key).
-RATINGS = ((2, "Significant", "1"), (1, "Moderate", "2"), (0, "Neutral", "3"),
-           (-1, "Regressed", "4"))
+RATINGS = (
+    (2, "Significant", "1"),
+    (1, "Moderate", "2"),
+    (0, "Neutral", "3"),
+    (-1, "Regressed", "4"),
+)
 MAX_ZOOM = 8.0
 
 
@@ -88,8 +92,11 @@ class ImagePane(QWidget):
         s = self.scale()
         if self.image is None:
             return QPointF(0, 0)
-        c = self.state.center if self.state.zoom is not None else QPointF(
-            self.image.size[0] / 2, self.image.size[1] / 2)
+        c = (
+            self.state.center
+            if self.state.zoom is not None
+            else QPointF(self.image.size[0] / 2, self.image.size[1] / 2)
+        )
         return QPointF(self.width() / 2 - c.x() * s, self.height() / 2 - c.y() * s)
 
     def to_widget(self, r: QRectF) -> QRectF:
@@ -114,8 +121,7 @@ class ImagePane(QWidget):
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.scale() < 1)
         w, h = self.image.size
         full = self.to_widget(QRectF(0, 0, w, h))
-        small = self.scale() * max(w, h) <= max(self.image.proxy.width(),
-                                                self.image.proxy.height())
+        small = self.scale() * max(w, h) <= max(self.image.proxy.width(), self.image.proxy.height())
         sharp = self.image.image
         p.drawImage(full, self.image.proxy if small or sharp is None else sharp)
         if (self.enhanced or self.split is not None) and not self.peek:
@@ -135,15 +141,18 @@ class ImagePane(QWidget):
         p.setPen(QColor("#d0d0d0"))
         if self.split is not None:
             p.drawText(QRectF(10, 8, 300, 20), "Original")
-            p.drawText(QRectF(self.width() - 310, 8, 300, 20),
-                       Qt.AlignmentFlag.AlignRight, "Enhanced")
+            p.drawText(
+                QRectF(self.width() - 310, 8, 300, 20), Qt.AlignmentFlag.AlignRight, "Enhanced"
+            )
         else:
             text = "Original (held)" if self.peek and self.enhanced else self.title
             p.drawText(QRectF(10, 8, 300, 20), text)
         zoom = f"{self.scale() * 100:.0f}%"
-        p.drawText(QRectF(self.width() - 110, self.height() - 26, 100, 20),
-                   Qt.AlignmentFlag.AlignRight, zoom + ("  · enhancing…" if self.busy and
-                                                        self.enhanced else ""))
+        p.drawText(
+            QRectF(self.width() - 110, self.height() - 26, 100, 20),
+            Qt.AlignmentFlag.AlignRight,
+            zoom + ("  · enhancing…" if self.busy and self.enhanced else ""),
+        )
 
     # --- mouse ---------------------------------------------------------------------------
     def mousePressEvent(self, e) -> None:  # noqa: N802, ANN001
@@ -180,8 +189,10 @@ class ImagePane(QWidget):
         s, o = self.scale(), self._origin()
         px = QPointF((at.x() - o.x()) / s, (at.y() - o.y()) / s)
         zoom = max(0.02, min(MAX_ZOOM, zoom))
-        c = QPointF(px.x() - (at.x() - self.width() / 2) / zoom,
-                    px.y() - (at.y() - self.height() / 2) / zoom)
+        c = QPointF(
+            px.x() - (at.x() - self.width() / 2) / zoom,
+            px.y() - (at.y() - self.height() / 2) / zoom,
+        )
         self.state.set(zoom, c)
 
 
@@ -243,8 +254,9 @@ class CompareView(QWidget):
         self.actual_button.clicked.connect(self.actual_size)
         self.split_button = QPushButton("Split")
         self.split_button.setCheckable(True)
-        self.split_button.setToolTip("One image split between original and enhanced (S). "
-                                     "Hold Space to see the original.")
+        self.split_button.setToolTip(
+            "One image split between original and enhanced (S). Hold Space to see the original."
+        )
         self.split_button.toggled.connect(self.set_split_mode)
         self.strength = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100)
         self.strength.setValue(round(strength * 100))
@@ -253,8 +265,15 @@ class CompareView(QWidget):
         self.strength_label = QLabel(f"Strength {strength:.2f}")
         self.strength.valueChanged.connect(self._strength_moved)
         self.strength.sliderReleased.connect(self._strength_released)
-        for w in (self.prev_button, self.next_button, self.fit_button, self.actual_button,
-                  self.split_button, self.strength_label, self.strength):
+        for w in (
+            self.prev_button,
+            self.next_button,
+            self.fit_button,
+            self.actual_button,
+            self.split_button,
+            self.strength_label,
+            self.strength,
+        ):
             row.addWidget(w)
             if isinstance(w, QPushButton):  # keep Space for "hold to see the original"
                 w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -272,10 +291,16 @@ class CompareView(QWidget):
         return row
 
     def _shortcuts(self) -> None:
-        keys = {"F": self.fit, "Z": self.actual_size, "S": self.split_button.toggle,
-                "J": lambda: self.navigated.emit(1), "Right": lambda: self.navigated.emit(1),
-                "K": lambda: self.navigated.emit(-1), "Left": lambda: self.navigated.emit(-1),
-                "Escape": self.closed.emit}
+        keys = {
+            "F": self.fit,
+            "Z": self.actual_size,
+            "S": self.split_button.toggle,
+            "J": lambda: self.navigated.emit(1),
+            "Right": lambda: self.navigated.emit(1),
+            "K": lambda: self.navigated.emit(-1),
+            "Left": lambda: self.navigated.emit(-1),
+            "Escape": self.closed.emit,
+        }
         for label, _word, key in RATINGS:
             keys[key] = lambda v=label: self.rate(v)
         for key, slot in keys.items():
@@ -313,7 +338,7 @@ class CompareView(QWidget):
     def add_patch(self, patch: Patch) -> None:
         for pane in (self.left, self.right):
             pane.patches = [p for p in pane.patches if p.strength == patch.strength]
-            pane.patches = [*pane.patches[-(MAX_PATCHES - 1):], patch]
+            pane.patches = [*pane.patches[-(MAX_PATCHES - 1) :], patch]
             pane.busy = False
             pane.update()
         if not self._timer.isActive():  # a quick pass is followed by the sharp one at once
@@ -335,8 +360,11 @@ class CompareView(QWidget):
         if pane.image is None:
             self._pending_zoom = 1.0
             return
-        c = pane.visible_rect().center() if self.state.zoom is not None else QRect(
-            0, 0, *pane.image.size).center()
+        c = (
+            pane.visible_rect().center()
+            if self.state.zoom is not None
+            else QRect(0, 0, *pane.image.size).center()
+        )
         self.state.set(1.0, QPointF(c))
         self._timer.start(0)
 
@@ -395,8 +423,9 @@ class CompareView(QWidget):
         strength = self.strength.value() / 100
         rect = clamp_rect(pane.visible_rect(), *pane.image.size, margin=48)
         scale = min(1.0, pane.scale(), pane.image.max_scale())
-        covering = [p.scale for p in pane.patches
-                    if p.strength == strength and p.rect.contains(rect)]
+        covering = [
+            p.scale for p in pane.patches if p.strength == strength and p.rect.contains(rect)
+        ]
         if covering and max(covering) >= scale - 1e-6:
             return
         if not covering and rect.width() * rect.height() * scale * scale > COARSE_FIRST_PX:

@@ -20,8 +20,9 @@ def default_enhancer(settings: Settings | None = None) -> Any:
     if settings.threads > 0:
         torch.set_num_threads(settings.threads)
     if settings.device == "cuda" and not torch.cuda.is_available():
-        raise ModelError("the GPU is chosen in Settings but no CUDA GPU is available; "
-                         "choose Automatic or CPU")
+        raise ModelError(
+            "the GPU is chosen in Settings but no CUDA GPU is available; choose Automatic or CPU"
+        )
     return Enhancer.load(device=None if settings.device == "auto" else settings.device)
 
 

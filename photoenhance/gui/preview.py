@@ -66,8 +66,9 @@ class DisplayImage:
         """The largest preview scale its pixels can serve (1 once complete)."""
         if self.pixels is not None or self.proxy_pixels is None:
             return 1.0
-        return min(self.proxy_pixels.shape[1] / self.size[0],
-                   self.proxy_pixels.shape[0] / self.size[1])
+        return min(
+            self.proxy_pixels.shape[1] / self.size[0], self.proxy_pixels.shape[0] / self.size[1]
+        )
 
 
 @dataclass(frozen=True)
@@ -148,8 +149,14 @@ def clamp_rect(rect: QRect, width: int, height: int, margin: int = 0) -> QRect:
     return grown.intersected(QRect(0, 0, width, height))
 
 
-def enhance_region(pixels: np.ndarray | DisplayImage, rect: QRect, scale: float,
-                   enhancer: Any, strength: float, cancel: CancelToken | None = None) -> Patch:
+def enhance_region(
+    pixels: np.ndarray | DisplayImage,
+    rect: QRect,
+    scale: float,
+    enhancer: Any,
+    strength: float,
+    cancel: CancelToken | None = None,
+) -> Patch:
     """Enhance the crop ``rect`` of ``pixels`` at ``scale`` (<= 1) of its resolution.
 
     Given a :class:`DisplayImage` zoomed out to no more than its reduced copy's resolution,
@@ -164,8 +171,9 @@ def enhance_region(pixels: np.ndarray | DisplayImage, rect: QRect, scale: float,
         size = (max(16, round(rect.width() * scale)), max(16, round(rect.height() * scale)))
     if (crop.shape[1], crop.shape[0]) != size:
         crop = np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.BILINEAR))
-    out = enhancer.enhance(np.ascontiguousarray(crop), strength=strength, tile=PREVIEW_TILE,
-                           cancel=cancel)
+    out = enhancer.enhance(
+        np.ascontiguousarray(crop), strength=strength, tile=PREVIEW_TILE, cancel=cancel
+    )
     return Patch(QRect(rect), to_qimage(out), strength, scale)
 
 
@@ -182,4 +190,4 @@ def _source_crop(src: np.ndarray | DisplayImage, rect: QRect, scale: float) -> n
             y1 = max(y0 + 1, round((rect.top() + rect.height()) * ky))
             return small[y0:y1, x0:x1]
     assert full is not None
-    return full[rect.top():rect.top() + rect.height(), rect.left():rect.left() + rect.width()]
+    return full[rect.top() : rect.top() + rect.height(), rect.left() : rect.left() + rect.width()]

@@ -105,8 +105,7 @@ def test_rating_keys_and_next_photo(qtbot, win: MainWindow, catalog) -> None:
     assert second != first and win.table.currentIndex().row() == 1
     with qtbot.waitSignal(win.comparer.rating_saved, timeout=10_000):
         qtbot.keyClick(win.compare, Qt.Key.Key_4)
-    assert dict((str(p), label) for p, label in latest_ratings(catalog)) == {
-        first: 2, second: -1}
+    assert dict((str(p), label) for p, label in latest_ratings(catalog)) == {first: 2, second: -1}
     ratings = {r.path: r.rating for r in win.model.all_rows()}  # updated in place
     assert ratings[first] == 2 and ratings[second] == -1
     win.show_kind.setCurrentIndex(win.show_kind.findData("rated"))
@@ -127,8 +126,7 @@ def test_display_is_upright_8bit_rgb() -> None:
     assert out[2, 1].tolist() == [255, 255, 255]
 
 
-def test_missing_enhancer_is_said_plainly(qtbot, tmp_path: Path, photo, make_window,
-                                          scan) -> None:
+def test_missing_enhancer_is_said_plainly(qtbot, tmp_path: Path, photo, make_window, scan) -> None:
     from photoenhance.core.errors import ModelError
     from photoenhance.gui.engines import ModelHolder
 
@@ -142,8 +140,9 @@ def test_missing_enhancer_is_said_plainly(qtbot, tmp_path: Path, photo, make_win
     w.table.setCurrentIndex(w.proxy.index(0, 0))
     w.open_compare()
     qtbot.waitUntil(lambda: "not available" in w.compare.message.text(), timeout=10_000)
-    assert w.compare.message.text() == ("Enhancement model not available: "
-                                        "models/enhancer-v1.pt is missing")
+    assert w.compare.message.text() == (
+        "Enhancement model not available: models/enhancer-v1.pt is missing"
+    )
     assert w.compare.left.image is not None  # the original still shows
     with qtbot.waitSignal(w.batcher.failed, timeout=10_000):
         w.enhance_selection()
@@ -187,14 +186,16 @@ def test_zoomed_out_previews_crop_the_reduced_copy() -> None:
     assert rec.shapes[-1] == (200, 300, 3)  # 100 %: the full pixels, uncropped by scale
 
 
-def test_opens_at_100_percent_when_asked_while_loading(qtbot, win: MainWindow,
-                                                        monkeypatch) -> None:
+def test_opens_at_100_percent_when_asked_while_loading(qtbot, win: MainWindow, monkeypatch) -> None:
     from photoenhance.gui import compare_controller
 
     decodes = []
     real = compare_controller.decode_for_display
-    monkeypatch.setattr(compare_controller, "decode_for_display",
-                        lambda p, quick=None: decodes.append(p) or real(p, quick))
+    monkeypatch.setattr(
+        compare_controller,
+        "decode_for_display",
+        lambda p, quick=None: decodes.append(p) or real(p, quick),
+    )
     arrived = []
     win.comparer.preview_ready.connect(arrived.append)
     win.table.setCurrentIndex(win.proxy.index(0, 0))
@@ -212,8 +213,9 @@ def test_opens_at_100_percent_when_asked_while_loading(qtbot, win: MainWindow,
     assert len(decodes) == 1
 
 
-def test_big_jpeg_shows_its_reduced_copy_before_the_full_pixels(qtbot, tmp_path: Path, photo,
-                                                               make_window, scan) -> None:
+def test_big_jpeg_shows_its_reduced_copy_before_the_full_pixels(
+    qtbot, tmp_path: Path, photo, make_window, scan
+) -> None:
     photo(tmp_path / "lib" / "big.jpg", size=(3400, 2300))
     w = make_window()
     w.resize(1100, 700)
