@@ -37,11 +37,16 @@ from photoenhance.core.library import run_scan  # noqa: E402
 
 
 def _exif(i: int) -> bytes:
-    return piexif.dump({
-        "0th": {piexif.ImageIFD.Make: b"BenchCam", piexif.ImageIFD.Model: f"M{i % 7}".encode(),
-                piexif.ImageIFD.Orientation: 1 + i % 8},
-        "Exif": {piexif.ExifIFD.DateTimeOriginal: f"2024:01:{1 + i % 28:02} 12:00:00".encode()},
-    })
+    return piexif.dump(
+        {
+            "0th": {
+                piexif.ImageIFD.Make: b"BenchCam",
+                piexif.ImageIFD.Model: f"M{i % 7}".encode(),
+                piexif.ImageIFD.Orientation: 1 + i % 8,
+            },
+            "Exif": {piexif.ExifIFD.DateTimeOriginal: f"2024:01:{1 + i % 28:02} 12:00:00".encode()},
+        }
+    )
 
 
 def make_library(root: Path, count: int) -> Path:
@@ -110,8 +115,14 @@ def measure(library: Path, work: Path, repeat: int) -> list[dict[str, float]]:
             run_scan(cat, [library])
             first = time.perf_counter() - start
             rescan = timed(lambda cat=cat: run_scan(cat, [library]))  # type: ignore[misc]
-        rounds.append({"baseline_s": baseline, "first_s": first, "rescan_s": rescan,
-                       "stat_walk_s": stat_floor})
+        rounds.append(
+            {
+                "baseline_s": baseline,
+                "first_s": first,
+                "rescan_s": rescan,
+                "stat_walk_s": stat_floor,
+            }
+        )
     return rounds
 
 
@@ -122,12 +133,17 @@ def report(files: int, rounds: list[dict[str, float]]) -> None:
     floor = statistics.median(r["rescan_s"] / r["stat_walk_s"] for r in rounds)
     rows = [
         ("files", f"{files}", f"median of {len(rounds)} interleaved rounds"),
-        ("baseline: scandir + header open", f"{files / med['baseline_s']:,.0f} files/s",
-         f"{med['baseline_s']:.3f} s"),
-        ("first scan (new catalog)", f"{files / med['first_s']:,.0f} files/s",
-         f"{med['first_s']:.3f} s"),
-        ("no-change rescan", f"{files / med['rescan_s']:,.0f} files/s",
-         f"{med['rescan_s']:.3f} s"),
+        (
+            "baseline: scandir + header open",
+            f"{files / med['baseline_s']:,.0f} files/s",
+            f"{med['baseline_s']:.3f} s",
+        ),
+        (
+            "first scan (new catalog)",
+            f"{files / med['first_s']:,.0f} files/s",
+            f"{med['first_s']:.3f} s",
+        ),
+        ("no-change rescan", f"{files / med['rescan_s']:,.0f} files/s", f"{med['rescan_s']:.3f} s"),
         ("first scan / baseline throughput", f"{speed:.2f}", "target >= 0.5"),
         ("rescan / first scan time", f"{rescan:.3f}", "target <= 0.1"),
         ("rescan / bare scandir+stat walk", f"{floor:.2f}", "1.0 is the floor"),
@@ -141,12 +157,15 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("-v", "--verbose", action="store_true", help="print every round")
-    parser.add_argument("--cache", type=Path,
-                        default=Path(tempfile.gettempdir()) / "photoenhance-bench-scan")
+    parser.add_argument(
+        "--cache", type=Path, default=Path(tempfile.gettempdir()) / "photoenhance-bench-scan"
+    )
     args = parser.parse_args()
     library = make_library(args.cache / f"lib{args.files}", args.files)
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as work:
         rounds = measure(library, Path(work), args.repeat)
+    print(f"load average (1 min): {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
     if args.verbose:
         for r in rounds:
             print({k: round(v, 3) for k, v in r.items()})
