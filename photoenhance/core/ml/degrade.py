@@ -10,11 +10,11 @@ Each sample gets a *mode* (probabilities in :class:`DegradeConfig`):
 ========  =====  ===========================================================================
 mode      share  what happens
 ========  =====  ===========================================================================
-clean     20 %   nothing: the model must learn to leave good photos alone
-noise     28 %   noise only
+clean     12 %   nothing: the model must learn to leave good photos alone
+noise     30 %   noise only
 jpeg      20 %   JPEG only
-blur      12 %   blur only
-mixed     20 %   each of blur, noise, JPEG with probability 1/2 (at least one), clipping 1/4
+blur      13 %   blur only
+mixed     25 %   each of blur, noise, JPEG with probability 1/2 (at least one), clipping 1/4
 ========  =====  ===========================================================================
 
 Parameter ranges (values in [0, 1] image units unless said otherwise):
@@ -59,10 +59,10 @@ KERNEL = 21
 class DegradeConfig:
     """Probabilities of each sample mode and the parameter ranges (see module docstring)."""
 
-    p_clean: float = 0.20
-    p_noise: float = 0.28
+    p_clean: float = 0.12
+    p_noise: float = 0.30
     p_jpeg: float = 0.20
-    p_blur: float = 0.12  # the rest (0.20) is "mixed"
+    p_blur: float = 0.13  # the rest (0.25) is "mixed"
     gauss_sigma: tuple[float, float] = (1 / 255, 55 / 255)
     disk_radius: tuple[float, float] = (0.5, 4.0)
     gauss_blur: tuple[float, float] = (0.3, 3.0)
