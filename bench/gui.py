@@ -49,18 +49,21 @@ def make_catalog(path: Path, n: int) -> None:
     with Catalog.open(path) as cat, cat.session() as s:
         conn = s.connection().connection.driver_connection
         assert conn is not None
-        conn.execute("INSERT INTO roots (id, path, added_at) VALUES (1, '/bench/lib', ?)",
-                     (now,))
+        conn.execute("INSERT INTO roots (id, path, added_at) VALUES (1, '/bench/lib', ?)", (now,))
         conn.executemany(
             "INSERT INTO photos (id, root_id, path, size, mtime_ns, fingerprint, width, height,"
             " format, status, is_output, added_at, updated_at) VALUES"
             " (?, 1, ?, 1000, 1, ?, 6000, 4000, 'JPEG', 'ok', 0, ?, ?)",
-            ((i, f"/bench/lib/{i // 500:04d}/IMG_{i:06d}.JPG", f"fp{i}", now, now)
-             for i in range(1, n + 1)))
+            (
+                (i, f"/bench/lib/{i // 500:04d}/IMG_{i:06d}.JPG", f"fp{i}", now, now)
+                for i in range(1, n + 1)
+            ),
+        )
         conn.executemany(
             "INSERT INTO scores (photo_id, model_id, model_version, score, noise, blur, jpeg,"
             " clipping, computed_at) VALUES (?, 'bench', '1', ?, 0.5, 0.1, 0.2, 0.0, ?)",
-            ((i, (i * 7919 % 1000) / 1000, now) for i in range(1, n + 1)))
+            ((i, (i * 7919 % 1000) / 1000, now) for i in range(1, n + 1)),
+        )
 
 
 def frame_times(app: QApplication, view: object, frames: int) -> list[float]:
@@ -117,8 +120,10 @@ def reorder_seconds(app: QApplication, win: Any) -> tuple[float, float]:
 
 def summary(ms: list[float]) -> str:
     s = sorted(ms)
-    return (f"median {statistics.median(s):.1f} ms, p95 {s[int(0.95 * (len(s) - 1))]:.1f} ms,"
-            f" max {s[-1]:.1f} ms")
+    return (
+        f"median {statistics.median(s):.1f} ms, p95 {s[int(0.95 * (len(s) - 1))]:.1f} ms,"
+        f" max {s[-1]:.1f} ms"
+    )
 
 
 def main() -> None:
@@ -146,8 +151,10 @@ def main() -> None:
     base.show()
     app.processEvents()
     base_ms = frame_times(app, base, args.frames)
-    print(f"{args.photos:,} photos; {args.frames} scroll frames of one page each; offscreen;"
-          f" load average {load_before} before, {os.getloadavg()[0]:.2f} after")
+    print(
+        f"{args.photos:,} photos; {args.frames} scroll frames of one page each; offscreen;"
+        f" load average {load_before} before, {os.getloadavg()[0]:.2f} after"
+    )
     print("| measure | value |\n|---|---|")
     print(f"| import the app's modules (once per start, incl. torch) | {imports:.2f} s |")
     print(f"| open, grid view (query + model + first paint) | {grid_open:.2f} s (target < 2 s) |")
@@ -157,8 +164,10 @@ def main() -> None:
     print(f"| grid sorted by name (all rows) | {sort_s:.2f} s |")
     print(f"| grid filtered to worth fixing | {filter_s:.2f} s |")
     print(f"| baseline: plain QListView, same rows, same run | {summary(base_ms)} |")
-    print(f"| grid median / baseline median | "
-          f"{statistics.median(grid_ms) / max(statistics.median(base_ms), 1e-3):.1f}x |")
+    print(
+        f"| grid median / baseline median | "
+        f"{statistics.median(grid_ms) / max(statistics.median(base_ms), 1e-3):.1f}x |"
+    )
 
 
 if __name__ == "__main__":

@@ -90,8 +90,8 @@ class TileDelegate(QStyledItemDelegate):
         row: PhotoRow | None = index.data(PhotoTableModel.ROW_ROLE)
         if row is None:
             return
-        r = option.rect.adjusted(4, 4, -4, -4)  # type: ignore[attr-defined]
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
+        r = option.rect.adjusted(4, 4, -4, -4)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
         ratio = p.device().devicePixelRatioF()
         p.save()
         frame = self.stamps.get(  # with room for the outline, over the view's background
@@ -99,7 +99,7 @@ class TileDelegate(QStyledItemDelegate):
             ratio,
             r.size() + QSize(2, 2),
             lambda q, box: _frame(q, box.adjusted(1, 1, -1, -1), selected),
-            option.palette.color(QPalette.ColorRole.Base),  # type: ignore[attr-defined]
+            option.palette.color(QPalette.ColorRole.Base),
         )
         p.drawPixmap(r.topLeft() - QPoint(1, 1), frame)
         img_rect = QRect(r.left() + 6, r.top() + 6, r.width() - 12, IMAGE_H)
@@ -127,12 +127,7 @@ class TileDelegate(QStyledItemDelegate):
             p.drawPixmap(area.left() + 4, area.top() + 4, badge)
         x = area.left() + 4
         for factor in row.dominant_factors():
-            chip = self.stamps.get(
-                ("chip", factor, fkey, scored),
-                ratio,
-                lambda f=factor: QSize(QFontMetrics(small).horizontalAdvance(f) + 12, 16),
-                lambda q, box, f=factor: _chip(q, box, f, small),
-            )
+            chip = self._chip(factor, (fkey, scored), small, ratio)
             p.drawPixmap(x, area.bottom() - 20, chip)
             x += round(chip.width() / ratio) + 4
         if row.enhanced:
@@ -140,6 +135,14 @@ class TileDelegate(QStyledItemDelegate):
                 ("done", fkey, scored), ratio, QSize(20, 18), lambda q, box: _done(q, box, small)
             )
             p.drawPixmap(area.right() - 24, area.top() + 4, tick)
+
+    def _chip(self, factor: str, fkey: tuple[str, bool], font: QFont, ratio: float) -> QPixmap:
+        return self.stamps.get(
+            ("chip", factor, *fkey),
+            ratio,
+            lambda: QSize(QFontMetrics(font).horizontalAdvance(factor) + 12, 16),
+            lambda q, box: _chip(q, box, factor, font),
+        )
 
     def _fonts(self, font: QFont, fkey: str, scored: bool) -> tuple[QFont, QFont]:
         """The badge's font, and the chips' and tick's: a size below the badge's when scored,

@@ -47,10 +47,9 @@ def make_thumbnail(path: str, folder: Path) -> QImage:
         if not image.isNull():
             return image
     try:
-        with Image.open(path) as im:
-            im.draft("RGB", (THUMB_SIDE * 2, THUMB_SIDE * 2))  # fast JPEG downscale
-            im = ImageOps.exif_transpose(im)
-            im = im.convert("RGB")
+        with Image.open(path) as src:
+            src.draft("RGB", (THUMB_SIDE * 2, THUMB_SIDE * 2))  # fast JPEG downscale
+            im = ImageOps.exif_transpose(src).convert("RGB")
             im.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.BILINEAR)
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise PhotoEnhanceError(f"no thumbnail for {path}: {exc}") from exc
@@ -66,7 +65,7 @@ def make_thumbnail(path: str, folder: Path) -> QImage:
 def make_thumbnails(
     paths: list[str],
     folder: Path,
-    progress: Callable[[tuple[str, QImage | None]], None],
+    progress: Callable[[Any], None],  # called with (path, image or None)
     cancel: CancelToken,
 ) -> None:
     """Make each thumbnail in turn, reporting ``(path, image or None)``; stop when cancelled.

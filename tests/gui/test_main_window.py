@@ -94,12 +94,21 @@ def test_threshold_slider_changes_count(qtbot, tmp_path: Path, catalog: Catalog)
 
 def test_models_pass_qtmodeltester(qtmodeltester, qtlog) -> None:
     model = PhotoTableModel()
-    model.set_rows([
-        PhotoRow(i, f"/p/{i}.jpg", i / 7 if i % 3 else None,
-                 {"noise": 0.5, "blur": 0.1, "jpeg": None, "clipping": 0.3} if i % 3 else None,
-                 100, 80, "Cam", None)
-        for i in range(50)
-    ])
+    model.set_rows(
+        [
+            PhotoRow(
+                i,
+                f"/p/{i}.jpg",
+                i / 7 if i % 3 else None,
+                {"noise": 0.5, "blur": 0.1, "jpeg": None, "clipping": 0.3} if i % 3 else None,
+                100,
+                80,
+                "Cam",
+                None,
+            )
+            for i in range(50)
+        ]
+    )
     qtmodeltester.check(model)
     proxy = PhotoFilterModel()
     proxy.setSourceModel(model)
@@ -117,8 +126,10 @@ def test_large_model_shows_every_row_at_once() -> None:
     assert not model.canFetchMore(QModelIndex())
 
 
-@pytest.mark.parametrize(("secs", "text"), [(None, ""), (5.2, "5 s left"),
-                                            (125, "2 min 05 s left"), (3720, "1 h 02 min left")])
+@pytest.mark.parametrize(
+    ("secs", "text"),
+    [(None, ""), (5.2, "5 s left"), (125, "2 min 05 s left"), (3720, "1 h 02 min left")],
+)
 def test_format_eta(secs, text) -> None:
     assert format_eta(secs) == text
 
@@ -135,8 +146,7 @@ def test_camera_name_drops_repeated_make() -> None:
 def test_not_improved_filter() -> None:
     from photoenhance.gui.models import FILTER_KINDS
 
-    row = PhotoRow(1, "/p/a.jpg", 0.5, None, 10, 10, None, None, enhanced=True,
-                   not_improved=True)
+    row = PhotoRow(1, "/p/a.jpg", 0.5, None, 10, 10, None, None, enhanced=True, not_improved=True)
     good = PhotoRow(2, "/p/b.jpg", 0.5, None, 10, 10, None, None, enhanced=True)
     test = FILTER_KINDS["not_improved"][1]
     assert test(row) and not test(good)

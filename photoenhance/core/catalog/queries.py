@@ -141,4 +141,5 @@ def library_rows(session: Session) -> list[tuple[object, ...]]:
     """
     conn = session.connection().connection.driver_connection
     assert conn is not None
-    return conn.execute(_LIBRARY_SQL, (PhotoStatus.OK.value,)).fetchall()
+    rows: list[tuple[object, ...]] = conn.execute(_LIBRARY_SQL, (PhotoStatus.OK.value,)).fetchall()
+    return rows
