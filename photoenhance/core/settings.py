@@ -35,6 +35,7 @@ class Settings:
     jpeg_min_quality: int = 90
     threshold: float = 0.4
     strength: float = 1.0
+    auto_strength: bool = True  # scale the strength by each photo's measured need
     device: Device = "auto"
     threads: int = 0  # 0 = all cores
     alerts_enabled: bool = True

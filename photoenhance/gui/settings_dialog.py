@@ -57,6 +57,10 @@ class SettingsDialog(QDialog):
                                         value=s.threshold)
         self.strength = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.05, decimals=2,
                                        value=s.strength)
+        self.auto_strength = QCheckBox("Adjust to each photo (leave clean photos alone)")
+        self.auto_strength.setChecked(s.auto_strength)
+        self.auto_strength.setToolTip("Scale the strength by each photo's measured noise and "
+                                      "JPEG compression before enhancing it.")
         self.device = _combo(DEVICES, s.device)
         self.threads = QSpinBox(minimum=0, maximum=256, value=s.threads)
         self.threads.setSpecialValueText("All cores")
@@ -81,6 +85,7 @@ class SettingsDialog(QDialog):
         rank = QFormLayout()
         rank.addRow("Worth-fixing threshold", self.threshold)
         rank.addRow("Enhancement strength", self.strength)
+        rank.addRow("", self.auto_strength)
         perf = QFormLayout()
         perf.addRow("Device", self.device)
         perf.addRow("Threads", self.threads)
@@ -114,7 +119,8 @@ class SettingsDialog(QDialog):
             self._original, output_location=self.location.currentData(),
             output_format=self.format.currentData(), jpeg_min_quality=self.jpeg_floor.value(),
             threshold=round(self.threshold.value(), 2), strength=round(self.strength.value(), 2),
-            device=self.device.currentData(), threads=self.threads.value(),
+            auto_strength=self.auto_strength.isChecked(), device=self.device.currentData(),
+            threads=self.threads.value(),
             alerts_enabled=self.alerts.isChecked(),
             watched_roots=sorted(set(keep) | set(watched)),
             unwatched_roots=sorted(set(unwatched)))

@@ -41,6 +41,9 @@ def register(sub: Any) -> None:
                    help="write each copy beside its original with an _enhanced suffix")
     p.add_argument("--strength", type=float, metavar="S",
                    help="0 (no change) to 1 (full enhancement); default from settings")
+    p.add_argument("--no-auto-strength", dest="auto", action="store_false",
+                   help="apply the strength as given instead of scaling it by how much "
+                        "each photo needs (measured noise and JPEG compression)")
     p.add_argument("--format", choices=("keep", "jpeg", "png", "tiff"),
                    help="output format (default: keep the original's)")
     p.add_argument("--json", action="store_true",
@@ -62,7 +65,8 @@ def _options(args: argparse.Namespace) -> EnhanceOptions:
     policy = OutputPolicy(location=location, format=args.format or settings.output_format,
                           jpeg_quality_floor=settings.jpeg_min_quality,
                           folder=args.out.expanduser() if args.out else None)
-    return EnhanceOptions(strength=strength, tile=args.tile, policy=policy)
+    return EnhanceOptions(strength=strength, auto=args.auto and settings.auto_strength,
+                          tile=args.tile, policy=policy)
 
 
 def _check_selection(args: argparse.Namespace) -> None:

@@ -42,7 +42,7 @@ class EnhancerLike(Protocol):
 
     def enhance(self, image: np.ndarray, strength: float = 1.0, tile: int = 512,
                 overlap: int = 32, progress: ProgressCallback | None = None,
-                cancel: CancelToken | None = None) -> np.ndarray: ...
+                cancel: CancelToken | None = None, auto: bool = True) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,8 @@ class EnhanceResult:
 @dataclass
 class EnhanceOptions:
     strength: float = 1.0
+    #: scale the strength by each photo's measured need (clean photos are left alone)
+    auto: bool = True
     tile: int = 512
     policy: OutputPolicy = field(default_factory=OutputPolicy)
     is_original: Callable[[Path], bool] | None = None
@@ -147,7 +149,8 @@ def _enhance_one(item: EnhanceItem, decoded: Future[DecodedImage], enhancer: Enh
         image = decoded.result()
         return _with_smaller_tiles_on_oom(
             lambda tile: enhancer.enhance(image.pixels, strength=opts.strength, tile=tile,
-                                          progress=tile_progress, cancel=cancel),
+                                          progress=tile_progress, cancel=cancel,
+                                          auto=opts.auto),
             opts.tile, item.source)
     except Cancelled:
         return EnhanceResult(item.source, status="skipped", error="cancelled")

@@ -52,8 +52,9 @@ class JobSummary:
 def create_job(catalog: Catalog, items: Sequence[EnhanceItem], opts: EnhanceOptions) -> int:
     """Store a new enhancement job with every item queued; return its id."""
     p = opts.policy
-    params = {"strength": opts.strength, "tile": opts.tile, "location": p.location,
-              "format": p.format, "jpeg_quality_floor": p.jpeg_quality_floor,
+    params = {"strength": opts.strength, "auto": opts.auto, "tile": opts.tile,
+              "location": p.location, "format": p.format,
+              "jpeg_quality_floor": p.jpeg_quality_floor,
               "folder": str(p.folder) if p.folder else None}
     with catalog.session() as s:
         job = Job(kind=ENHANCE, status=JobStatus.QUEUED, parameters=params)
@@ -73,8 +74,8 @@ def options_of(job: Job) -> EnhanceOptions:
     policy = OutputPolicy(location=p.get("location", "mirror"), format=p.get("format", "keep"),
                           jpeg_quality_floor=int(p.get("jpeg_quality_floor", 90)),
                           folder=Path(p["folder"]) if p.get("folder") else None)
-    return EnhanceOptions(strength=float(p.get("strength", 1.0)), tile=int(p.get("tile", 512)),
-                          policy=policy)
+    return EnhanceOptions(strength=float(p.get("strength", 1.0)), auto=bool(p.get("auto", True)),
+                          tile=int(p.get("tile", 512)), policy=policy)
 
 
 def _rowcount(result: object) -> int:

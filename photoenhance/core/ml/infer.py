@@ -31,6 +31,7 @@ import torch.nn.functional as F  # noqa: N812
 
 from photoenhance.core.errors import ModelError, PhotoEnhanceError
 from photoenhance.core.jobs.cancel import CancelToken, EtaEstimator, Progress, ProgressCallback
+from photoenhance.core.ml import autostrength
 from photoenhance.core.ml.device import pick_device, use_bf16
 from photoenhance.core.ml.nets import EnhanceUNet, build
 from photoenhance.core.ml.registry import read_card, verify, weights_path
@@ -236,6 +237,7 @@ class Enhancer:
         overlap: int = 32,
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
+        auto: bool = True,
     ) -> np.ndarray:
         """Restore ``image``; returns an array of the same shape and dtype.
 
@@ -246,10 +248,19 @@ class Enhancer:
             tile: tile side in pixels (memory is bounded by it, not by the image size);
                 ``None``: :data:`DEFAULT_TILE`.
             overlap: pixels shared by neighbouring tiles, blended with linear ramps.
+            auto: scale ``strength`` by the photo's measured need
+                (:func:`photoenhance.core.ml.autostrength.measure`), so clean photos are left
+                alone; callers that measured the whole photo already pass ``auto=False``.
         """
-        rgb, out, write = _to_rgb(image)
         if not 0.0 <= strength <= 1.0:
             raise PhotoEnhanceError(f"Strength must be between 0 and 1, not {strength}.")
+        rgb, out, write = _to_rgb(image)  # validates the shape and dtype
+        if auto:
+            strength *= autostrength.measure(image).strength
+        if strength <= 0.0:  # nothing to correct: the photo comes back as it is
+            if progress is not None:
+                progress(Progress(1, 1, message="Enhancing"))
+            return np.array(image, copy=True)
         tile = max(16, int(tile or DEFAULT_TILE))
         overlap = max(0, min(int(overlap), tile // 2))
         h, w = rgb.shape[:2]

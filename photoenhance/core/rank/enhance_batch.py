@@ -2,7 +2,8 @@
 
 Loads ``models/enhancer-v1.pt`` through its model card (architecture config, sha256) and
 runs the network directly on whole batches, bf16 autocast and channels_last where the CPU
-supports bf16: the same weights the app's enhancer uses, without its tiling.
+supports bf16: the same weights the app's enhancer uses, without its tiling, and with the
+same automatic strength per image (:mod:`photoenhance.core.ml.autostrength`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from photoenhance.core.ml.autostrength import measure
 from photoenhance.core.ml.device import cpu_has_native_bf16
 from photoenhance.core.ml.nets import build
 from photoenhance.core.ml.registry import read_card, verify, weights_path
@@ -20,7 +22,8 @@ from photoenhance.core.ml.registry import read_card, verify, weights_path
 class BatchEnhancer:
     """``enhancer(uint8 batch (N, H, W, 3)) -> uint8 batch``, the shipped weights."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, auto: bool = True) -> None:
+        self.auto = auto
         self.path = path or weights_path()
         card = read_card(self.path)
         self.sha256 = verify(self.path, card)
@@ -37,7 +40,11 @@ class BatchEnhancer:
         x = x.contiguous(memory_format=torch.channels_last)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
             y = self.net(x)
-        y = y.float().clamp_(0, 1).mul_(255).round_().to(torch.uint8)
+        y = y.float()
+        if self.auto:
+            s = torch.tensor([measure(img).strength for img in batch], dtype=torch.float32)
+            y = x + s.view(-1, 1, 1, 1) * (y - x)
+        y = y.clamp_(0, 1).mul_(255).round_().to(torch.uint8)
         return y.permute(0, 2, 3, 1).contiguous().numpy()
 
     def run(self, images: np.ndarray, batch_size: int = 8) -> np.ndarray:

@@ -1,0 +1,168 @@
+"""Automatic strength: how much of the enhancer's correction a photo should receive.
+
+The enhancer is blind: it has to guess from the pixels whether fine detail is texture or
+noise, and on clean, detailed photos it guesses "noise" often enough to soften them (Kodak24
+clean: 34 dB output vs input at full strength). Photo tools solve this the same way: they
+measure the photo first and set the strength from what they find ("auto" in Topaz, the
+noise-level detection behind Lightroom's Denoise amount). So before enhancing, we measure:
+
+- **noise**: the sensor-noise standard deviation of the luma, from the median absolute
+  value of the finest diagonal Haar wavelet band (Donoho's estimator), taken per 64x64 crop
+  over a grid of crops, and then the lower quartile of the crops: detailed crops overstate
+  noise, smooth ones show it as it is.
+- **JPEG quantisation**: the 8x8 DCT of the luma on the JPEG grid; the two lowest AC
+  coefficients of a decoded JPEG sit on multiples of their quantisation step, which is
+  found as the largest step whose multiples they line up with (a phase-coherence test),
+  and expressed as a multiple of the standard quality-50 table. (Blocking measures such as
+  the luma step across block borders depend on the content as much as on the quality.)
+
+The strength is the larger of two ramps, noise from ``NOISE_RAMP[0]`` to ``NOISE_RAMP[1]``
+(luma sigma, 8-bit units) and quantisation from ``JPEG_RAMP[0]`` to ``JPEG_RAMP[1]``, so a
+clean photo is left alone, a noisy or heavily compressed one gets the full correction, and
+the user's own strength setting scales the result. All of it costs well under 50 ms for a
+24 MP photo (at most 256 crops are read).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Luma noise sigma (8-bit units) where the strength starts rising, and where it is full.
+#: Clean held-out training photos measure 0.5-1.2; Gaussian noise of RGB sigma 3 measures 2.
+NOISE_RAMP = (1.5, 4.0)
+#: JPEG quantisation ramp, as a multiple of the standard q50 table (quality 30 is 1.67, 20 is
+#: 2.5, 10 is 5): the enhancer gains at quality 20 and below and loses a little above 30.
+JPEG_RAMP = (1.8, 3.0)
+CROP = 64
+MAX_CROPS = 256
+
+
+@dataclass(frozen=True)
+class AutoStrength:
+    strength: float  # 0-1, multiply the user's strength by this
+    noise_sigma: float  # luma, 8-bit units
+    jpeg_scale: float  # JPEG quantisation vs the standard q50 table; 0 = none seen
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "strength": round(self.strength, 3),
+            "noise_sigma": round(self.noise_sigma, 2),
+            "jpeg_scale": round(self.jpeg_scale, 3),
+        }
+
+
+def _luma(image: np.ndarray) -> np.ndarray:
+    """Luma in 8-bit units (float32) of grey, RGB or RGBA crops (N, H, W[, C]), any dtype."""
+    a = np.asarray(image)
+    if a.dtype == np.uint8:
+        scale = 1.0
+    elif a.dtype == np.uint16:
+        scale = 255.0 / 65535.0
+    elif np.issubdtype(a.dtype, np.floating):
+        scale = 255.0
+    else:
+        scale = 255.0 / float(np.iinfo(a.dtype).max)
+    if a.ndim == 4 and a.shape[3] >= 3:
+        a = a[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    elif a.ndim == 4:
+        a = a[..., 0].astype(np.float32)
+    else:
+        a = a.astype(np.float32)
+    return a * np.float32(scale)
+
+
+def _crop_origins(length: int, count: int) -> np.ndarray:
+    """Up to ``count`` crop starts along one axis, spread evenly, on the 8-pixel JPEG grid."""
+    last = length - CROP
+    if last < 0:
+        return np.zeros(0, np.int64)
+    starts = np.linspace(0, last, max(1, count)).astype(np.int64)
+    return np.unique(starts - starts % 8)
+
+
+def _crops(a: np.ndarray) -> np.ndarray:
+    """A grid of CROP x CROP crops (or the whole image, if smaller), on the JPEG 8x8 grid."""
+    h, w = a.shape[:2]
+    if h < CROP or w < CROP:
+        ch, cw = h - h % 8 or h, w - w % 8 or w
+        return a[None, :ch, :cw]
+    per_axis = int(np.sqrt(MAX_CROPS))
+    ys = _crop_origins(h, min(per_axis, h // CROP))
+    xs = _crop_origins(w, min(per_axis, w // CROP))
+    return np.stack([a[r : r + CROP, c : c + CROP] for r in ys for c in xs])
+
+
+def _noise_sigma(crops: np.ndarray) -> float:
+    c = crops[:, : crops.shape[1] // 2 * 2, : crops.shape[2] // 2 * 2]
+    if c.shape[1] < 2 or c.shape[2] < 2:
+        return 0.0
+    hh = (c[:, 0::2, 0::2] - c[:, 0::2, 1::2] - c[:, 1::2, 0::2] + c[:, 1::2, 1::2]) / 2
+    per_crop = np.median(np.abs(hh).reshape(len(c), -1), axis=1) / 0.6745
+    return float(np.percentile(per_crop, 25))
+
+
+def _dct_matrix() -> np.ndarray:
+    k = np.arange(8)
+    m = np.cos(np.pi * (2 * k[None, :] + 1) * k[:, None] / 16) * np.sqrt(2 / 8)
+    m[0] /= np.sqrt(2)
+    return m.astype(np.float32)
+
+
+_DCT = _dct_matrix()
+#: The two lowest AC coefficients and their entries in the JPEG standard luma table (q50).
+_AC = ((0, 1, 11.0), (1, 0, 12.0))
+
+
+def _quant_step(coef: np.ndarray) -> float:
+    """The JPEG quantisation step that ``coef`` sit on multiples of (0 if none is found).
+
+    For each candidate step, only coefficients of at least half a step count (the cluster at
+    zero fits every step), and there must be enough of them: a smooth photo's few small
+    coefficients would otherwise "fit" any large step.
+    """
+    c = np.abs(coef[np.abs(coef) >= 2.0])
+    need = max(32, len(coef) // 500)
+    if len(c) < need:
+        return 0.0
+    steps = np.arange(4, 121, dtype=np.float32)[:, None]
+    use = c[None, :] >= steps / 2
+    count = use.sum(1)
+    phase = 2 * np.pi * c[None, :] / steps
+    # the mean cosine, not the phase coherence: at twice the true step, or for a smooth
+    # photo's coefficients just over half a step, the phases agree but sit near pi
+    fit = np.where(use, np.cos(phase), 0).sum(1) / np.maximum(count, 1)
+    good = np.nonzero((fit >= 0.85) & (count >= need))[0]
+    return float(steps[good[-1], 0]) if len(good) else 0.0
+
+
+def _jpeg_scale(crops: np.ndarray) -> float:
+    """How coarse the photo's JPEG quantisation is, as a multiple of the standard q50 table.
+
+    Pillow/libjpeg: quality 10 -> 5.0, 20 -> 2.5, 30 -> 1.67, 50 -> 1.0, 80 -> 0.4; 0 when
+    the pixels show no 8x8 quantisation (not a JPEG, or resized or cropped off the grid).
+    """
+    h, w = crops.shape[1] // 8 * 8, crops.shape[2] // 8 * 8
+    if h < 8 or w < 8:
+        return 0.0
+    b = crops[:, :h, :w].reshape(len(crops), h // 8, 8, w // 8, 8).transpose(0, 1, 3, 2, 4)
+    d = _DCT @ (b.reshape(-1, 8, 8) - 128.0) @ _DCT.T
+    scales = [_quant_step(d[:, u, v]) / base for u, v, base in _AC]
+    return float(min(scales))
+
+
+def _ramp(value: float, lo: float, hi: float) -> float:
+    return float(np.clip((value - lo) / (hi - lo), 0.0, 1.0))
+
+
+def measure(image: np.ndarray) -> AutoStrength:
+    """Measure a photo (H x W [x C], uint8/uint16/float) and pick its automatic strength."""
+    a = np.asarray(image)
+    if a.size == 0:
+        return AutoStrength(0.0, 0.0, 0.0)
+    crops = _luma(_crops(a))
+    sigma = _noise_sigma(crops)
+    jpeg = _jpeg_scale(crops)
+    strength = max(_ramp(sigma, *NOISE_RAMP), _ramp(jpeg, *JPEG_RAMP))
+    return AutoStrength(strength, sigma, jpeg)

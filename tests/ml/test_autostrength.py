@@ -1,0 +1,81 @@
+"""Automatic strength: clean photos are left alone, noisy and blocky ones get the full fix."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from photoenhance.core.ml import autostrength
+from photoenhance.core.ml.infer import Enhancer
+from photoenhance.core.ml.nets import EnhanceUNet
+
+
+def _photo(h: int = 384, w: int = 512, seed: int = 0) -> np.ndarray:
+    """A clean, detailed stand-in photo: smooth random shapes at several scales, 8-bit."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros((h, w, 3), np.float32)
+    for cells, amp in ((4, 90.0), (16, 50.0), (64, 25.0)):
+        small = rng.random((cells, cells * w // h, 3)).astype(np.float32)
+        img = Image.fromarray((small * 255).astype(np.uint8)).resize((w, h), Image.BICUBIC)
+        out += (np.asarray(img, np.float32) / 255 - 0.5) * amp
+    return np.clip(out + 128, 0, 255).round().astype(np.uint8)
+
+
+def _jpeg(img: np.ndarray, q: int) -> np.ndarray:
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, "JPEG", quality=q)
+    return np.asarray(Image.open(buf).convert("RGB"))
+
+
+def test_clean_photo_is_left_alone() -> None:
+    m = autostrength.measure(_photo())
+    assert m.strength == 0.0
+    assert m.noise_sigma < autostrength.NOISE_RAMP[0]
+
+
+@pytest.mark.parametrize("sigma", [10, 25])
+def test_noisy_photo_gets_full_strength(sigma: int) -> None:
+    img = _photo().astype(np.float32)
+    noisy = img + np.random.default_rng(1).normal(0, sigma, img.shape)
+    m = autostrength.measure(np.clip(noisy, 0, 255).round().astype(np.uint8))
+    assert m.strength == 1.0
+    assert m.noise_sigma == pytest.approx(0.67 * sigma, rel=0.2)  # luma of i.i.d. RGB noise
+
+
+def test_jpeg_quantisation_is_measured() -> None:
+    img = _photo()
+    q10, q30, q90 = (autostrength.measure(_jpeg(img, q)) for q in (10, 30, 90))
+    assert q10.jpeg_scale == pytest.approx(5.0, rel=0.25)
+    assert q10.strength == 1.0
+    assert q30.jpeg_scale == pytest.approx(1.67, rel=0.25)
+    assert q30.strength < 0.2
+    assert q90.strength == 0.0
+
+
+def test_any_shape_and_dtype() -> None:
+    img = _photo(96, 80)
+    for arr in (
+        img[..., 0],
+        img[..., :1],
+        np.dstack([img, np.full(img.shape[:2], 255, np.uint8)]),
+        img.astype(np.uint16) * 257,
+        img.astype(np.float32) / 255,
+        img[:5, :7],
+        np.zeros((0, 0, 3), np.uint8),
+    ):
+        m = autostrength.measure(arr)
+        assert 0.0 <= m.strength <= 1.0
+
+
+def test_enhancer_returns_a_clean_photo_unchanged() -> None:
+    torch.manual_seed(0)
+    net = EnhanceUNet(widths=(8, 16), enc_blocks=(1, 1), dec_blocks=(1,))
+    enhancer = Enhancer.from_model(net, device="cpu")
+    img = _photo(200, 264)
+    assert np.array_equal(enhancer.enhance(img), img)
+    forced = enhancer.enhance(img, auto=False)
+    assert forced.shape == img.shape and not np.array_equal(forced, img)
