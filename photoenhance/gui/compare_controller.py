@@ -1,9 +1,10 @@
 """Behaviour of the compare view: decode, preview (visible region first), rate.
 
 A photo is decoded once per open, on the I/O pool: a big JPEG's reduced copy first (shown and
-previewed at once), then the full pixels; meanwhile the inference lane loads the model if it
-is not loaded yet. Previews then only crop: the visible region plus a margin, from the
-reduced copy when zoomed out.
+previewed at once), then the full pixels, started once that preview is done (so the two do
+not share the CPU) or at once when the view needs more detail than the copy has; meanwhile
+the inference lane loads the model if it is not loaded yet. Previews then only crop: the
+visible region plus a margin, from the reduced copy when zoomed out.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import Any
 
-from PySide6.QtCore import QObject, QRect, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRect, QThreadPool, QTimer, Signal
 
 from photoenhance.core.catalog import Catalog
 from photoenhance.gui import bridge, tasks
@@ -24,6 +25,10 @@ from photoenhance.gui.preview import (
     decode_quick,
     enhance_region,
 )
+
+#: The full decode of a big JPEG starts after the reduced copy's first preview, or this long
+#: after the copy is shown if no preview is asked for (the compare tab hidden, say).
+FULL_DECODE_AFTER_MS = 1000
 
 RATING_NAMES = {2: "significant", 1: "moderate", 0: "neutral", -1: "regressed"}
 
@@ -51,6 +56,7 @@ class CompareController(QObject):
         self.row: PhotoRow | None = None
         self.image: DisplayImage | None = None
         self._preview: bridge.Task | None = None
+        self._full_started: str | None = None  # path whose full decode has been started
         view.preview_wanted.connect(self.request_preview)
         view.rated.connect(self.rate)
 
@@ -60,19 +66,40 @@ class CompareController(QObject):
         self._cancel_preview()
         self.view.show_image(None, f"{row.name}  — loading…")
         path = row.path
+        self._full_started = None
 
-        def decode(progress: Any, _cancel: Any) -> DisplayImage:
-            quick = decode_quick(path)  # a big JPEG's reduced copy first, shown at once
-            if quick is not None:
-                progress(quick)
-            return decode_for_display(path, quick)
+        def decode(_progress: Any, _cancel: Any) -> DisplayImage | None:
+            return decode_quick(path)  # a big JPEG's reduced copy, shown at once
 
         task = bridge.Task(decode, self)
-        task.progressed.connect(lambda img, p=path: self._decoded(p, img))
-        task.finished.connect(lambda img, p=path: self._decoded(p, img))
+        task.finished.connect(lambda img, p=path: self._quick_decoded(p, img))
         task.failed.connect(lambda msg: self.view.set_message(msg))
         bridge.start(task, self.io)
         self._warm_up()
+
+    def _quick_decoded(self, path: str, quick: DisplayImage | None) -> None:
+        """Show the reduced copy; the full decode waits for its fit-view preview (they would
+        share two cores) unless something needs the full pixels sooner."""
+        if quick is None:
+            self._start_full(path)
+            return
+        self._decoded(path, quick)
+        QTimer.singleShot(FULL_DECODE_AFTER_MS, lambda p=path: self._start_full(p))
+
+    def _start_full(self, path: str) -> None:
+        """Decode the full pixels of ``path`` (once), reusing the reduced copy if shown."""
+        if self.row is None or self.row.path != path or self._full_started == path:
+            return
+        self._full_started = path
+        quick = self.image if self.image is not None and self.image.path == path else None
+
+        def decode(_progress: Any, _cancel: Any) -> DisplayImage:
+            return decode_for_display(path, quick)
+
+        task = bridge.Task(decode, self)
+        task.finished.connect(lambda img, p=path: self._decoded(p, img))
+        task.failed.connect(lambda msg: self.view.set_message(msg))
+        bridge.start(task, self.io)
 
     def _warm_up(self) -> None:
         """Load the model on the inference lane while the photo decodes (first open only)."""
@@ -102,6 +129,8 @@ class CompareController(QObject):
     def request_preview(self, rect: QRect, scale: float, strength: float) -> None:
         if self.image is None:
             return
+        if not self.image.complete and scale >= self.image.max_scale() - 1e-6:
+            self._start_full(self.image.path)  # zoomed in past the reduced copy
         self._cancel_preview()
         image, holder = self.image, self.enhancer
 
@@ -111,6 +140,10 @@ class CompareController(QObject):
         task = bridge.Task(run, self)
         task.finished.connect(lambda patch, p=image.path: self._patch(p, patch))
         task.failed.connect(self.view.set_message)
+        if not image.complete:  # after this preview, the full pixels
+            task.finished.connect(lambda _r, p=image.path: self._start_full(p))
+            task.failed.connect(lambda _m, p=image.path: self._start_full(p))
+            task.cancelled.connect(lambda p=image.path: self._start_full(p))
         self._preview = task
         bridge.start(task, self.lane)
 
