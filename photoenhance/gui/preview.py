@@ -26,6 +26,7 @@ from PySide6.QtGui import QImage
 from photoenhance.core.imaging import load_image, read_metadata
 from photoenhance.core.imaging.orient import apply_orientation
 from photoenhance.core.jobs.cancel import CancelToken
+from photoenhance.core.ml.autostrength import measure
 
 #: Tile side for previews: a whole viewport-sized region in one tile (no overlap work).
 PREVIEW_TILE = 1280
@@ -50,6 +51,8 @@ class DisplayImage:
     proxy: QImage
     proxy_pixels: np.ndarray | None = None  # the reduced copy as an array (``proxy``'s pixels)
     full_size: tuple[int, int] | None = None  # (width, height) while ``pixels`` is None
+    #: the enhancer's automatic strength, measured on the full pixels (None until decoded)
+    auto_strength: float | None = None
 
     @property
     def size(self) -> tuple[int, int]:
@@ -136,11 +139,15 @@ def decode_quick(path: str) -> DisplayImage | None:
 def decode_for_display(path: str, quick: DisplayImage | None = None) -> DisplayImage:
     """Decode ``path`` and make it upright (runs on a worker); reuses ``quick``'s reduced copy."""
     decoded = load_image(Path(path))
+    # measured as stored (before turning upright), where the JPEG 8x8 grid is
+    auto = measure(decoded.pixels).strength
     arr = to_display(decoded.pixels, decoded.metadata.orientation)
     if quick is not None and quick.size == (arr.shape[1], arr.shape[0]):
-        return DisplayImage(path, arr, to_qimage(arr), quick.proxy, quick.proxy_pixels)
+        return DisplayImage(
+            path, arr, to_qimage(arr), quick.proxy, quick.proxy_pixels, auto_strength=auto
+        )
     small = reduce(arr, PROXY_SIDE)
-    return DisplayImage(path, arr, to_qimage(arr), to_qimage(small), small)
+    return DisplayImage(path, arr, to_qimage(arr), to_qimage(small), small, auto_strength=auto)
 
 
 def clamp_rect(rect: QRect, width: int, height: int, margin: int = 0) -> QRect:
@@ -171,8 +178,15 @@ def enhance_region(
         size = (max(16, round(rect.width() * scale)), max(16, round(rect.height() * scale)))
     if (crop.shape[1], crop.shape[0]) != size:
         crop = np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.BILINEAR))
+    # the whole photo's automatic strength, so a region looks as it will in the copy; a
+    # quick image (reduced copy only) measures its crop until the full pixels arrive
+    auto = pixels.auto_strength if isinstance(pixels, DisplayImage) else None
     out = enhancer.enhance(
-        np.ascontiguousarray(crop), strength=strength, tile=PREVIEW_TILE, cancel=cancel
+        np.ascontiguousarray(crop),
+        strength=strength * (1.0 if auto is None else auto),
+        tile=PREVIEW_TILE,
+        cancel=cancel,
+        auto=auto is None,
     )
     return Patch(QRect(rect), to_qimage(out), strength, scale)
 

@@ -157,7 +157,7 @@ class _Recorder:
         self.shapes: list[tuple[int, ...]] = []
         self.last = None
 
-    def enhance(self, arr, strength=1.0, tile=None, cancel=None):
+    def enhance(self, arr, strength=1.0, tile=None, cancel=None, auto=True):
         self.shapes.append(arr.shape)
         self.last = arr
         return arr

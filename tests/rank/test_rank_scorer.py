@@ -101,3 +101,18 @@ def test_score_photo_ids_stores_scores(model_file: Path, photos: list[Path],
             rows = s.scalars(select(Score)).all()
             assert len(rows) == 3
             assert all(r.model_id == "improvability-test" and r.noise is not None for r in rows)
+
+
+def test_a_photo_the_enhancer_leaves_alone_has_no_gain() -> None:
+    """The enhancer returns photos measured clean unchanged, so their gain is exactly 0 dB."""
+    from photoenhance.core.ml.autostrength import measure
+
+    scorer = Scorer(tiny_net())
+    clean = textured(256, 320)
+    noisy = np.clip(clean + np.random.default_rng(3).normal(0, 20, clean.shape), 0, 255)
+    noisy = noisy.astype(np.uint8)
+    assert measure(clean).strength == 0.0 and measure(noisy).strength == 1.0
+    r_clean, r_noisy = scorer.score_arrays([clean, noisy])
+    assert r_clean.gain_db == 0.0
+    assert r_clean.score == pytest.approx(float(gain_to_score(np.float32(0.0))), abs=1e-4)
+    assert r_noisy.gain_db != 0.0

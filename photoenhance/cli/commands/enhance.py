@@ -48,7 +48,7 @@ def register(sub: Any) -> None:
                    help="output format (default: keep the original's)")
     p.add_argument("--json", action="store_true",
                    help="print one JSON array of {source, output, status, error}")
-    p.add_argument("--tile", type=int, default=512, help=argparse.SUPPRESS)
+    p.add_argument("--tile", type=int, default=1024, help=argparse.SUPPRESS)
     p.add_argument("--model", type=Path, default=None, help=argparse.SUPPRESS)
     p.add_argument("--device", default=None, help="cpu, cuda or mps (default: best available)")
     p.set_defaults(func=run)

@@ -75,7 +75,7 @@ class EnhanceOptions:
     strength: float = 1.0
     #: scale the strength by each photo's measured need (clean photos are left alone)
     auto: bool = True
-    tile: int = 512
+    tile: int = 1024  # the enhancer's own default (512 spent ~16 % more on tile overlaps)
     policy: OutputPolicy = field(default_factory=OutputPolicy)
     is_original: Callable[[Path], bool] | None = None
 

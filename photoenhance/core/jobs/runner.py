@@ -75,7 +75,7 @@ def options_of(job: Job) -> EnhanceOptions:
                           jpeg_quality_floor=int(p.get("jpeg_quality_floor", 90)),
                           folder=Path(p["folder"]) if p.get("folder") else None)
     return EnhanceOptions(strength=float(p.get("strength", 1.0)), auto=bool(p.get("auto", True)),
-                          tile=int(p.get("tile", 512)), policy=policy)
+                          tile=int(p.get("tile", 1024)), policy=policy)
 
 
 def _rowcount(result: object) -> int:

@@ -6,6 +6,9 @@ Lanczos, as the enhancer's patches were), degrades them with the enhancer's own
 :func:`photoenhance.core.ml.degrade.degrade` at random strengths and mixes (30 % left clean),
 and stores the clean and degraded regions, per-factor strengths and the ranker's views.
 
+``python -m photoenhance.core.rank.labels autostrength`` re-applies the enhancer's
+automatic strength to outputs stored at full strength (no network run).
+
 ``python -m photoenhance.core.rank.labels enhance`` runs the shipped enhancer on every
 degraded region and records the true full-reference gain (PSNR of the enhanced copy minus
 PSNR of the input, both against the clean original; see :func:`true_gain`). Regions from a
@@ -148,9 +151,37 @@ def enhance(batch_size: int, weights: Path | None = None) -> None:
         print(f"{folder.name}: {len(clean)} enhanced in {time.monotonic() - t0:.0f} s", flush=True)
 
 
+def autostrength() -> None:
+    """Apply the enhancer's automatic strength to stored full-strength outputs.
+
+    Labels made before the enhancer measured each photo hold full-strength outputs; this
+    keeps them as ``enhanced_full.npy`` and rewrites ``enhanced.npy`` and ``mse_out.npy``
+    as the enhancer now produces them, without running the network again.
+    """
+    from photoenhance.core.ml.autostrength import measure
+
+    for folder in sorted(pool_dir().iterdir()):
+        t0 = time.monotonic()
+        full_path = folder / "enhanced_full.npy"
+        if not full_path.exists():
+            (folder / "enhanced.npy").rename(full_path)
+        full = np.load(full_path)
+        clean = np.load(folder / "clean.npy")
+        degraded = np.load(folder / "degraded.npy")
+        s = np.array([measure(im).strength for im in degraded], np.float32)[:, None, None, None]
+        out = degraded.astype(np.float32) + s * (full.astype(np.float32) - degraded)
+        enhanced = np.clip(np.round(out), 0, 255).astype(np.uint8)
+        np.save(folder / "enhanced.npy", enhanced)
+        np.save(folder / "mse_out.npy", mse_batch(clean, enhanced))
+        np.save(folder / "auto_strength.npy", s[:, 0, 0, 0])
+        print(f"{folder.name}: {len(clean)} regions, mean strength {s.mean():.2f}, "
+              f"{(s == 0).mean() * 100:.0f} % left alone, {time.monotonic() - t0:.0f} s",
+              flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m photoenhance.core.rank.labels")
-    p.add_argument("stage", choices=["prepare", "views", "enhance"])
+    p.add_argument("stage", choices=["prepare", "views", "enhance", "autostrength"])
     p.add_argument("--per-photo", type=int, default=40)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--batch", type=int, default=8)
@@ -167,6 +198,8 @@ def main(argv: list[str] | None = None) -> None:
     elif args.stage == "views":
         for folder in sorted(pool_dir().iterdir()):
             save_views(folder)
+    elif args.stage == "autostrength":
+        autostrength()
     else:
         enhance(args.batch, args.enhancer)
 

@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from photoenhance.core.errors import ImageReadError
+from photoenhance.core.ml.autostrength import measure
 
 GLOBAL_SIZE = 160
 CROP_SIZE = 96
@@ -43,10 +44,12 @@ except ImportError:  # pragma: no cover
 
 @dataclass(frozen=True)
 class Views:
-    """``global_view`` (G, G, 3) and ``crops`` (K, C, C, 3), both uint8."""
+    """``global_view`` (G, G, 3) and ``crops`` (K, C, C, 3), both uint8, and the enhancer's
+    automatic strength for the photo (0: the enhancer would return it unchanged)."""
 
     global_view: np.ndarray
     crops: np.ndarray
+    auto_strength: float = 1.0
 
 
 def _reduced(pil: Image.Image, crop: int) -> Image.Image:
@@ -109,7 +112,8 @@ def make_views(img: np.ndarray | Image.Image, n: int = N_CROPS, crop: int = CROP
     origins = crop_origins(pil, n, crop, small)
     crops = np.stack([_crop(pil, y, x, crop) for y, x in origins])
     src = small if min(small.size) >= size else pil
-    return Views(global_view(src, size), np.ascontiguousarray(crops))
+    auto = measure(pil).strength
+    return Views(global_view(src, size), np.ascontiguousarray(crops), auto)
 
 
 def decode_rgb(path: Path) -> Image.Image:
