@@ -19,8 +19,8 @@ noise-level detection behind Lightroom's Denoise amount). So before enhancing, w
 The strength is the larger of two ramps, noise from ``NOISE_RAMP[0]`` to ``NOISE_RAMP[1]``
 (luma sigma, 8-bit units) and quantisation from ``JPEG_RAMP[0]`` to ``JPEG_RAMP[1]``, so a
 clean photo is left alone, a noisy or heavily compressed one gets the full correction, and
-the user's own strength setting scales the result. All of it costs well under 50 ms for a
-24 MP photo (at most 256 crops are read).
+the user's own strength setting scales the result. It costs about 10-15 ms for a 12 MP
+photo on these CPUs: at most 64 crops of 64 px are read.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ NOISE_RAMP = (1.5, 4.0)
 #: 2.5, 10 is 5): the enhancer gains at quality 20 and below and loses a little above 30.
 JPEG_RAMP = (1.8, 3.0)
 CROP = 64
-MAX_CROPS = 256
+MAX_CROPS = 64
 
 
 @dataclass(frozen=True)
