@@ -339,6 +339,7 @@ class MainWindow(QMainWindow):
             lambda _path, label, pid: self.model.update_row(pid, rating=label))
         self.compare.navigated.connect(self.step)
         self.compare.closed.connect(lambda: self.tabs.setCurrentIndex(LIBRARY))
+        self.tabs.currentChanged.connect(self._route_escape)
         self.batcher = BatchController(self.batch, self.catalog, lambda: self.settings,
                                        self.enhancer, self.batch_lane, self.pool, self)
         self.batch.enhance_worth_fixing.connect(self.enhance_worth_fixing)
@@ -414,6 +415,12 @@ class MainWindow(QMainWindow):
         self._scan_task = task
         self._set_busy(True, "Scanning…")
         return bridge.start(task, self.pool)
+
+    def _route_escape(self, index: int) -> None:
+        """Esc closes the compare view there, and cancels a running scan elsewhere: two
+        active Esc shortcuts would be ambiguous, and Qt would fire neither."""
+        key = QKeySequence() if index == COMPARE else QKeySequence(Qt.Key.Key_Escape)
+        self.cancel_button.setShortcut(key)
 
     def cancel_scan(self) -> None:
         if self._scan_task is not None:

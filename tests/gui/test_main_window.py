@@ -181,3 +181,19 @@ def test_task_whose_owner_is_gone_stops_instead_of_raising() -> None:
     task.finished = DeletedSignal()  # type: ignore[assignment]
     task.run()  # must not raise on the worker thread
     assert task.token.cancelled and steps == [0]
+
+
+def test_escape_closes_compare_there_and_cancels_scans_elsewhere(qtbot, catalog: Catalog) -> None:
+    from PySide6.QtGui import QKeySequence
+
+    from photoenhance.gui.main_window import COMPARE, LIBRARY
+
+    win = _window(qtbot, catalog)
+    esc = QKeySequence("Escape")
+    assert win.cancel_button.shortcut() == esc
+    win.tabs.setCurrentIndex(COMPARE)
+    assert win.cancel_button.shortcut().isEmpty()  # the compare view's own Esc is unambiguous
+    with qtbot.waitSignal(win.compare.closed, timeout=2_000):
+        win.compare.closed.emit()
+    assert win.tabs.currentIndex() == LIBRARY
+    assert win.cancel_button.shortcut() == esc
