@@ -48,7 +48,10 @@ def test_all_done_exit_zero_and_catalog_records(tmp_path, tiny_model, capsys) ->
     assert expected.is_file()
     with Catalog.open(Path(cat)) as c, c.session() as s:
         (row,) = s.query(Enhancement).all()
-        assert row.status == "done" and row.output_path == expected
+        # whether the shipped ranker finds the copy improved (done) or not (not_improved)
+        # is the verifier's call on this random-pixel photo; recording it is what's tested
+        assert row.status in {"done", "not_improved"} and row.output_path == expected
+        assert row.verified_delta is not None
         assert row.parameters and row.parameters["strength"] == 0.5
 
 
