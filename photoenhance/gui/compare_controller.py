@@ -57,6 +57,7 @@ class CompareController(QObject):
         self.image: DisplayImage | None = None
         self._preview: bridge.Task | None = None
         self._full_started: str | None = None  # path whose full decode has been started
+        self.auto = True  # scale the strength by the photo's measured need (a setting)
         view.preview_wanted.connect(self.request_preview)
         view.rated.connect(self.rate)
 
@@ -108,17 +109,38 @@ class CompareController(QObject):
         holder = self.enhancer
         bridge.start(bridge.Task(lambda _p, _c: holder.get_or_none(), self), self.lane)
 
+    def set_auto_strength(self, on: bool) -> None:
+        """Follow the "adjust to each photo" setting; the preview is redone if it changed."""
+        if on != self.auto:
+            self.auto = on
+            if self.image is not None:
+                self.view.title.setText(self._title(self.image))
+                self.view.replace_image(self.image)
+
+    def _title(self, image: DisplayImage) -> str:
+        assert self.row is not None
+        w, h = image.size
+        text = f"{self.row.name}  ·  {w} × {h}"
+        if self.row.score is not None:
+            text += f"  ·  score {self.row.score:.2f}"
+        if self.auto and image.auto_strength is not None:
+            text += (
+                "  ·  measured clean: left as it is"
+                if image.auto_strength <= 0.0
+                else f"  ·  auto strength {image.auto_strength:.2f}"
+            )
+        return text
+
     def _decoded(self, path: str, image: DisplayImage) -> None:
         if self.row is None or self.row.path != path:
             return  # the user moved on
         if self.image is not None:  # the full pixels after the quick reduced copy
             self.image = image
+            self.view.title.setText(self._title(image))
             self.view.replace_image(image)
             return
         self.image = image
-        w, h = image.size
-        score = "" if self.row.score is None else f"  ·  score {self.row.score:.2f}"
-        self.view.show_image(image, f"{self.row.name}  ·  {w} × {h}{score}")
+        self.view.show_image(image, self._title(image))
         self.image_shown.emit(path)
 
     def _cancel_preview(self) -> None:
@@ -132,10 +154,10 @@ class CompareController(QObject):
         if not self.image.complete and scale >= self.image.max_scale() - 1e-6:
             self._start_full(self.image.path)  # zoomed in past the reduced copy
         self._cancel_preview()
-        image, holder = self.image, self.enhancer
+        image, holder, auto = self.image, self.enhancer, self.auto
 
         def run(_progress: Any, cancel: Any) -> object:
-            return enhance_region(image, rect, scale, holder.get(), strength, cancel)
+            return enhance_region(image, rect, scale, holder.get(), strength, cancel, auto)
 
         task = bridge.Task(run, self)
         task.finished.connect(lambda patch, p=image.path: self._patch(p, patch))

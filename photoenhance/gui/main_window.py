@@ -338,6 +338,7 @@ class MainWindow(QMainWindow):
         self.comparer.rating_saved.connect(
             lambda _path, label, pid: self.model.update_row(pid, rating=label))
         self.compare.navigated.connect(self.step)
+        self.comparer.set_auto_strength(self.settings.auto_strength)
         self.compare.closed.connect(lambda: self.tabs.setCurrentIndex(LIBRARY))
         self.tabs.currentChanged.connect(self._route_escape)
         self.batcher = BatchController(self.batch, self.catalog, lambda: self.settings,
@@ -589,6 +590,7 @@ class MainWindow(QMainWindow):
         self._save_settings()
         self.threshold.setValue(round(settings.threshold * 100))
         self.compare.strength.setValue(round(settings.strength * 100))
+        self.comparer.set_auto_strength(settings.auto_strength)
         self._update_count()
         self.watcher.stop()
         self._update_watch()

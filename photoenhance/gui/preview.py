@@ -163,6 +163,7 @@ def enhance_region(
     enhancer: Any,
     strength: float,
     cancel: CancelToken | None = None,
+    auto: bool = True,
 ) -> Patch:
     """Enhance the crop ``rect`` of ``pixels`` at ``scale`` (<= 1) of its resolution.
 
@@ -180,13 +181,13 @@ def enhance_region(
         crop = np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.BILINEAR))
     # the whole photo's automatic strength, so a region looks as it will in the copy; a
     # quick image (reduced copy only) measures its crop until the full pixels arrive
-    auto = pixels.auto_strength if isinstance(pixels, DisplayImage) else None
+    measured = pixels.auto_strength if isinstance(pixels, DisplayImage) and auto else None
     out = enhancer.enhance(
         np.ascontiguousarray(crop),
-        strength=strength * (1.0 if auto is None else auto),
+        strength=strength * (1.0 if measured is None else measured),
         tile=PREVIEW_TILE,
         cancel=cancel,
-        auto=auto is None,
+        auto=auto and measured is None,
     )
     return Patch(QRect(rect), to_qimage(out), strength, scale)
 

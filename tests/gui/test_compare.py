@@ -160,7 +160,28 @@ class _Recorder:
     def enhance(self, arr, strength=1.0, tile=None, cancel=None, auto=True):
         self.shapes.append(arr.shape)
         self.last = arr
+        self.calls = getattr(self, "calls", []) + [(strength, auto)]
         return arr
+
+
+def test_preview_uses_the_whole_photos_measured_strength() -> None:
+    """A region is enhanced at the photo's automatic strength (measured once, on the full
+    pixels), or at the plain strength when the setting is off."""
+    import numpy as np
+
+    from photoenhance.gui.preview import DisplayImage, enhance_region, reduce, to_qimage
+
+    arr = np.zeros((300, 400, 3), np.uint8)
+    small = reduce(arr, 200)
+    img = DisplayImage("x.jpg", arr, to_qimage(arr), to_qimage(small), small, auto_strength=0.5)
+    rec = _Recorder()
+    enhance_region(img, QRect(0, 0, 100, 100), 1.0, rec, 0.8)
+    assert rec.calls[-1] == (pytest.approx(0.4), False)
+    enhance_region(img, QRect(0, 0, 100, 100), 1.0, rec, 0.8, auto=False)
+    assert rec.calls[-1] == (0.8, False)
+    quick = DisplayImage("x.jpg", None, None, to_qimage(small), small, full_size=(400, 300))
+    enhance_region(quick, QRect(0, 0, 400, 300), 0.5, rec, 0.8)
+    assert rec.calls[-1] == (0.8, True)  # no full pixels yet: the enhancer measures the crop
 
 
 def test_zoomed_out_previews_crop_the_reduced_copy() -> None:
