@@ -120,7 +120,7 @@ def _dct_matrix() -> np.ndarray:
     k = np.arange(8)
     m = np.cos(np.pi * (2 * k[None, :] + 1) * k[:, None] / 16) * np.sqrt(2 / 8)
     m[0] /= np.sqrt(2)
-    return m.astype(np.float32)
+    return np.asarray(m, dtype=np.float32)
 
 
 _DCT = _dct_matrix()
