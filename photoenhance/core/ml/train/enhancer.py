@@ -56,6 +56,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "every sample counts in dB; mix: Charbonnier plus --psnr-weight times that",
     )
     p.add_argument("--psnr-weight", type=float, default=0.03)
+    p.add_argument(
+        "--mix",
+        type=float,
+        nargs=4,
+        metavar=("CLEAN", "NOISE", "JPEG", "BLUR"),
+        default=None,
+        help="sample-mode shares (the rest is mixed); default: DegradeConfig's",
+    )
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--patch", type=int, default=96)
     p.add_argument("--lr", type=float, default=6e-4)
@@ -300,6 +308,7 @@ def run(argv: list[str] | None = None) -> None:
                 "mix": f"Charbonnier + {args.psnr_weight} x mean per-sample log10 MSE",
             }[args.loss],
             "init": str(args.init) if args.init else None,
+            "degradation_mix": dataclasses.asdict(mix),
             "seed": args.seed,
             "device": str(device),
             "bf16": bf16,
@@ -307,12 +316,13 @@ def run(argv: list[str] | None = None) -> None:
             "initial_training": stage1,
         }
 
+    mix = deg.DegradeConfig(*args.mix) if args.mix else deg.DegradeConfig()
     model.train()
     while frac() < 1.0:
         for g in opt.param_groups:
             g["lr"] = lr_at(frac(), args.lr)
         clean = batch_at(patches, step, args, weights if step >= args.texture_from else None)
-        d = deg.degrade(clean, seed=args.seed * 1_000_003 + step)
+        d = deg.degrade(clean, seed=args.seed * 1_000_003 + step, cfg=mix)
         x = d.image.to(device).contiguous(memory_format=torch.channels_last)
         y = d.target.to(device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
