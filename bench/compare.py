@@ -47,18 +47,8 @@ from photoenhance.gui.engines import ModelHolder, default_enhancer  # noqa: E402
 from photoenhance.gui.models import PhotoRow  # noqa: E402
 from photoenhance.gui.preview import Patch  # noqa: E402
 
-
-def reference_mps(seconds: float = 2.0) -> float:
-    """MP/s of a plain full-resolution 3x3 conv 32->32 (fp32, channels_last); as bench/enhance."""
-    conv = torch.nn.Conv2d(32, 32, 3, padding=1).to(memory_format=torch.channels_last)
-    x = torch.rand(1, 32, 512, 512).contiguous(memory_format=torch.channels_last)
-    with torch.inference_mode():
-        conv(x)
-        t, n = time.perf_counter(), 0
-        while time.perf_counter() - t < seconds:
-            conv(x)
-            n += 1
-    return 512 * 512 * n / (time.perf_counter() - t) / 1e6
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from enhance import reference_mps  # noqa: E402  (the same reference as bench/enhance.py)
 
 
 def make_jpeg(path: Path, size: tuple[int, int] = (6000, 4000)) -> None:
@@ -169,7 +159,7 @@ def main() -> int:
     t = time.perf_counter()
     holder.get()
     load_s = time.perf_counter() - t
-    ref1 = reference_mps()
+    ref1 = reference_mps(2.0)
     with tempfile.TemporaryDirectory() as d:
         photo = Path(d) / "24mp.jpg"
         make_jpeg(photo)
@@ -186,7 +176,7 @@ def main() -> int:
                 opens.append(run.open_at_100(row))
                 run.lane.waitForDone(60_000)
             run.close()
-    ref = (ref1 + reference_mps()) / 2
+    ref = (ref1 + reference_mps(2.0)) / 2
     med = {k: statistics.median(o[k] for o in opens) for k in opens[0]}
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(

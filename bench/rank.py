@@ -174,11 +174,8 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
     p.add_argument("--speed-from", type=Path, default=None,
                    help="reuse the speed figures of an earlier --out JSON (same net size)")
-    p.add_argument("--scale-by-auto", action="store_true",
-                   help="scale predicted gains by the automatic strength")
     args = p.parse_args()
     scorer = Scorer.load(args.model, use_user_head=False)
-    scorer.scale_by_auto = args.scale_by_auto
     enhancer = BatchEnhancer(args.enhancer)
     cols = quality_run(args.shared, args.seed, scorer, enhancer, args.limit, args.workers)
     result = {"images": len(cols["gain"]), "positives_gain_ge_1db": int((cols["gain"] >= 1).sum()),

@@ -66,9 +66,6 @@ class Scorer:
         if user_head is not None:
             self.net.overall = user_head
         self.calibrated = user_head is not None
-        #: multiply the predicted gain by the enhancer's automatic strength (for a net
-        #: trained on full-strength gains); a strength of 0 always means no gain
-        self.scale_by_auto = False
 
     @classmethod
     def load(cls, path: Path | None = None, use_user_head: bool = True) -> Scorer:
@@ -104,8 +101,6 @@ class Scorer:
         pred = self.predict(views)
         # a photo the enhancer measures as clean comes back unchanged: exactly no gain
         auto = np.array([v.auto_strength for v in views], dtype=np.float32)
-        if self.scale_by_auto:
-            pred[:, 0] *= auto
         pred[auto <= 0.0, 0] = 0.0
         scores = gain_to_score(pred[:, 0])
         return [ScoreResult(p, round(float(s), 4), round(float(row[0]), 3),
