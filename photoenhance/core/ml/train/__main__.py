@@ -13,7 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[0] == "data":
         from photoenhance.core.ml.train import data
 
-        data.main()
+        data.main(argv[1:])
     else:
         from photoenhance.core.ml.train import enhancer
 

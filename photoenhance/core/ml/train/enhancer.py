@@ -64,6 +64,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="sample-mode shares (the rest is mixed); default: DegradeConfig's",
     )
+    for name, dest in (
+        ("--disk-radius", "disk_radius"),
+        ("--gauss-blur", "gauss_blur"),
+        ("--motion-length", "motion_length"),
+    ):
+        p.add_argument(
+            name,
+            dest=dest,
+            type=float,
+            nargs=2,
+            metavar=("LO", "HI"),
+            default=None,
+            help=f"{dest.replace('_', ' ')} range in px (default: DegradeConfig's)",
+        )
+    p.add_argument(
+        "--textured-share",
+        type=float,
+        default=0.75,
+        help="share of each batch drawn from the textured patch set (data --textured); "
+        "0 trains on the plain patches only, as models up to v1.1 did",
+    )
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--patch", type=int, default=96)
     p.add_argument("--lr", type=float, default=6e-4)
@@ -128,11 +149,19 @@ def texture_weights(patches: np.ndarray, chunk: int = 512) -> np.ndarray:
 
 
 def batch_at(
-    patches: np.ndarray, step: int, args: argparse.Namespace, weights: np.ndarray | None = None
+    patches: np.ndarray,
+    step: int,
+    args: argparse.Namespace,
+    weights: np.ndarray | None = None,
+    textured: np.ndarray | None = None,
 ) -> torch.Tensor:
     rng = np.random.default_rng([args.seed, step])
-    idx = np.sort(rng.choice(len(patches), args.batch, replace=False, p=weights))
-    x = torch.from_numpy(np.ascontiguousarray(patches[idx])).permute(0, 3, 1, 2).float() / 255
+    n_tex = round(args.batch * args.textured_share) if textured is not None else 0
+    idx = np.sort(rng.choice(len(patches), args.batch - n_tex, replace=False, p=weights))
+    parts = [patches[idx]]
+    if textured is not None and n_tex:
+        parts.append(textured[np.sort(rng.choice(len(textured), n_tex, replace=False))])
+    x = torch.from_numpy(np.concatenate(parts)).permute(0, 3, 1, 2).float() / 255
     size = patches.shape[1]
     if args.patch < size:
         oy, ox = rng.integers(0, size - args.patch + 1, 2)
@@ -147,8 +176,22 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
     return float(10 * torch.log10(1 / mse))
 
 
-def val_sets(val: np.ndarray) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-    """Fixed degraded copies of held-out training-source patches, one set per condition."""
+def val_sets(
+    val: np.ndarray, val_tex: np.ndarray | None = None
+) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """Fixed degraded copies of held-out training-source patches, one set per condition.
+
+    With ``val_tex`` (the held-out textured patches) the noise, JPEG and blur sets are
+    also made from those, as ``*_tex``: they track the benchmarks far better.
+    """
+    sets = _val_sets(val)
+    if val_tex is not None and len(val_tex):
+        tex = _val_sets(val_tex)
+        sets.update({f"{k}_tex": v for k, v in tex.items() if k not in ("clean", "clean_tex")})
+    return sets
+
+
+def _val_sets(val: np.ndarray) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     pick = val[:: max(1, len(val) // 48)][:48]
     clean = torch.from_numpy(pick.copy()).permute(0, 3, 1, 2).float() / 255
     gen = torch.Generator().manual_seed(1234)
@@ -249,6 +292,22 @@ def save_ckpt(
     os.replace(tmp, path)
 
 
+def degrade_config(args: argparse.Namespace) -> deg.DegradeConfig:
+    """The degradation mix of ``--mix`` and the blur range options over the defaults."""
+    cfg = deg.DegradeConfig(*args.mix) if args.mix else deg.DegradeConfig()
+
+    def pick(name: str, default: tuple[float, float]) -> tuple[float, float]:
+        lo_hi = getattr(args, name, None)
+        return (float(lo_hi[0]), float(lo_hi[1])) if lo_hi else default
+
+    return dataclasses.replace(
+        cfg,
+        disk_radius=pick("disk_radius", cfg.disk_radius),
+        gauss_blur=pick("gauss_blur", cfg.gauss_blur),
+        motion_length=pick("motion_length", cfg.motion_length),
+    )
+
+
 def run(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     torch.manual_seed(args.seed)
@@ -259,7 +318,18 @@ def run(argv: list[str] | None = None) -> None:
     root = data_root()
     patches = np.load(root / "patches_train_128.npy", mmap_mode="r")
     patches = np.ascontiguousarray(patches)
-    sets = val_sets(np.load(root / "patches_val_128.npy"))
+    textured = None
+    val_tex = None
+    if args.textured_share > 0:
+        tex_path = root / "patches_train_tex_128.npy"
+        if not tex_path.exists():
+            raise SystemExit(
+                f"{tex_path} is missing: run `python -m photoenhance.core.ml.train data "
+                "--textured` first, or pass --textured-share 0"
+            )
+        textured = np.load(tex_path)
+        val_tex = np.load(root / "patches_val_tex_128.npy")
+    sets = val_sets(np.load(root / "patches_val_128.npy"), val_tex)
     weights = texture_weights(patches)
     model = EnhanceUNet().to(device).to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4, betas=(0.9, 0.99))
@@ -299,6 +369,8 @@ def run(argv: list[str] | None = None) -> None:
             "batch": args.batch,
             "patch": args.patch,
             "train_patches": len(patches),
+            "textured_patches": 0 if textured is None else len(textured),
+            "textured_share": args.textured_share if textured is not None else 0.0,
             "optimizer": "AdamW wd 1e-4",
             "lr_peak": args.lr,
             "schedule": "2% warm-up then cosine to 2% of peak",
@@ -316,12 +388,14 @@ def run(argv: list[str] | None = None) -> None:
             "initial_training": stage1,
         }
 
-    mix = deg.DegradeConfig(*args.mix) if args.mix else deg.DegradeConfig()
+    mix = degrade_config(args)
     model.train()
     while frac() < 1.0:
         for g in opt.param_groups:
             g["lr"] = lr_at(frac(), args.lr)
-        clean = batch_at(patches, step, args, weights if step >= args.texture_from else None)
+        clean = batch_at(
+            patches, step, args, weights if step >= args.texture_from else None, textured
+        )
         d = deg.degrade(clean, seed=args.seed * 1_000_003 + step, cfg=mix)
         x = d.image.to(device).contiguous(memory_format=torch.channels_last)
         y = d.target.to(device)
