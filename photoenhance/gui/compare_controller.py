@@ -128,6 +128,7 @@ class CompareController(QObject):
                 "  ·  measured clean: left as it is"
                 if image.auto_strength <= 0.0
                 else f"  ·  auto strength {image.auto_strength:.2f}"
+                + (f" ({image.auto_reason})" if image.auto_reason else "")
             )
         return text
 

@@ -53,6 +53,7 @@ class DisplayImage:
     full_size: tuple[int, int] | None = None  # (width, height) while ``pixels`` is None
     #: the enhancer's automatic strength, measured on the full pixels (None until decoded)
     auto_strength: float | None = None
+    auto_reason: str = ""  # what it answers to: "noise", "JPEG compression" or "softness"
 
     @property
     def size(self) -> tuple[int, int]:
@@ -140,14 +141,23 @@ def decode_for_display(path: str, quick: DisplayImage | None = None) -> DisplayI
     """Decode ``path`` and make it upright (runs on a worker); reuses ``quick``'s reduced copy."""
     decoded = load_image(Path(path))
     # measured as stored (before turning upright), where the JPEG 8x8 grid is
-    auto = measure(decoded.pixels).strength
+    measured = measure(decoded.pixels)
+    auto, why = measured.strength, measured.reason
     arr = to_display(decoded.pixels, decoded.metadata.orientation)
     if quick is not None and quick.size == (arr.shape[1], arr.shape[0]):
         return DisplayImage(
-            path, arr, to_qimage(arr), quick.proxy, quick.proxy_pixels, auto_strength=auto
+            path,
+            arr,
+            to_qimage(arr),
+            quick.proxy,
+            quick.proxy_pixels,
+            auto_strength=auto,
+            auto_reason=why,
         )
     small = reduce(arr, PROXY_SIDE)
-    return DisplayImage(path, arr, to_qimage(arr), to_qimage(small), small, auto_strength=auto)
+    return DisplayImage(
+        path, arr, to_qimage(arr), to_qimage(small), small, auto_strength=auto, auto_reason=why
+    )
 
 
 def clamp_rect(rect: QRect, width: int, height: int, margin: int = 0) -> QRect:

@@ -260,3 +260,18 @@ def test_big_jpeg_shows_its_reduced_copy_before_the_full_pixels(
     assert arrived[0].scale < 0.5  # the fit view needs no more than the reduced copy
     w.compare.actual_size()
     qtbot.waitUntil(lambda: any(p.scale == 1.0 for p in arrived), timeout=20_000)
+
+
+def test_decoded_photo_says_why_it_gets_its_strength(tmp_path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    from photoenhance.gui.preview import decode_for_display
+
+    rng = np.random.default_rng(0)
+    cells = Image.fromarray(rng.integers(0, 256, (24, 32, 3), np.uint8))
+    base = np.asarray(cells.resize((256, 192)))
+    noisy = np.clip(base + rng.normal(0, 20, base.shape), 0, 255).astype(np.uint8)
+    Image.fromarray(noisy).save(tmp_path / "noisy.png")
+    shown = decode_for_display(str(tmp_path / "noisy.png"))
+    assert shown.auto_strength == 1.0 and shown.auto_reason == "noise"

@@ -7,7 +7,7 @@ import io
 import numpy as np
 import pytest
 import torch
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from photoenhance.core.ml import autostrength
 from photoenhance.core.ml.infer import Enhancer
@@ -15,14 +15,25 @@ from photoenhance.core.ml.nets import EnhanceUNet
 
 
 def _photo(h: int = 384, w: int = 512, seed: int = 0) -> np.ndarray:
-    """A clean, detailed stand-in photo: smooth random shapes at several scales, 8-bit."""
+    """A clean, detailed stand-in photo, 8-bit: smooth random shading at several scales
+    under hard-edged shapes (sharp, like an in-focus photo's edges)."""
     rng = np.random.default_rng(seed)
     out = np.zeros((h, w, 3), np.float32)
     for cells, amp in ((4, 90.0), (16, 50.0), (64, 25.0)):
         small = rng.random((cells, cells * w // h, 3)).astype(np.float32)
         img = Image.fromarray((small * 255).astype(np.uint8)).resize((w, h), Image.BICUBIC)
         out += (np.asarray(img, np.float32) / 255 - 0.5) * amp
-    return np.clip(out + 128, 0, 255).round().astype(np.uint8)
+    base = Image.fromarray(np.clip(out + 128, 0, 255).round().astype(np.uint8))
+    shapes = Image.new("RGB", (w, h))
+    mask = Image.new("L", (w, h))
+    draw, mdraw = ImageDraw.Draw(shapes), ImageDraw.Draw(mask)
+    for _ in range(h * w // 2000):
+        x, y = rng.integers(0, w), rng.integers(0, h)
+        rx, ry = rng.integers(3, 30, 2)
+        box = (int(x - rx), int(y - ry), int(x + rx), int(y + ry))
+        draw.ellipse(box, fill=tuple(int(v) for v in rng.integers(30, 226, 3)))
+        mdraw.ellipse(box, fill=150)
+    return np.asarray(Image.composite(shapes, base, mask))
 
 
 def _jpeg(img: np.ndarray, q: int) -> np.ndarray:
@@ -44,6 +55,33 @@ def test_noisy_photo_gets_full_strength(sigma: int) -> None:
     m = autostrength.measure(np.clip(noisy, 0, 255).round().astype(np.uint8))
     assert m.strength == 1.0
     assert m.noise_sigma == pytest.approx(0.67 * sigma, rel=0.2)  # luma of i.i.d. RGB noise
+
+
+def test_soft_photo_gets_full_strength() -> None:
+    from PIL import ImageFilter
+
+    sharp = autostrength.measure(_photo())
+    assert sharp.softness < autostrength.BLUR_RAMP[0]
+    soft = autostrength.measure(
+        np.asarray(Image.fromarray(_photo()).filter(ImageFilter.GaussianBlur(1.5)))
+    )
+    assert soft.softness > autostrength.BLUR_RAMP[1]
+    assert soft.strength == 1.0
+
+
+def test_sharp_subject_before_a_soft_background_reads_sharp() -> None:
+    from PIL import ImageFilter
+
+    img = _photo(384, 768)
+    soft = np.asarray(Image.fromarray(img).filter(ImageFilter.GaussianBlur(3)))
+    mixed = np.concatenate([soft[:, :512], img[:, 512:]], axis=1)  # a third stays sharp
+    assert autostrength.measure(mixed).softness < autostrength.BLUR_RAMP[0]
+
+
+def test_flat_image_is_not_called_soft() -> None:
+    flat = np.full((256, 256, 3), 120, np.uint8)
+    m = autostrength.measure(flat)
+    assert m.softness == 0.0 and m.strength == 0.0
 
 
 def test_jpeg_quantisation_is_measured() -> None:
@@ -79,3 +117,15 @@ def test_enhancer_returns_a_clean_photo_unchanged() -> None:
     assert np.array_equal(enhancer.enhance(img), img)
     forced = enhancer.enhance(img, auto=False)
     assert forced.shape == img.shape and not np.array_equal(forced, img)
+
+
+def test_reason_names_what_the_strength_answers_to() -> None:
+    from PIL import ImageFilter
+
+    img = _photo()
+    noisy = img + np.random.default_rng(2).normal(0, 15, img.shape)
+    soft = np.asarray(Image.fromarray(img).filter(ImageFilter.GaussianBlur(1.5)))
+    assert autostrength.measure(img).reason == ""
+    assert autostrength.measure(np.clip(noisy, 0, 255).astype(np.uint8)).reason == "noise"
+    assert autostrength.measure(_jpeg(img, 10)).reason == "JPEG compression"
+    assert autostrength.measure(soft).reason == "softness"
