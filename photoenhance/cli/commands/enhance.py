@@ -43,7 +43,7 @@ def register(sub: Any) -> None:
                    help="0 (no change) to 1 (full enhancement); default from settings")
     p.add_argument("--no-auto-strength", dest="auto", action="store_false",
                    help="apply the strength as given instead of scaling it by how much "
-                        "each photo needs (measured noise, JPEG compression and softness)")
+                        "each photo needs (measured noise and JPEG compression)")
     p.add_argument("--format", choices=("keep", "jpeg", "png", "tiff"),
                    help="output format (default: keep the original's)")
     p.add_argument("--json", action="store_true",

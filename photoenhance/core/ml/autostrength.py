@@ -26,9 +26,9 @@ noise-level detection behind Lightroom's Denoise amount). So before enhancing, w
 
 The strength is the largest of three ramps, noise from ``NOISE_RAMP[0]`` to ``NOISE_RAMP[1]``
 (luma sigma, 8-bit units), quantisation from ``JPEG_RAMP[0]`` to ``JPEG_RAMP[1]`` (up to
-``JPEG_MAX``) and softness over ``BLUR_RAMP``, so a clean photo is left alone, a noisy or soft
-one gets the full correction, a compressed one most of it, and the user's own strength
-setting scales the result.
+``JPEG_MAX``) and, once the enhancer can deblur, softness over ``BLUR_RAMP``, so a clean photo
+is left alone, a noisy one gets the full correction, a compressed one most of it, and the
+user's own strength setting scales the result.
 It costs about 10-15 ms for a 12 MP photo on these CPUs: at most 64 crops of 64 px are read.
 """
 
@@ -49,8 +49,11 @@ NOISE_RAMP = (1.5, 4.0)
 #: quality. A compressed photo is measured in full, so the ramp can start low.
 JPEG_RAMP = (0.15, 1.0)
 JPEG_MAX = 0.8
-#: Blur ramp over the gradient kept by a [1 2 1] re-blur (see :func:`_softness`).
-BLUR_RAMP = (0.45, 0.65)
+#: Blur ramp over the gradient energy kept by a [1 2 1] re-blur (see :func:`_softness`), or
+#: None: softness is measured and reported but sets no strength. Off while the enhancer cannot
+#: deblur: with (0.45, 0.65), v1.2 gained +0.006 dB on average on blur-only label regions
+#: while it touched 39 % of the clean ones (mean -1.4 dB against the untouched original).
+BLUR_RAMP: tuple[float, float] | None = None
 #: Crops whose mean luma gradient is below this (8-bit units) say nothing about blur.
 _MIN_CONTRAST = 1.5
 CROP = 64
@@ -72,7 +75,7 @@ class AutoStrength:
         ramps = {
             "noise": _ramp(self.noise_sigma, *NOISE_RAMP),
             "JPEG compression": JPEG_MAX * _ramp(self.jpeg_scale, *JPEG_RAMP),
-            "softness": _ramp(self.softness, *BLUR_RAMP),
+            "softness": _ramp(self.softness, *BLUR_RAMP) if BLUR_RAMP else 0.0,
         }
         return max(ramps, key=lambda k: ramps[k])
 
@@ -237,7 +240,6 @@ def measure(image: np.ndarray | Image.Image) -> AutoStrength:
     sigma = _noise_sigma(crops)
     jpeg = _jpeg_scale(crops)
     soft = _softness(crops)
-    strength = max(
-        _ramp(sigma, *NOISE_RAMP), JPEG_MAX * _ramp(jpeg, *JPEG_RAMP), _ramp(soft, *BLUR_RAMP)
-    )
+    blur = _ramp(soft, *BLUR_RAMP) if BLUR_RAMP else 0.0
+    strength = max(_ramp(sigma, *NOISE_RAMP), JPEG_MAX * _ramp(jpeg, *JPEG_RAMP), blur)
     return AutoStrength(strength, sigma, jpeg, soft)
