@@ -16,7 +16,8 @@ noise-level detection behind Lightroom's Denoise amount). So before enhancing, w
   and expressed as a multiple of the standard quality-50 table. (Blocking measures such as
   the luma step across block borders depend on the content as much as on the quality.)
 
-- **blur**: how much of a crop's gradient energy (squared neighbour differences) survives a
+- **softness** (reported; it sets no strength while ``BLUR_RAMP`` is None): how much of a
+  crop's gradient energy (squared neighbour differences) survives a
   further [1 2 1] blur. A sharp edge or fine texture keeps under half of it (Kodak24:
   0.20-0.41), detail that is already soft keeps most of it (Kodak24 with a 2 px defocus
   disk: 0.70-0.83; 9 px motion: 0.49-0.79). Squared, because the plain gradient of a clean
@@ -54,7 +55,7 @@ JPEG_MAX = 0.8
 #: deblur: with (0.45, 0.65), v1.2 gained +0.006 dB on average on blur-only label regions
 #: while it touched 39 % of the clean ones (mean -1.4 dB against the untouched original).
 BLUR_RAMP: tuple[float, float] | None = None
-#: Crops whose mean luma gradient is below this (8-bit units) say nothing about blur.
+#: Crops whose RMS luma gradient is below this (8-bit units) say nothing about blur.
 _MIN_CONTRAST = 1.5
 CROP = 64
 MAX_CROPS = 64
@@ -149,7 +150,7 @@ def _noise_sigma(crops: np.ndarray) -> float:
 
 
 def _softness(crops: np.ndarray) -> float:
-    """Share of the luma gradient that survives a [1 2 1] x [1 2 1] blur: the median over
+    """Share of the luma gradient energy that survives a [1 2 1] x [1 2 1] blur: the median over
     the quarter of the crops with the most contrast (the photo's edges and detail, where
     focus shows; smooth shading is soft in any photo).
 
