@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,12 +170,37 @@ def write_manifest(root: Path, photos: list[Photo]) -> dict[str, object]:
     return manifest
 
 
-def _patches(img: Image.Image, size: int, scale: float, rng: np.random.Generator) -> np.ndarray:
+def _downscale(img: Image.Image, scale: float) -> np.ndarray:
     w, h = img.size
-    small = img.resize(
-        (round(w / scale), round(h / scale)), Image.Resampling.LANCZOS, reducing_gap=2.0
-    )
-    a = np.asarray(small)
+    size = (round(w / scale), round(h / scale))
+    return np.asarray(img.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0))
+
+
+def _cut(
+    root: Path,
+    photos: list[Photo],
+    name: str,
+    cut: Callable[[Image.Image, np.random.Generator], np.ndarray],
+    size: int,
+    seed: int,
+) -> None:
+    """Cut every photo with ``cut`` and save ``patches_<split><name>_<size>.npy`` per split."""
+    rng = np.random.default_rng(seed)
+    splits: dict[str, list[np.ndarray]] = {"train": [], "val": []}
+    for ph in photos:
+        with Image.open(ph.path) as im:
+            img = im.convert("RGB")
+        p = cut(img, rng)
+        splits["val" if ph.key in VAL_IMAGES else "train"].append(p)
+        print(f"{ph.package}/{ph.key}: {img.size} -> {len(p)} patches", flush=True)
+    for split, parts in splits.items():
+        arr = np.concatenate(parts) if parts else np.empty((0, size, size, 3), np.uint8)
+        np.save(root / f"patches_{split}{name}_{size}.npy", arr)
+        print(f"{split}{name}: {arr.shape}", flush=True)
+
+
+def _patches(img: Image.Image, size: int, scale: float, rng: np.random.Generator) -> np.ndarray:
+    a = _downscale(img, scale)
     ny, nx = a.shape[0] // size, a.shape[1] // size
     oy = rng.integers(0, a.shape[0] - ny * size + 1)
     ox = rng.integers(0, a.shape[1] - nx * size + 1)
@@ -186,21 +212,13 @@ def _patches(img: Image.Image, size: int, scale: float, rng: np.random.Generator
 
 
 def cut_patches(root: Path, photos: list[Photo], size: int = 128, seed: int = 0) -> None:
-    rng = np.random.default_rng(seed)
-    splits: dict[str, list[np.ndarray]] = {"train": [], "val": []}
-    for ph in photos:
-        with Image.open(ph.path) as im:
-            img = im.convert("RGB")
+    def cut(img: Image.Image, rng: np.random.Generator) -> np.ndarray:
         # two downscales per photo (1.5-1.75x and 1.75-2x): more patches, more scales
-        p = np.concatenate(
+        return np.concatenate(
             [_patches(img, size, rng.uniform(lo, lo + 0.25), rng) for lo in (1.5, 1.75)]
         )
-        splits["val" if ph.key in VAL_IMAGES else "train"].append(p)
-        print(f"{ph.package}/{ph.key}: {img.size} -> {len(p)} patches", flush=True)
-    for split, parts in splits.items():
-        arr = np.concatenate(parts)
-        np.save(root / f"patches_{split}_{size}.npy", arr)
-        print(f"{split}: {arr.shape}", flush=True)
+
+    _cut(root, photos, "", cut, size, seed)
 
 
 def grad_energy(p: np.ndarray) -> np.ndarray:
@@ -219,10 +237,7 @@ TEXTURED_PASSES = (((2.0, 2.5), 9.0), ((2.75, 3.25), 7.0), ((3.5, 4.5), 5.0))
 
 
 def _textured(img: Image.Image, size: int, scale: float, min_grad: float) -> np.ndarray:
-    w, h = img.size
-    small = np.asarray(
-        img.resize((round(w / scale), round(h / scale)), Image.Resampling.LANCZOS, reducing_gap=2.0)
-    )
+    small = _downscale(img, scale)
     step = size // 2  # half-overlapping windows: textured regions are scarce
     out = []
     for y in range(0, small.shape[0] - size + 1, step):
@@ -242,20 +257,13 @@ def cut_textured(root: Path, photos: list[Photo], size: int = 128, seed: int = 0
     downscaled 2-4.5x (denser detail, and cleaner than the 1.5-2x cut) and half-overlapping
     windows are kept only where the texture measure reaches the pass's minimum.
     """
-    rng = np.random.default_rng(seed)
-    splits: dict[str, list[np.ndarray]] = {"train": [], "val": []}
-    for ph in photos:
-        with Image.open(ph.path) as im:
-            img = im.convert("RGB")
-        p = np.concatenate(
-            [_textured(img, size, rng.uniform(*rng_), g) for rng_, g in TEXTURED_PASSES]
+
+    def cut(img: Image.Image, rng: np.random.Generator) -> np.ndarray:
+        return np.concatenate(
+            [_textured(img, size, rng.uniform(*scales), g) for scales, g in TEXTURED_PASSES]
         )
-        splits["val" if ph.key in VAL_IMAGES else "train"].append(p)
-        print(f"{ph.package}/{ph.key}: {img.size} -> {len(p)} textured patches", flush=True)
-    for split, parts in splits.items():
-        arr = np.concatenate(parts)
-        np.save(root / f"patches_{split}_tex_{size}.npy", arr)
-        print(f"{split} textured: {arr.shape}", flush=True)
+
+    _cut(root, photos, "_tex", cut, size, seed)
 
 
 def main(argv: list[str] | None = None) -> None:
