@@ -54,6 +54,7 @@ class DisplayImage:
     #: the enhancer's automatic strength, measured on the full pixels (None until decoded)
     auto_strength: float | None = None
     auto_reason: str = ""  # what it answers to: "noise", "JPEG compression" or "softness"
+    auto_blur: float = 0.0  # the enhancer's blur hint for the full-resolution photo
 
     @property
     def size(self) -> tuple[int, int]:
@@ -142,7 +143,7 @@ def decode_for_display(path: str, quick: DisplayImage | None = None) -> DisplayI
     decoded = load_image(Path(path))
     # measured as stored (before turning upright), where the JPEG 8x8 grid is
     measured = measure(decoded.pixels)
-    auto, why = measured.strength, measured.reason
+    auto, why, blur = measured.strength, measured.reason, measured.blur
     arr = to_display(decoded.pixels, decoded.metadata.orientation)
     if quick is not None and quick.size == (arr.shape[1], arr.shape[0]):
         return DisplayImage(
@@ -153,10 +154,18 @@ def decode_for_display(path: str, quick: DisplayImage | None = None) -> DisplayI
             quick.proxy_pixels,
             auto_strength=auto,
             auto_reason=why,
+            auto_blur=blur,
         )
     small = reduce(arr, PROXY_SIDE)
     return DisplayImage(
-        path, arr, to_qimage(arr), to_qimage(small), small, auto_strength=auto, auto_reason=why
+        path,
+        arr,
+        to_qimage(arr),
+        to_qimage(small),
+        small,
+        auto_strength=auto,
+        auto_reason=why,
+        auto_blur=blur,
     )
 
 
@@ -192,12 +201,16 @@ def enhance_region(
     # the whole photo's automatic strength, so a region looks as it will in the copy; a
     # quick image (reduced copy only) measures its crop until the full pixels arrive
     measured = pixels.auto_strength if isinstance(pixels, DisplayImage) and auto else None
+    # the blur hint describes the full-resolution photo; in a crop reduced by ``scale`` its
+    # blur is that much smaller, so the hint shrinks with it (roughly: the hint is a ramp)
+    blur = pixels.auto_blur * scale if isinstance(pixels, DisplayImage) and auto else 0.0
     out = enhancer.enhance(
         np.ascontiguousarray(crop),
         strength=strength * (1.0 if measured is None else measured),
         tile=PREVIEW_TILE,
         cancel=cancel,
         auto=auto and measured is None,
+        blur=None if measured is None else blur,
     )
     return Patch(QRect(rect), to_qimage(out), strength, scale)
 

@@ -157,10 +157,11 @@ class _Recorder:
         self.shapes: list[tuple[int, ...]] = []
         self.last = None
 
-    def enhance(self, arr, strength=1.0, tile=None, cancel=None, auto=True):
+    def enhance(self, arr, strength=1.0, tile=None, cancel=None, auto=True, blur=None):
         self.shapes.append(arr.shape)
         self.last = arr
         self.calls = getattr(self, "calls", []) + [(strength, auto)]
+        self.blur = blur
         return arr
 
 
@@ -182,6 +183,28 @@ def test_preview_uses_the_whole_photos_measured_strength() -> None:
     quick = DisplayImage("x.jpg", None, None, to_qimage(small), small, full_size=(400, 300))
     enhance_region(quick, QRect(0, 0, 400, 300), 0.5, rec, 0.8)
     assert rec.calls[-1] == (0.8, True)  # no full pixels yet: the enhancer measures the crop
+    assert rec.blur is None
+
+
+def test_preview_passes_the_photos_blur_hint_scaled_with_the_crop() -> None:
+    """The blur hint measured on the full photo reaches the enhancer, reduced as the crop is
+    reduced (a zoomed-out crop shows its blur smaller); none with automatic strength off."""
+    import numpy as np
+
+    from photoenhance.gui.preview import DisplayImage, enhance_region, reduce, to_qimage
+
+    arr = np.zeros((300, 400, 3), np.uint8)
+    small = reduce(arr, 200)
+    img = DisplayImage(
+        "x.jpg", arr, to_qimage(arr), to_qimage(small), small, auto_strength=1.0, auto_blur=0.8
+    )
+    rec = _Recorder()
+    enhance_region(img, QRect(0, 0, 100, 100), 1.0, rec, 1.0)
+    assert rec.blur == pytest.approx(0.8)
+    enhance_region(img, QRect(0, 0, 100, 100), 0.5, rec, 1.0)
+    assert rec.blur == pytest.approx(0.4)
+    enhance_region(img, QRect(0, 0, 100, 100), 1.0, rec, 1.0, auto=False)
+    assert rec.blur is None  # not measured: the enhancer gets no hint
 
 
 def test_zoomed_out_previews_crop_the_reduced_copy() -> None:

@@ -72,17 +72,32 @@ def test_softness_is_measured() -> None:
     assert autostrength.measure(_soft_photo()).softness > SOFT_MIN
 
 
-def test_softness_sets_no_strength_while_the_blur_ramp_is_off() -> None:
-    assert autostrength.BLUR_RAMP is None  # the shipped enhancer cannot deblur yet
+def test_soft_photo_gets_a_blur_hint_and_strength() -> None:
     m = autostrength.measure(_soft_photo())
-    assert m.strength == 0.0 and m.reason == ""
+    assert m.blur > 0.5 and m.strength == m.blur and m.reason == "softness"
+    sharp = autostrength.measure(_photo())
+    assert sharp.blur == 0.0 and sharp.strength == 0.0
+    assert m.as_dict()["blur"] == round(m.blur, 3)
 
 
-def test_soft_photo_gets_full_strength_with_a_blur_ramp(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_blur_hint_follows_the_ramp(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(autostrength, "BLUR_RAMP", (SHARP_MAX, SOFT_MIN))
     m = autostrength.measure(_soft_photo())
-    assert m.strength == 1.0 and m.reason == "softness"
-    assert autostrength.measure(_photo()).strength == 0.0
+    assert m.strength == 1.0 and m.blur == 1.0 and m.reason == "softness"
+    monkeypatch.setattr(autostrength, "BLUR_RAMP", None)  # softness reported only
+    m = autostrength.measure(_soft_photo())
+    assert m.strength == 0.0 and m.blur == 0.0 and m.reason == ""
+
+
+def test_the_trainers_hint_tables_follow_the_ramp() -> None:
+    """The enhancer learns hints as this ramp reads them: the tables in the trainer are
+    deciles of ramp values, so they lie in 0-1 and rise."""
+    from photoenhance.core.ml.train import enhancer as tr
+
+    assert autostrength.BLUR_RAMP == (0.45, 0.75)  # the ramp the tables were measured with
+    for table in (tr.HINT_DECILES_BLURRED, tr.HINT_DECILES_UNBLURRED):
+        assert len(table) == 11 and list(table) == sorted(table)
+        assert table[0] >= 0.0 and table[-1] <= 1.0
 
 
 def test_sharp_subject_before_a_soft_background_reads_sharp() -> None:

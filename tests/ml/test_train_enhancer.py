@@ -78,3 +78,44 @@ def test_two_step_run_exports_a_loadable_model(
     enh = Enhancer.load(out)
     img = rng.integers(0, 256, (40, 56, 3), np.uint8)
     assert enh.enhance(img, auto=False).shape == img.shape
+
+
+def test_blur_hints_are_drawn_by_kind() -> None:
+    """Blurred samples mostly get high hints, unblurred ones mostly none; noisy blurred ones
+    are drawn as unblurred (noise hides blur from the softness measure)."""
+    import torch
+
+    s = torch.zeros(3000, 4)
+    s[:1000, 1] = 0.3  # blurred
+    s[1000:2000, 1], s[1000:2000, 0] = 0.3, 0.5  # blurred and noisy
+    h = tr.blur_hint(s, seed=3)
+    assert h.shape == (3000, 1) and float(h.min()) >= 0 and float(h.max()) <= 1
+    assert float(h[:1000].mean()) > 0.6
+    assert float(h[2000:].mean()) < 0.3 and float(h[1000:2000].mean()) < 0.3
+    assert torch.equal(h, tr.blur_hint(s, seed=3))
+
+
+def test_a_conditioned_net_grows_from_an_unconditioned_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(2)
+    for name, n in (("train_128", 6), ("val_128", 2), ("train_tex_128", 4), ("val_tex_128", 2)):
+        np.save(tmp_path / f"patches_{name}.npy", rng.integers(0, 256, (n, 128, 128, 3), np.uint8))
+    monkeypatch.setattr(tr, "data_root", lambda: tmp_path)
+    monkeypatch.setattr(tr, "CKPT_DIR", tmp_path / "ckpt")
+    plain, cond = tmp_path / "plain.pt", tmp_path / "cond.pt"
+    common = ["--steps", "1", "--batch", "2", "--patch", "32", "--threads", "1"]
+    tr.run([*common, "--out", str(plain)])
+    tr.run([*common, "--out", str(cond), "--cond-blur", "--init", str(plain)])
+    card = json.loads(cond.with_suffix(".json").read_text())
+    assert card["architecture"]["config"]["cond"] == 1
+    assert card["training"]["blur_hint"]["deciles_blurred"] == list(tr.HINT_DECILES_BLURRED)
+
+    from photoenhance.core.ml.infer import Enhancer
+
+    enh = Enhancer.load(cond)
+    assert enh.takes_blur and not Enhancer.load(plain).takes_blur
+    img = rng.integers(0, 256, (40, 56, 3), np.uint8)
+    assert enh.enhance(img, auto=False, blur=0.7).shape == img.shape
+    with pytest.raises(SystemExit):  # a conditioned checkpoint does not fit a plain net
+        tr.run([*common, "--out", str(tmp_path / "x.pt"), "--init", str(cond)])

@@ -16,9 +16,8 @@ noise-level detection behind Lightroom's Denoise amount). So before enhancing, w
   and expressed as a multiple of the standard quality-50 table. (Blocking measures such as
   the luma step across block borders depend on the content as much as on the quality.)
 
-- **softness** (reported; it sets no strength while ``BLUR_RAMP`` is None): how much of a
-  crop's gradient energy (squared neighbour differences) survives a
-  further [1 2 1] blur. A sharp edge or fine texture keeps under half of it (Kodak24:
+- **softness**: how much of a crop's gradient energy (squared neighbour differences)
+  survives a further [1 2 1] blur. A sharp edge or fine texture keeps under half of it (Kodak24:
   0.20-0.41), detail that is already soft keeps most of it (Kodak24 with a 2 px defocus
   disk: 0.70-0.83; 9 px motion: 0.49-0.79). Squared, because the plain gradient of a clean
   step edge survives any blur. Taken over the quarter of the crops with the most contrast:
@@ -27,9 +26,12 @@ noise-level detection behind Lightroom's Denoise amount). So before enhancing, w
 
 The strength is the largest of three ramps, noise from ``NOISE_RAMP[0]`` to ``NOISE_RAMP[1]``
 (luma sigma, 8-bit units), quantisation from ``JPEG_RAMP[0]`` to ``JPEG_RAMP[1]`` (up to
-``JPEG_MAX``) and, once the enhancer can deblur, softness over ``BLUR_RAMP``, so a clean photo
-is left alone, a noisy one gets the full correction, a compressed one most of it, and the
-user's own strength setting scales the result.
+``JPEG_MAX``) and softness over ``BLUR_RAMP``, so a clean photo is left alone, a noisy one
+gets the full correction, a compressed one most of it, and the user's own strength setting
+scales the result. The softness ramp is also the enhancer's *blur hint* (:attr:`blur`): the
+net is told how blurred the photo reads, and was trained with hints drawn as this measure
+reads on blurred and on unblurred training photos, so it deblurs a photo that reads soft
+without sharpening soft detail that was never blurred.
 It costs about 10-15 ms for a 12 MP photo on these CPUs: at most 64 crops of 64 px are read.
 """
 
@@ -50,11 +52,13 @@ NOISE_RAMP = (1.5, 4.0)
 #: quality. A compressed photo is measured in full, so the ramp can start low.
 JPEG_RAMP = (0.15, 1.0)
 JPEG_MAX = 0.8
-#: Blur ramp over the gradient energy kept by a [1 2 1] re-blur (see :func:`_softness`), or
-#: None: softness is measured and reported but sets no strength. Off while the enhancer cannot
-#: deblur: with (0.45, 0.65), v1.2 gained +0.006 dB on average on blur-only label regions
-#: while it touched 39 % of the clean ones (mean -1.4 dB against the untouched original).
-BLUR_RAMP: tuple[float, float] | None = None
+#: Blur ramp over the gradient energy kept by a [1 2 1] re-blur (see :func:`_softness`): the
+#: blur hint and the strength it sets, or None (softness reported only, hint 0). Kodak24
+#: reads 0.20-0.41, blurred with a 2 px disk 0.70-0.83. On 2-3.5x downscaled training crops
+#: (`train blurcal`), unblurred ones read 0.37 / 0.77 / 0.83 (median, 90th, 99th percentile):
+#: wallpaper detail is often soft, so the enhancer is trained with such hints too (see
+#: ``HINT_DECILES_*`` in ``train/enhancer.py``, which must follow this ramp).
+BLUR_RAMP: tuple[float, float] | None = (0.45, 0.75)
 #: Crops whose RMS luma gradient is below this (8-bit units) say nothing about blur.
 _MIN_CONTRAST = 1.5
 CROP = 64
@@ -67,6 +71,11 @@ class AutoStrength:
     noise_sigma: float  # luma, 8-bit units
     jpeg_scale: float  # JPEG quantisation vs the standard q50 table; 0 = none seen
     softness: float = 0.0  # gradient energy kept by a re-blur: ~0.3 sharp, ~0.8 soft
+
+    @property
+    def blur(self) -> float:
+        """The enhancer's blur hint, 0-1: how blurred the photo reads (the softness ramp)."""
+        return _blur_hint(self.softness)
 
     @property
     def reason(self) -> str:
@@ -86,6 +95,7 @@ class AutoStrength:
             "noise_sigma": round(self.noise_sigma, 2),
             "jpeg_scale": round(self.jpeg_scale, 3),
             "softness": round(self.softness, 3),
+            "blur": round(self.blur, 3),
         }
 
 
@@ -231,6 +241,10 @@ def _ramp(value: float, lo: float, hi: float) -> float:
     return float(np.clip((value - lo) / (hi - lo), 0.0, 1.0))
 
 
+def _blur_hint(softness: float) -> float:
+    return _ramp(softness, *BLUR_RAMP) if BLUR_RAMP else 0.0
+
+
 def measure(image: np.ndarray | Image.Image) -> AutoStrength:
     """Measure a photo (H x W [x C] uint8/uint16/float array, or an 8-bit RGB/L Pillow
     image) and pick its automatic strength."""
@@ -241,6 +255,6 @@ def measure(image: np.ndarray | Image.Image) -> AutoStrength:
     sigma = _noise_sigma(crops)
     jpeg = _jpeg_scale(crops)
     soft = _softness(crops)
-    blur = _ramp(soft, *BLUR_RAMP) if BLUR_RAMP else 0.0
+    blur = _blur_hint(soft)
     strength = max(_ramp(sigma, *NOISE_RAMP), JPEG_MAX * _ramp(jpeg, *JPEG_RAMP), blur)
     return AutoStrength(strength, sigma, jpeg, soft)

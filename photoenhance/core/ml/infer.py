@@ -105,10 +105,13 @@ class FusedUNet:
         k6 = hw.reshape(o, c4 // 4, 2, 2, 3, 3).permute(0, 1, 4, 2, 5, 3)  # [o,c,dy,i,dx,j]
         return k6.reshape(o, c4 // 4, 6, 6).contiguous(memory_format=torch.channels_last)
 
-    def _conv(self, x: torch.Tensor, conv: Any, attr: str = "none") -> torch.Tensor:
+    def _conv(
+        self, x: torch.Tensor, conv: Any, attr: str = "none", offset: torch.Tensor | None = None
+    ) -> torch.Tensor:
         pad = [int(p) for p in conv.padding]
+        bias = conv.bias if offset is None else conv.bias + offset
         y: torch.Tensor = self._ops._convolution_pointwise(
-            x, conv.weight, conv.bias, pad, list(conv.stride), [1, 1], 1, attr, [], ""
+            x, conv.weight, bias, pad, list(conv.stride), [1, 1], 1, attr, [], ""
         )
         return y
 
@@ -121,21 +124,28 @@ class FusedUNet:
             )
         return x
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        """The net on ``x`` (one image); ``cond`` (1, n) as for :meth:`EnhanceUNet.forward`,
+        folded into the biases it offsets."""
         net = self.net
         xp, h, w = net._pad(x)  # noqa: SLF001 - the module's own padding rule
+        enc_off, up_off = net.cond_offsets(cond, 1)
+        none: list[torch.Tensor | None] = [None] * len(net.enc)
+        enc_b = [o.flatten() for o in enc_off] or none
+        up_b = [o.flatten() for o in up_off] or none[1:]
+        head_b = net.head.bias if enc_b[0] is None else net.head.bias + enc_b[0]  # type: ignore[operator]
         f: torch.Tensor = self._ops._convolution_pointwise(
-            xp, self._head6(), net.head.bias, [2, 2], [2, 2], [1, 1], 1, "none", [], ""
+            xp, self._head6(), head_b, [2, 2], [2, 2], [1, 1], 1, "none", [], ""
         )
         skips = []
         for i, stage in enumerate(net.enc):
             f = self._stage(f, stage)
             if i < len(net.down):
                 skips.append(f)
-                f = self._conv(f, net.down[i])
+                f = self._conv(f, net.down[i], offset=enc_b[i + 1])
         for i in reversed(range(len(net.up))):
             up: Any = net.up[i]
-            f = F.pixel_shuffle(self._conv(f, up[0]), 2)
+            f = F.pixel_shuffle(self._conv(f, up[0], offset=up_b[i]), 2)
             f = (
                 f.add_(skips[i])
                 if f.is_contiguous(memory_format=torch.channels_last)
@@ -165,6 +175,9 @@ def fast_forward(model: torch.nn.Module, device: torch.device) -> Any:
             g = torch.Generator().manual_seed(0)
             x = torch.rand(1, 3, 40, 56, generator=g).contiguous(memory_format=torch.channels_last)
             same = torch.allclose(fused(x), model(x), atol=1e-4)
+            if model.n_cond:
+                c = torch.rand(1, model.n_cond, generator=g)
+                same = same and torch.allclose(fused(x, c), model(x, c), atol=1e-4)
     except Exception:  # noqa: BLE001 - an op missing from this build: use the module
         return model
     return fused if same else model
@@ -180,6 +193,7 @@ class Enhancer:
         self._device = device
         self._bf16 = use_bf16(device)
         self._forward = self._model if self._bf16 else fast_forward(self._model, device)
+        self._cond = int(getattr(model, "n_cond", 0))
         self._card = card
         self._sha256 = sha256
 
@@ -229,6 +243,11 @@ class Enhancer:
     def device(self) -> torch.device:
         return self._device
 
+    @property
+    def takes_blur(self) -> bool:
+        """Whether the model can be told how blurred a photo is (the ``blur`` argument)."""
+        return self._cond > 0
+
     def enhance(
         self,
         image: np.ndarray,
@@ -238,6 +257,7 @@ class Enhancer:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
         auto: bool = True,
+        blur: float | None = None,
     ) -> np.ndarray:
         """Restore ``image``; returns an array of the same shape and dtype.
 
@@ -250,13 +270,22 @@ class Enhancer:
             overlap: pixels shared by neighbouring tiles, blended with linear ramps.
             auto: scale ``strength`` by the photo's measured need
                 (:func:`photoenhance.core.ml.autostrength.measure`), so clean photos are left
-                alone; callers that measured the whole photo already pass ``auto=False``.
+                alone; callers that measured the whole photo already pass ``auto=False``
+                (and its ``blur``).
+            blur: how blurred the photo is (0-1, :attr:`AutoStrength.blur`), for a model that
+                takes it (:attr:`takes_blur`); ``None``: measured when ``auto``, else 0.
         """
         if not 0.0 <= strength <= 1.0:
             raise PhotoEnhanceError(f"Strength must be between 0 and 1, not {strength}.")
         rgb, out, write = _to_rgb(image)  # validates the shape and dtype
         if auto:
-            strength *= autostrength.measure(image).strength
+            measured = autostrength.measure(image)
+            strength *= measured.strength
+            blur = measured.blur if blur is None else blur
+        cond = None
+        if self._cond:
+            cond = torch.zeros(1, self._cond, device=self._device)
+            cond[0, 0] = float(np.clip(blur or 0.0, 0.0, 1.0))
         if strength <= 0.0:  # nothing to correct: the photo comes back as it is
             if progress is not None:
                 progress(Progress(1, 1, message="Enhancing"))
@@ -278,7 +307,7 @@ class Enhancer:
                 for xi, (x0, x1) in enumerate(xs):
                     if cancel is not None:
                         cancel.raise_if_cancelled()
-                    res = self._run(rgb[y0:y1, x0:x1], scale, strength)
+                    res = self._run(rgb[y0:y1, x0:x1], scale, strength, cond)
                     wt = wy * wxs[xi][None, :, None]
                     acc[y0 - base : y1 - base, x0:x1].addcmul_(res, wt)
                     done += 1
@@ -289,7 +318,9 @@ class Enhancer:
                 acc, base = acc[final - base :].clone(), final
         return out
 
-    def _run(self, src: np.ndarray, scale: float, strength: float) -> torch.Tensor:
+    def _run(
+        self, src: np.ndarray, scale: float, strength: float, cond: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Model on one HxWx3 tile; returns a float32 HxWx3 CPU tensor in [0, 1]."""
         arr = np.ascontiguousarray(src)
         if not arr.flags.writeable:  # torch warns on read-only arrays (decoded photos are)
@@ -300,7 +331,7 @@ class Enhancer:
         t = t.clamp_(0, 1).permute(2, 0, 1)[None]  # HWC memory is channels_last already
         t = t.to(self._device).contiguous(memory_format=torch.channels_last)
         with torch.autocast(self._device.type, dtype=torch.bfloat16, enabled=self._bf16):
-            y = self._forward(t)
+            y = self._forward(t) if cond is None else self._forward(t, cond)
         y = y.float()
         if strength < 1.0:
             y = t + strength * (y - t)

@@ -1,4 +1,5 @@
-"""``python -m photoenhance.core.ml.train MODEL [options]`` (MODEL: ``enhancer``, ``data``)."""
+"""``python -m photoenhance.core.ml.train MODEL [options]``: MODEL is ``enhancer``, ``data``
+or ``blurcal``."""
 
 from __future__ import annotations
 
@@ -7,13 +8,17 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] not in ("enhancer", "data"):
+    if not argv or argv[0] not in ("enhancer", "data", "blurcal"):
         print(__doc__, file=sys.stderr)
         return 2
     if argv[0] == "data":
         from photoenhance.core.ml.train import data
 
         data.main(argv[1:])
+    elif argv[0] == "blurcal":
+        from photoenhance.core.ml.train import blurcal
+
+        blurcal.main(argv[1:])
     else:
         from photoenhance.core.ml.train import enhancer
 

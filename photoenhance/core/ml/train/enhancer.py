@@ -85,6 +85,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="share of each batch drawn from the textured patch set (data --textured); "
         "0 trains on the plain patches only, as models up to v1.1 did",
     )
+    p.add_argument(
+        "--cond-blur",
+        action="store_true",
+        help="condition the net on a blur hint (EnhanceUNet(cond=1)): how blurred the photo "
+        "reads to the automatic strength, drawn in training as it reads on such samples",
+    )
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--patch", type=int, default=96)
     p.add_argument("--lr", type=float, default=6e-4)
@@ -171,6 +177,35 @@ def batch_at(
     return x.flip(3) if k >= 4 else x
 
 
+#: The blur hint the net is trained with is what the automatic strength will read at run time:
+#: its softness ramp (``autostrength.blur_hint``), which says how much the photo *looks*
+#: blurred, not how much it is. ``train blurcal`` measured it on 2-3.5x downscaled training
+#: crops; these are its deciles (0, 10 %, ..., 100 %) on crops blurred with the training
+#: kernel ranges, and on unblurred crops (soft wallpaper detail often reads as blurred).
+#: Each sample draws its hint from the table of its kind, so the net learns what a hint is
+#: worth: deblur when a photo reads soft, yet not sharpen soft detail that was never blurred.
+HINT_DECILES_BLURRED = (0.0, 0.0, 0.42, 0.67, 0.87, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
+HINT_DECILES_UNBLURRED = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.06, 0.29, 0.47, 1.0, 1.0)
+#: Noise above this strength (5/255) hides blur from the softness measure: such samples
+#: get the unblurred table.
+HINT_NOISE_MAX = 0.1
+
+
+def blur_hint(strengths: torch.Tensor, seed: int) -> torch.Tensor:
+    """The conditioning (N, 1) for a degraded batch (``strengths`` as ``degrade`` returns)."""
+    gen = torch.Generator().manual_seed(seed)
+    u = torch.rand(strengths.shape[0], generator=gen) * 10
+    lo, frac = u.floor().long().clamp(max=9), u - u.floor()
+
+    def draw(table: tuple[float, ...]) -> torch.Tensor:
+        t = torch.tensor(table)
+        return t[lo] + frac * (t[lo + 1] - t[lo])
+
+    blurred = (strengths[:, 1] > 0) & (strengths[:, 0] < HINT_NOISE_MAX)
+    hint = torch.where(blurred, draw(HINT_DECILES_BLURRED), draw(HINT_DECILES_UNBLURRED))
+    return hint[:, None]
+
+
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
     mse = ((a.float() - b.float()) ** 2).mean().clamp_min(1e-10)
     return float(10 * torch.log10(1 / mse))
@@ -215,14 +250,18 @@ def evaluate(
 ) -> dict[str, list[float]]:
     model.eval()
     out: dict[str, list[float]] = {}
+    cond = bool(getattr(model, "n_cond", 0))
     for name, (x, y) in sets.items():
+        # a 2 px defocus reads fully soft (hint 1); clean, noisy and JPEG patches read sharp
+        hint = torch.tensor([[1.0 if name.startswith("disk2") else 0.0]])
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             pred = torch.cat(
                 [
-                    model(x[i : i + 16].to(device).contiguous(memory_format=torch.channels_last))
-                    .float()
-                    .cpu()
+                    (model(xb, hint.expand(len(xb), 1)) if cond else model(xb)).float().cpu()
                     for i in range(0, len(x), 16)
+                    for xb in [
+                        x[i : i + 16].to(device).contiguous(memory_format=torch.channels_last)
+                    ]
                 ]
             )
         out[name] = [round(psnr(x, y), 2), round(psnr(pred, y), 2)]
@@ -331,7 +370,8 @@ def run(argv: list[str] | None = None) -> None:
         val_tex = np.load(root / "patches_val_tex_128.npy")
     sets = val_sets(np.load(root / "patches_val_128.npy"), val_tex)
     weights = texture_weights(patches)
-    model = EnhanceUNet().to(device).to(memory_format=torch.channels_last)
+    model = EnhanceUNet(cond=1 if args.cond_blur else 0)
+    model = model.to(device).to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4, betas=(0.9, 0.99))
     ckpt = CKPT_DIR / "enhancer-last.pt"
     step, elapsed0 = 0, 0.0
@@ -345,7 +385,10 @@ def run(argv: list[str] | None = None) -> None:
     elif args.init:
         st = torch.load(args.init, map_location=device, weights_only=True)
         st = st.get("model", st)
-        model.load_state_dict({k: v.float() for k, v in st.items()})
+        res = model.load_state_dict({k: v.float() for k, v in st.items()}, strict=False)
+        # an unconditioned net grows into a conditioned one: only the (zero) maps are new
+        if res.unexpected_keys or any(not k.startswith("cond_") for k in res.missing_keys):
+            raise SystemExit(f"{args.init} does not fit this net: {res}")
         print(f"initialised from {args.init}", flush=True)
         prev_card = models_dir() / f"{ENHANCER}.json"
         if prev_card.exists():
@@ -382,6 +425,16 @@ def run(argv: list[str] | None = None) -> None:
             "init": str(args.init) if args.init else None,
             "degradation_mix": dataclasses.asdict(mix),
             "seed": args.seed,
+            "blur_hint": (
+                {
+                    "what": "autostrength softness ramp, drawn per sample from its deciles",
+                    "deciles_blurred": HINT_DECILES_BLURRED,
+                    "deciles_unblurred": HINT_DECILES_UNBLURRED,
+                    "noise_max": HINT_NOISE_MAX,
+                }
+                if args.cond_blur
+                else None
+            ),
             "device": str(device),
             "bf16": bf16,
             "val_psnr_in_out": history[-1] if history else {},
@@ -400,7 +453,10 @@ def run(argv: list[str] | None = None) -> None:
         x = d.image.to(device).contiguous(memory_format=torch.channels_last)
         y = d.target.to(device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            pred = model(x)
+            if args.cond_blur:
+                pred = model(x, blur_hint(d.strengths, args.seed * 7_919 + step).to(device))
+            else:
+                pred = model(x)
         loss = training_loss(pred.float(), y, args)
         opt.zero_grad(set_to_none=True)
         loss.backward()
