@@ -3,7 +3,7 @@
 Loads ``models/enhancer-v1.pt`` through its model card (architecture config, sha256) and
 runs the network directly on whole batches, bf16 autocast and channels_last where the CPU
 supports bf16: the same weights the app's enhancer uses, without its tiling, and with the
-same automatic strength per image (:mod:`photoenhance.core.ml.autostrength`).
+same automatic strength and blur hint per image (:mod:`photoenhance.core.ml.autostrength`).
 """
 
 from __future__ import annotations
@@ -38,11 +38,16 @@ class BatchEnhancer:
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         x = torch.from_numpy(batch).permute(0, 3, 1, 2).float().div_(255)
         x = x.contiguous(memory_format=torch.channels_last)
+        measured = [measure(img) for img in batch] if self.auto else []
+        cond = None
+        if self.net.n_cond:  # the blur hint; none without the automatic measurement
+            cond = torch.zeros(len(batch), self.net.n_cond)
+            cond[:, 0] = torch.tensor([m.blur for m in measured]) if measured else 0.0
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-            y = self.net(x)
+            y = self.net(x, cond)
         y = y.float()
-        if self.auto:
-            s = torch.tensor([measure(img).strength for img in batch], dtype=torch.float32)
+        if measured:
+            s = torch.tensor([m.strength for m in measured], dtype=torch.float32)
             y = x + s.view(-1, 1, 1, 1) * (y - x)
         y = y.clamp_(0, 1).mul_(255).round_().to(torch.uint8)
         return y.permute(0, 2, 3, 1).contiguous().numpy()
