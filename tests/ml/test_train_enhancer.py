@@ -57,14 +57,20 @@ def test_blur_range_options_reach_the_degradation_config() -> None:
     assert cfg.motion_length == tr.deg.DegradeConfig().motion_length
 
 
-def test_two_step_run_exports_a_loadable_model(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    rng = np.random.default_rng(1)
+def _tiny_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int) -> np.random.Generator:
+    """Random patch sets in ``tmp_path``, with the trainer pointed at them; returns the rng."""
+    rng = np.random.default_rng(seed)
     for name, n in (("train_128", 6), ("val_128", 2), ("train_tex_128", 4), ("val_tex_128", 2)):
         np.save(tmp_path / f"patches_{name}.npy", rng.integers(0, 256, (n, 128, 128, 3), np.uint8))
     monkeypatch.setattr(tr, "data_root", lambda: tmp_path)
     monkeypatch.setattr(tr, "CKPT_DIR", tmp_path / "ckpt")
+    return rng
+
+
+def test_two_step_run_exports_a_loadable_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = _tiny_data(tmp_path, monkeypatch, seed=1)
     out = tmp_path / "enhancer.pt"
     tr.run(["--steps", "2", "--batch", "2", "--patch", "32", "--out", str(out), "--threads", "1"])
     assert out.exists() and (tmp_path / "ckpt" / "enhancer-last.pt").exists()
@@ -98,11 +104,7 @@ def test_blur_hints_are_drawn_by_kind() -> None:
 def test_a_conditioned_net_grows_from_an_unconditioned_checkpoint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rng = np.random.default_rng(2)
-    for name, n in (("train_128", 6), ("val_128", 2), ("train_tex_128", 4), ("val_tex_128", 2)):
-        np.save(tmp_path / f"patches_{name}.npy", rng.integers(0, 256, (n, 128, 128, 3), np.uint8))
-    monkeypatch.setattr(tr, "data_root", lambda: tmp_path)
-    monkeypatch.setattr(tr, "CKPT_DIR", tmp_path / "ckpt")
+    rng = _tiny_data(tmp_path, monkeypatch, seed=2)
     plain, cond = tmp_path / "plain.pt", tmp_path / "cond.pt"
     common = ["--steps", "1", "--batch", "2", "--patch", "32", "--threads", "1"]
     tr.run([*common, "--out", str(plain)])

@@ -85,7 +85,7 @@ class AutoStrength:
         ramps = {
             "noise": _ramp(self.noise_sigma, *NOISE_RAMP),
             "JPEG compression": JPEG_MAX * _ramp(self.jpeg_scale, *JPEG_RAMP),
-            "softness": _ramp(self.softness, *BLUR_RAMP) if BLUR_RAMP else 0.0,
+            "softness": self.blur,
         }
         return max(ramps, key=lambda k: ramps[k])
 

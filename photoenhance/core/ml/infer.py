@@ -130,9 +130,8 @@ class FusedUNet:
         net = self.net
         xp, h, w = net._pad(x)  # noqa: SLF001 - the module's own padding rule
         enc_off, up_off = net.cond_offsets(cond, 1)
-        none: list[torch.Tensor | None] = [None] * len(net.enc)
-        enc_b = [o.flatten() for o in enc_off] or none
-        up_b = [o.flatten() for o in up_off] or none[1:]
+        enc_b: list[torch.Tensor | None] = [o.flatten() for o in enc_off] or [None] * len(net.enc)
+        up_b: list[torch.Tensor | None] = [o.flatten() for o in up_off] or [None] * len(net.up)
         head_b = net.head.bias if enc_b[0] is None else net.head.bias + enc_b[0]  # type: ignore[operator]
         f: torch.Tensor = self._ops._convolution_pointwise(
             xp, self._head6(), head_b, [2, 2], [2, 2], [1, 1], 1, "none", [], ""

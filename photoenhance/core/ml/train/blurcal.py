@@ -1,9 +1,10 @@
 """Calibrate the blur hint: ``python -m photoenhance.core.ml.train blurcal``.
 
-The enhancer can be told how blurred a photo is (its blur strength, the spatial standard
-deviation of the blur kernel / 4 px, as :mod:`photoenhance.core.ml.degrade` reports it).
-At run time only the photo is known, so :mod:`photoenhance.core.ml.autostrength` estimates
-that strength from its softness measure. This script measures how the two relate: it
+The enhancer is told how blurred a photo reads: the softness ramp of
+:mod:`photoenhance.core.ml.autostrength`. This script measures how that softness relates to
+the true blur strength (the spatial standard deviation of the blur kernel / 4 px, as
+:mod:`photoenhance.core.ml.degrade` reports it), which is what the hint tables the enhancer
+is trained with (``HINT_DECILES_*`` in ``train/enhancer.py``) were read from. It
 downscales the training photos (never the benchmark ones) 2-3.5x like the textured patch
 set, cuts 384 px crops, blurs three in four of them with a random kernel from the training
 ranges, and prints the softness each reads against the true strength, per softness bin, with

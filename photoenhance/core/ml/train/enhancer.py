@@ -259,16 +259,13 @@ def evaluate(
     for name, (x, y) in sets.items():
         # a 2 px defocus reads fully soft (hint 1); clean, noisy and JPEG patches read sharp
         hint = torch.tensor([[1.0 if name.startswith("disk2") else 0.0]])
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            pred = torch.cat(
-                [
-                    (model(xb, hint.expand(len(xb), 1)) if cond else model(xb)).float().cpu()
-                    for i in range(0, len(x), 16)
-                    for xb in [
-                        x[i : i + 16].to(device).contiguous(memory_format=torch.channels_last)
-                    ]
-                ]
-            )
+        parts = []
+        for i in range(0, len(x), 16):
+            xb = x[i : i + 16].to(device).contiguous(memory_format=torch.channels_last)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                yb = model(xb, hint.expand(len(xb), 1)) if cond else model(xb)
+            parts.append(yb.float().cpu())
+        pred = torch.cat(parts)
         out[name] = [round(psnr(x, y), 2), round(psnr(pred, y), 2)]
     model.train()
     return out
