@@ -26,7 +26,7 @@ from PySide6.QtGui import QImage
 from photoenhance.core.imaging import load_image, read_metadata
 from photoenhance.core.imaging.orient import apply_orientation
 from photoenhance.core.jobs.cancel import CancelToken
-from photoenhance.core.ml.autostrength import measure
+from photoenhance.core.ml.autostrength import ROUTE_MIN, measure
 
 #: Tile side for previews: a whole viewport-sized region in one tile (no overlap work).
 PREVIEW_TILE = 1280
@@ -55,6 +55,7 @@ class DisplayImage:
     auto_strength: float | None = None
     auto_reason: str = ""  # what it answers to: "noise", "JPEG compression" or "softness"
     auto_blur: float = 0.0  # the enhancer's blur hint for the full-resolution photo
+    auto_route: str | None = None  # its one strong fault, which may pick a specialist net
 
     @property
     def size(self) -> tuple[int, int]:
@@ -143,7 +144,7 @@ def decode_for_display(path: str, quick: DisplayImage | None = None) -> DisplayI
     decoded = load_image(Path(path))
     # measured as stored (before turning upright), where the JPEG 8x8 grid is
     measured = measure(decoded.pixels)
-    auto, why, blur = measured.strength, measured.reason, measured.blur
+    auto, why, blur, route = measured.strength, measured.reason, measured.blur, measured.route
     arr = to_display(decoded.pixels, decoded.metadata.orientation)
     if quick is not None and quick.size == (arr.shape[1], arr.shape[0]):
         return DisplayImage(
@@ -155,6 +156,7 @@ def decode_for_display(path: str, quick: DisplayImage | None = None) -> DisplayI
             auto_strength=auto,
             auto_reason=why,
             auto_blur=blur,
+            auto_route=route,
         )
     small = reduce(arr, PROXY_SIDE)
     return DisplayImage(
@@ -166,6 +168,7 @@ def decode_for_display(path: str, quick: DisplayImage | None = None) -> DisplayI
         auto_strength=auto,
         auto_reason=why,
         auto_blur=blur,
+        auto_route=route,
     )
 
 
@@ -204,6 +207,11 @@ def enhance_region(
     # the blur hint describes the full-resolution photo; in a crop reduced by ``scale`` its
     # blur is that much smaller, so the hint shrinks with it (roughly: the hint is a ramp)
     blur = pixels.auto_blur * scale if isinstance(pixels, DisplayImage) and auto else 0.0
+    # the specialist for the photo's fault; a blurred photo reduced until it no longer reads
+    # blurred goes to the general net, as such a photo would
+    route = pixels.auto_route if isinstance(pixels, DisplayImage) and auto else None
+    if route == "blur" and blur < ROUTE_MIN:
+        route = None
     out = enhancer.enhance(
         np.ascontiguousarray(crop),
         strength=strength * (1.0 if measured is None else measured),
@@ -211,6 +219,7 @@ def enhance_region(
         cancel=cancel,
         auto=auto and measured is None,
         blur=None if measured is None else blur,
+        route=None if measured is None else route,
     )
     return Patch(QRect(rect), to_qimage(out), strength, scale)
 

@@ -157,11 +157,11 @@ class _Recorder:
         self.shapes: list[tuple[int, ...]] = []
         self.last = None
 
-    def enhance(self, arr, strength=1.0, tile=None, cancel=None, auto=True, blur=None):
+    def enhance(self, arr, strength=1.0, tile=None, cancel=None, auto=True, blur=None, route=None):
         self.shapes.append(arr.shape)
         self.last = arr
         self.calls = getattr(self, "calls", []) + [(strength, auto)]
-        self.blur = blur
+        self.blur, self.route = blur, route
         return arr
 
 
@@ -205,6 +205,39 @@ def test_preview_passes_the_photos_blur_hint_scaled_with_the_crop() -> None:
     assert rec.blur == pytest.approx(0.4)
     enhance_region(img, QRect(0, 0, 100, 100), 1.0, rec, 1.0, auto=False)
     assert rec.blur is None  # not measured: the enhancer gets no hint
+
+
+def test_preview_passes_the_photos_route() -> None:
+    """The specialist picked for the whole photo enhances its regions; a blurred photo's
+    crop reduced until it no longer reads blurred goes to the general net."""
+    import numpy as np
+
+    from photoenhance.gui.preview import DisplayImage, enhance_region, reduce, to_qimage
+
+    arr = np.zeros((300, 400, 3), np.uint8)
+    small = reduce(arr, 200)
+
+    def image(route: str, blur: float) -> DisplayImage:
+        return DisplayImage(
+            "x.jpg",
+            arr,
+            to_qimage(arr),
+            to_qimage(small),
+            small,
+            auto_strength=1.0,
+            auto_blur=blur,
+            auto_route=route,
+        )
+
+    rec = _Recorder()
+    enhance_region(image("noise", 0.0), QRect(0, 0, 100, 100), 0.5, rec, 1.0)
+    assert rec.route == "noise"
+    enhance_region(image("blur", 0.9), QRect(0, 0, 100, 100), 1.0, rec, 1.0)
+    assert rec.route == "blur"
+    enhance_region(image("blur", 0.9), QRect(0, 0, 100, 100), 0.5, rec, 1.0)
+    assert rec.route is None
+    enhance_region(image("noise", 0.0), QRect(0, 0, 100, 100), 1.0, rec, 1.0, auto=False)
+    assert rec.route is None
 
 
 def test_zoomed_out_previews_crop_the_reduced_copy() -> None:

@@ -156,3 +156,41 @@ def test_reason_names_what_the_strength_answers_to() -> None:
     assert autostrength.measure(img).reason == ""
     assert autostrength.measure(np.clip(noisy, 0, 255).astype(np.uint8)).reason == "noise"
     assert autostrength.measure(_jpeg(img, 10)).reason == "JPEG compression"
+
+
+def test_one_strong_fault_routes_to_its_specialist() -> None:
+    img = _photo()
+    noisy = np.clip(img + np.random.default_rng(3).normal(0, 15, img.shape), 0, 255)
+    assert autostrength.measure(img).route is None  # clean: the general net
+    assert autostrength.measure(noisy.astype(np.uint8)).route == "noise"
+    assert autostrength.measure(_jpeg(img, 10)).route == "jpeg"
+    assert autostrength.measure(_soft_photo()).route == "blur"
+    # two strong faults at once: the general net, which was trained on mixtures
+    both = autostrength.AutoStrength(1.0, noise_sigma=10.0, jpeg_scale=0.0, softness=0.9)
+    assert both.ramps["noise"] == 1.0 and both.ramps["blur"] == 1.0
+    assert both.route is None
+    mild = autostrength.AutoStrength(0.3, noise_sigma=2.0, jpeg_scale=0.0, softness=0.0)
+    assert mild.route is None  # below ROUTE_MIN
+
+
+def test_enhancer_runs_the_specialist_its_measurement_picks() -> None:
+    torch.manual_seed(0)
+    general = EnhanceUNet(widths=(8, 16), enc_blocks=(1, 1), dec_blocks=(1,))
+    blur = EnhanceUNet(widths=(8, 16), enc_blocks=(1, 1), dec_blocks=(1,))
+    alone = Enhancer.from_model(general, device="cpu")
+    routed = Enhancer.from_model(general, device="cpu", experts={"blur": blur})
+    assert routed.routes == ("blur",) and alone.routes == ()
+    soft = _soft_photo()[:200, :264]
+    just_blur = Enhancer.from_model(blur, device="cpu")
+    # a soft photo goes to the blur specialist, exactly as that net alone would enhance it
+    assert np.array_equal(routed.enhance(soft), just_blur.enhance(soft))
+    assert not np.array_equal(routed.enhance(soft), alone.enhance(soft))
+    # a noisy one has no specialist here: the general net
+    img = _photo(200, 264).astype(np.float32)
+    noisy = np.clip(img + np.random.default_rng(4).normal(0, 15, img.shape), 0, 255)
+    noisy = noisy.astype(np.uint8)
+    assert np.array_equal(routed.enhance(noisy), alone.enhance(noisy))
+    # told the route, without measuring
+    assert np.array_equal(
+        routed.enhance(noisy, auto=False, route="blur"), just_blur.enhance(noisy, auto=False)
+    )

@@ -143,10 +143,10 @@ def test_fused_forward_is_the_module(shape: tuple[int, int]) -> None:
 def test_fused_path_is_chosen_on_cpu_and_can_be_turned_off(monkeypatch) -> None:
     from photoenhance.core.ml.infer import FusedUNet
 
-    assert isinstance(Enhancer.from_model(_tiny_net(), device="cpu")._forward, FusedUNet)
+    assert isinstance(Enhancer.from_model(_tiny_net(), device="cpu")._net(None)[0], FusedUNet)
     monkeypatch.setenv("PHOTOENHANCE_FUSED", "0")
     plain = Enhancer.from_model(_tiny_net(), device="cpu")
-    assert isinstance(plain._forward, EnhanceUNet)
+    assert isinstance(plain._net(None)[0], EnhanceUNet)
 
 
 def test_bands_give_the_same_rows_as_one_band() -> None:

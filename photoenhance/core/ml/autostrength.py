@@ -33,6 +33,11 @@ net is told how blurred the photo reads, and was trained with hints drawn as thi
 reads on blurred and on unblurred training photos, so it deblurs a photo that reads soft
 without sharpening soft detail that was never blurred.
 It costs about 10-15 ms for a 12 MP photo on these CPUs: at most 64 crops of 64 px are read.
+
+The same ramps pick the network (:attr:`AutoStrength.route`): a photo with one strong fault
+(its ramp at least ``ROUTE_MIN``, every other ramp below it) goes to a specialist trained
+mostly on that fault, where the enhancer ships one, as Topaz's Autopilot picks a model per
+photo. Mixed faults, mild faults and clean photos go to the general network.
 """
 
 from __future__ import annotations
@@ -63,6 +68,10 @@ BLUR_RAMP: tuple[float, float] | None = (0.45, 0.75)
 _MIN_CONTRAST = 1.5
 CROP = 64
 MAX_CROPS = 64
+#: A ramp this high, alone, routes the photo to the specialist for its fault.
+ROUTE_MIN = 0.5
+#: The routes, in the order of the ramps (:attr:`AutoStrength.ramps`).
+ROUTES = ("noise", "jpeg", "blur")
 
 
 @dataclass(frozen=True)
@@ -78,16 +87,32 @@ class AutoStrength:
         return _blur_hint(self.softness)
 
     @property
+    def ramps(self) -> dict[str, float]:
+        """Each fault's ramp, 0-1, keyed by :data:`ROUTES` (JPEG before its ``JPEG_MAX``)."""
+        return {
+            "noise": _ramp(self.noise_sigma, *NOISE_RAMP),
+            "jpeg": _ramp(self.jpeg_scale, *JPEG_RAMP),
+            "blur": self.blur,
+        }
+
+    @property
+    def route(self) -> str | None:
+        """The one strong fault (a :data:`ROUTES` name) for a specialist network, or None."""
+        strong = [k for k, v in self.ramps.items() if v >= ROUTE_MIN]
+        return strong[0] if len(strong) == 1 else None
+
+    @property
     def reason(self) -> str:
         """What the strength answers to, in a photographer's words ("" when left alone)."""
         if self.strength <= 0.0:
             return ""
-        ramps = {
-            "noise": _ramp(self.noise_sigma, *NOISE_RAMP),
-            "JPEG compression": JPEG_MAX * _ramp(self.jpeg_scale, *JPEG_RAMP),
-            "softness": self.blur,
+        r = self.ramps
+        words = {
+            "noise": r["noise"],
+            "JPEG compression": JPEG_MAX * r["jpeg"],
+            "softness": r["blur"],
         }
-        return max(ramps, key=lambda k: ramps[k])
+        return max(words, key=lambda k: words[k])
 
     def as_dict(self) -> dict[str, float]:
         return {

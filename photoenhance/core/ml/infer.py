@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -183,18 +184,44 @@ def fast_forward(model: torch.nn.Module, device: torch.device) -> Any:
 
 
 class Enhancer:
-    """A loaded restoration model. Build with :meth:`load` (or :meth:`from_model` in tests)."""
+    """A loaded restoration model. Build with :meth:`load` (or :meth:`from_model` in tests).
+
+    A model card may list specialists (``"experts": {"blur": "enhancer-deblur-v1.pt"}``):
+    same-shaped networks trained mostly on one fault, used for photos whose automatic
+    measurement routes there (:attr:`AutoStrength.route`). They load on first use.
+    """
 
     def __init__(
-        self, model: torch.nn.Module, device: torch.device, card: dict[str, Any], sha256: str
+        self,
+        model: torch.nn.Module,
+        device: torch.device,
+        card: dict[str, Any],
+        sha256: str,
+        experts: dict[str, Path] | None = None,
     ) -> None:
-        self._model = model.eval().to(device).to(memory_format=torch.channels_last)
         self._device = device
         self._bf16 = use_bf16(device)
-        self._forward = self._model if self._bf16 else fast_forward(self._model, device)
-        self._cond = int(getattr(model, "n_cond", 0))
         self._card = card
         self._sha256 = sha256
+        self._experts = dict(experts or {})
+        self._nets: dict[str | None, tuple[Any, int]] = {None: self._prepare(model)}
+        self._lock = threading.Lock()
+
+    def _prepare(self, model: torch.nn.Module) -> tuple[Any, int]:
+        """The forward to call for ``model`` on this device, and its number of hints."""
+        model = model.eval().to(self._device).to(memory_format=torch.channels_last)
+        forward = model if self._bf16 else fast_forward(model, self._device)
+        return forward, int(getattr(model, "n_cond", 0))
+
+    def _net(self, route: str | None) -> tuple[Any, int]:
+        """The network for ``route`` (the general one where there is no such specialist)."""
+        if route not in self._experts:
+            return self._nets[None]
+        with self._lock:
+            if route not in self._nets:
+                model, _, _ = load_weights(self._experts[route])
+                self._nets[route] = self._prepare(model)
+            return self._nets[route]
 
     @classmethod
     def load(
@@ -202,15 +229,16 @@ class Enhancer:
     ) -> Enhancer:
         """Load weights (default: the shipped model), verified against their model card."""
         weights = Path(path) if path is not None else weights_path()
-        card = read_card(weights)
-        digest = verify(weights, card)
-        try:
-            state = torch.load(weights, map_location="cpu", weights_only=True)
-            model = build(card.get("architecture", {}).get("config"))
-            model.load_state_dict({k: v.float() for k, v in state.items()})
-        except Exception as e:  # corrupt pickle, wrong keys, wrong shapes
-            raise ModelError(f"Model weights {weights.name} cannot be loaded: {e}") from e
-        return cls(model, pick_device(device), card, digest)
+        model, card, digest = load_weights(weights)
+        listed = card.get("experts") or {}
+        if not isinstance(listed, dict):
+            raise ModelError(f"Model card of {weights.name} lists its specialists wrongly.")
+        experts = {str(k): weights.with_name(str(v)) for k, v in listed.items()}
+        for route, expert in experts.items():
+            if route not in autostrength.ROUTES:
+                raise ModelError(f"Model card of {weights.name} names an unknown route {route!r}.")
+            verify(expert, read_card(expert))  # a missing or damaged file fails now, not later
+        return cls(model, pick_device(device), card, digest, experts)
 
     @classmethod
     def from_model(
@@ -219,8 +247,13 @@ class Enhancer:
         device: str | torch.device | None = None,
         model_id: str = "custom",
         version: str = "0",
+        experts: dict[str, torch.nn.Module] | None = None,
     ) -> Enhancer:
-        return cls(model, pick_device(device), {"model_id": model_id, "version": version}, "")
+        enh = cls(model, pick_device(device), {"model_id": model_id, "version": version}, "")
+        for route, net in (experts or {}).items():
+            enh._experts[route] = Path(route)
+            enh._nets[route] = enh._prepare(net)
+        return enh
 
     @property
     def model_id(self) -> str:
@@ -245,7 +278,12 @@ class Enhancer:
     @property
     def takes_blur(self) -> bool:
         """Whether the model can be told how blurred a photo is (the ``blur`` argument)."""
-        return self._cond > 0
+        return self._nets[None][1] > 0
+
+    @property
+    def routes(self) -> tuple[str, ...]:
+        """The faults this enhancer has a specialist network for."""
+        return tuple(self._experts)
 
     def enhance(
         self,
@@ -257,6 +295,7 @@ class Enhancer:
         cancel: CancelToken | None = None,
         auto: bool = True,
         blur: float | None = None,
+        route: str | None = None,
     ) -> np.ndarray:
         """Restore ``image``; returns an array of the same shape and dtype.
 
@@ -273,6 +312,9 @@ class Enhancer:
                 (and its ``blur``).
             blur: how blurred the photo is (0-1, :attr:`AutoStrength.blur`), for a model that
                 takes it (:attr:`takes_blur`); ``None``: measured when ``auto``, else 0.
+            route: the photo's one strong fault (:attr:`AutoStrength.route`), which picks a
+                specialist network where there is one; ``None``: measured when ``auto``,
+                else the general network.
         """
         if not 0.0 <= strength <= 1.0:
             raise PhotoEnhanceError(f"Strength must be between 0 and 1, not {strength}.")
@@ -281,9 +323,11 @@ class Enhancer:
             measured = autostrength.measure(image)
             strength *= measured.strength
             blur = measured.blur if blur is None else blur
+            route = measured.route if route is None else route
+        forward, n_cond = self._net(route)
         cond = None
-        if self._cond:
-            cond = torch.zeros(1, self._cond, device=self._device)
+        if n_cond:
+            cond = torch.zeros(1, n_cond, device=self._device)
             cond[0, 0] = float(np.clip(blur or 0.0, 0.0, 1.0))
         if strength <= 0.0:  # nothing to correct: the photo comes back as it is
             if progress is not None:
@@ -306,7 +350,7 @@ class Enhancer:
                 for xi, (x0, x1) in enumerate(xs):
                     if cancel is not None:
                         cancel.raise_if_cancelled()
-                    res = self._run(rgb[y0:y1, x0:x1], scale, strength, cond)
+                    res = self._run(forward, rgb[y0:y1, x0:x1], scale, strength, cond)
                     wt = wy * wxs[xi][None, :, None]
                     acc[y0 - base : y1 - base, x0:x1].addcmul_(res, wt)
                     done += 1
@@ -318,7 +362,12 @@ class Enhancer:
         return out
 
     def _run(
-        self, src: np.ndarray, scale: float, strength: float, cond: torch.Tensor | None = None
+        self,
+        forward: Any,
+        src: np.ndarray,
+        scale: float,
+        strength: float,
+        cond: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Model on one HxWx3 tile; returns a float32 HxWx3 CPU tensor in [0, 1]."""
         arr = np.ascontiguousarray(src)
@@ -330,12 +379,25 @@ class Enhancer:
         t = t.clamp_(0, 1).permute(2, 0, 1)[None]  # HWC memory is channels_last already
         t = t.to(self._device).contiguous(memory_format=torch.channels_last)
         with torch.autocast(self._device.type, dtype=torch.bfloat16, enabled=self._bf16):
-            y = self._forward(t) if cond is None else self._forward(t, cond)
+            y = forward(t) if cond is None else forward(t, cond)
         y = y.float()
         if strength < 1.0:
             y = t + strength * (y - t)
         out: torch.Tensor = y[0].permute(1, 2, 0).clamp_(0, 1).cpu()
         return out
+
+
+def load_weights(weights: Path) -> tuple[torch.nn.Module, dict[str, Any], str]:
+    """The network in ``weights``, its model card and sha256, checked against each other."""
+    card = read_card(weights)
+    digest = verify(weights, card)
+    try:
+        state = torch.load(weights, map_location="cpu", weights_only=True)
+        model = build(card.get("architecture", {}).get("config"))
+        model.load_state_dict({k: v.float() for k, v in state.items()})
+    except Exception as e:  # corrupt pickle, wrong keys, wrong shapes
+        raise ModelError(f"Model weights {weights.name} cannot be loaded: {e}") from e
+    return model, card, digest
 
 
 def _extend(acc: torch.Tensor, rows: int) -> torch.Tensor:

@@ -3,7 +3,8 @@
 Loads ``models/enhancer-v1.pt`` through its model card (architecture config, sha256) and
 runs the network directly on whole batches, bf16 autocast and channels_last where the CPU
 supports bf16: the same weights the app's enhancer uses, without its tiling, and with the
-same automatic strength and blur hint per image (:mod:`photoenhance.core.ml.autostrength`).
+same automatic strength, blur hint and specialist network per image
+(:mod:`photoenhance.core.ml.autostrength`).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import torch
 
 from photoenhance.core.ml.autostrength import measure
 from photoenhance.core.ml.device import cpu_has_native_bf16
-from photoenhance.core.ml.nets import build
-from photoenhance.core.ml.registry import read_card, verify, weights_path
+from photoenhance.core.ml.infer import load_weights
+from photoenhance.core.ml.registry import weights_path
 
 
 class BatchEnhancer:
@@ -25,13 +26,13 @@ class BatchEnhancer:
     def __init__(self, path: Path | None = None, auto: bool = True) -> None:
         self.auto = auto
         self.path = path or weights_path()
-        card = read_card(self.path)
-        self.sha256 = verify(self.path, card)
-        self.card = card
-        self.net = build(card["architecture"]["config"])
-        state = torch.load(self.path, map_location="cpu", weights_only=True)
-        self.net.load_state_dict({k: v.float() for k, v in state.items()})
-        self.net.eval().to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        net, self.card, self.sha256 = load_weights(self.path)
+        self.nets: dict[str | None, torch.nn.Module] = {None: net}
+        for route, name in (self.card.get("experts") or {}).items():
+            self.nets[route] = load_weights(self.path.with_name(name))[0]
+        for net in self.nets.values():
+            net.eval().to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        self.net = self.nets[None]
         self.bf16 = cpu_has_native_bf16()
 
     @torch.inference_mode()
@@ -39,13 +40,18 @@ class BatchEnhancer:
         x = torch.from_numpy(batch).permute(0, 3, 1, 2).float().div_(255)
         x = x.contiguous(memory_format=torch.channels_last)
         measured = [measure(img) for img in batch] if self.auto else []
-        cond = None
-        if self.net.n_cond:  # the blur hint; none without the automatic measurement
-            cond = torch.zeros(len(batch), self.net.n_cond)
-            cond[:, 0] = torch.tensor([m.blur for m in measured]) if measured else 0.0
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-            y = self.net(x, cond)
-        y = y.float()
+        # each photo through the network its measurement routes it to, as in the app
+        routes = [m.route if m.route in self.nets else None for m in measured] or [None] * len(x)
+        y = torch.empty_like(x)
+        for route in dict.fromkeys(routes):
+            idx = [i for i, r in enumerate(routes) if r == route]
+            net = self.nets[route]
+            cond, n_cond = None, int(getattr(net, "n_cond", 0))
+            if n_cond:  # the blur hint; none without the automatic measurement
+                cond = torch.zeros(len(idx), n_cond)
+                cond[:, 0] = torch.tensor([measured[i].blur for i in idx]) if measured else 0.0
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+                y[idx] = net(x[idx], cond).float()
         if measured:
             s = torch.tensor([m.strength for m in measured], dtype=torch.float32)
             y = x + s.view(-1, 1, 1, 1) * (y - x)
@@ -54,5 +60,6 @@ class BatchEnhancer:
 
     def run(self, images: np.ndarray, batch_size: int = 8) -> np.ndarray:
         """Enhance an (N, H, W, 3) uint8 array in batches."""
-        return np.concatenate([self(images[i:i + batch_size])
-                               for i in range(0, len(images), batch_size)])
+        return np.concatenate(
+            [self(images[i : i + batch_size]) for i in range(0, len(images), batch_size)]
+        )
