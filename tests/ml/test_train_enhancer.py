@@ -49,12 +49,14 @@ def test_batches_mix_plain_and_textured_patches_reproducibly() -> None:
     assert float(only_plain.max()) == 0.0
 
 
-def test_blur_range_options_reach_the_degradation_config() -> None:
+def test_range_options_reach_the_degradation_config() -> None:
     args = tr.parse_args(["--mix", "0.1", "0.2", "0.3", "0.2", "--disk-radius", "0.5", "2"])
     cfg = tr.degrade_config(args)
     assert (cfg.p_clean, cfg.p_blur) == (0.1, 0.2)
     assert cfg.disk_radius == (0.5, 2.0)
     assert cfg.motion_length == tr.deg.DegradeConfig().motion_length
+    assert cfg.jpeg_q == tr.deg.DegradeConfig().jpeg_q
+    assert tr.degrade_config(tr.parse_args(["--jpeg-q", "10", "60"])).jpeg_q == (10, 60)
 
 
 def _tiny_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int) -> np.random.Generator:

@@ -79,6 +79,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             help=f"{dest.replace('_', ' ')} range in px (default: DegradeConfig's)",
         )
     p.add_argument(
+        "--jpeg-q",
+        type=int,
+        nargs=2,
+        metavar=("LO", "HI"),
+        default=None,
+        help="JPEG quality range (default: DegradeConfig's)",
+    )
+    p.add_argument(
         "--textured-share",
         type=float,
         default=0.75,
@@ -334,7 +342,7 @@ def save_ckpt(
 
 
 def degrade_config(args: argparse.Namespace) -> deg.DegradeConfig:
-    """The degradation mix of ``--mix`` and the blur range options over the defaults."""
+    """The degradation mix of ``--mix`` and the range options over the defaults."""
     cfg = deg.DegradeConfig(*args.mix) if args.mix else deg.DegradeConfig()
 
     def pick(name: str, default: tuple[float, float]) -> tuple[float, float]:
@@ -346,6 +354,7 @@ def degrade_config(args: argparse.Namespace) -> deg.DegradeConfig:
         disk_radius=pick("disk_radius", cfg.disk_radius),
         gauss_blur=pick("gauss_blur", cfg.gauss_blur),
         motion_length=pick("motion_length", cfg.motion_length),
+        jpeg_q=tuple(args.jpeg_q) if getattr(args, "jpeg_q", None) else cfg.jpeg_q,
     )
 
 
