@@ -59,8 +59,9 @@ class SettingsDialog(QDialog):
                                        value=s.strength)
         self.auto_strength = QCheckBox("Adjust to each photo (leave clean photos alone)")
         self.auto_strength.setChecked(s.auto_strength)
-        self.auto_strength.setToolTip("Scale the strength by each photo's measured noise and "
-                                      "JPEG compression before enhancing it.")
+        self.auto_strength.setToolTip("Scale the strength by each photo's measured noise, JPEG "
+                                      "compression and softness, and pick the model made for "
+                                      "its main fault, before enhancing it.")
         self.device = _combo(DEVICES, s.device)
         self.threads = QSpinBox(minimum=0, maximum=256, value=s.threads)
         self.threads.setSpecialValueText("All cores")

@@ -42,8 +42,9 @@ def register(sub: Any) -> None:
     p.add_argument("--strength", type=float, metavar="S",
                    help="0 (no change) to 1 (full enhancement); default from settings")
     p.add_argument("--no-auto-strength", dest="auto", action="store_false",
-                   help="apply the strength as given instead of scaling it by how much "
-                        "each photo needs (measured noise and JPEG compression)")
+                   help="apply the strength as given, with the general network, instead of "
+                        "scaling it by how much each photo needs (measured noise, JPEG "
+                        "compression and softness, which also pick a specialist network)")
     p.add_argument("--format", choices=("keep", "jpeg", "png", "tiff"),
                    help="output format (default: keep the original's)")
     p.add_argument("--json", action="store_true",
