@@ -21,7 +21,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS = REPO / "models"
-NEEDED = ("improvability-v1.pt", "improvability-v1.json", "enhancer-v1.pt", "enhancer-v1.json")
+NEEDED = (
+    "improvability-v1.pt", "improvability-v1.json", "enhancer-v1.pt", "enhancer-v1.json",
+    "enhancer-v1-blur.pt", "enhancer-v1-blur.json",
+)
 
 pytestmark = pytest.mark.slow
 
