@@ -241,9 +241,18 @@ def _quant_step(coef: np.ndarray) -> float:
     count = use.sum(1)
     phase = 2 * np.pi * c[None, :] / steps
     # the mean cosine, not the phase coherence: at twice the true step, or for a smooth
-    # photo's coefficients just over half a step, the phases agree but sit near pi
-    fit = np.where(use, np.cos(phase), 0).sum(1) / np.maximum(count, 1)
-    good = np.nonzero((fit >= 0.85) & (count >= need))[0]
+    # photo's coefficients just over half a step, the phases agree but sit near pi. The
+    # worst fifth is left out: blocks with clipped highlights or saturated colours lose
+    # their place on the grid when decoded (LIVE1 at q30 fits its true step at 0.80-0.86
+    # over all coefficients, a test photo with 16 % clipped pixels at 0.67-0.69; over the
+    # best four fifths, 0.92 and more; wrong steps, clean and noisy photos stay under 0.31).
+    cos = np.where(use, np.cos(phase), np.inf)
+    fit = np.where(use, cos, 0).sum(1) / np.maximum(count, 1)
+    good = []
+    for i in np.nonzero((fit >= 0.4) & (count >= need))[0]:  # few: sort only those
+        kept = np.sort(cos[i])[count[i] // 5 : count[i]]
+        if kept.mean() >= 0.85:
+            good.append(i)
     return float(steps[good[-1], 0]) if len(good) else 0.0
 
 
