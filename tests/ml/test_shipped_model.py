@@ -23,6 +23,7 @@ def test_shipped_model_denoises_a_small_image() -> None:
         pytest.skip("models/enhancer-v1.pt not trained yet")
     enh = Enhancer.load()
     assert enh.sha256 and enh.model_id and enh.version
+    assert set(enh.routes) == {"noise", "jpeg", "blur"}  # the specialists it lists
     clean = _smooth_image()
     rng = np.random.default_rng(0)
     noisy = np.clip(clean + rng.normal(0, 20, clean.shape), 0, 255).astype(np.uint8)
