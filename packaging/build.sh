@@ -55,7 +55,7 @@ if [ "$do_build" = 1 ]; then
 fi
 [ -x "$APP" ] || fail "$APP was not built"
 for f in improvability-v1.pt improvability-v1.json enhancer-v1.pt enhancer-v1.json \
-    enhancer-v1-blur.pt enhancer-v1-blur.json enhancer-v1-jpeg.pt enhancer-v1-jpeg.json \
+    enhancer-v1-jpeg.pt enhancer-v1-jpeg.json \
     enhancer-v1-noise.pt enhancer-v1-noise.json; do
   [ -f "$DIST/_internal/models/$f" ] || fail "the bundle has no models/$f (train the models, \
 then run build.sh again: only the files are re-copied)"

@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 MODELS = REPO / "models"
 NEEDED = (
     "improvability-v1.pt", "improvability-v1.json", "enhancer-v1.pt", "enhancer-v1.json",
-    "enhancer-v1-blur.pt", "enhancer-v1-blur.json", "enhancer-v1-jpeg.pt", "enhancer-v1-jpeg.json",
+    "enhancer-v1-jpeg.pt", "enhancer-v1-jpeg.json",
     "enhancer-v1-noise.pt", "enhancer-v1-noise.json",
 )
 
