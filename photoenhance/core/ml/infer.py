@@ -1,8 +1,9 @@
 """Run the enhancement model on whole photos: tiled, bounded in memory, cancellable.
 
 ``Enhancer.load()`` reads the shipped ``models/enhancer-v1.pt`` (checked against the sha256 in
-its model card) and ``Enhancer.enhance(image)`` restores an HxW, HxWx3 or HxWx4 array of
-uint8, uint16 or float32 and returns the same shape and dtype.
+its model card, as are the specialists the card lists) and ``Enhancer.enhance(image)``
+restores an HxW, HxWx3 or HxWx4 array of uint8, uint16 or float32 and returns the same shape
+and dtype.
 
 The image is cut into ``tile``-sized tiles overlapping by ``overlap`` pixels and processed one
 row of tiles (a band) at a time. Each tile is converted to float on its own, the overlaps are
@@ -186,7 +187,7 @@ def fast_forward(model: torch.nn.Module, device: torch.device) -> Any:
 class Enhancer:
     """A loaded restoration model. Build with :meth:`load` (or :meth:`from_model` in tests).
 
-    A model card may list specialists (``"experts": {"blur": "enhancer-deblur-v1.pt"}``):
+    A model card may list specialists (``"experts": {"noise": "enhancer-v1-noise.pt"}``):
     same-shaped networks trained mostly on one fault, used for photos whose automatic
     measurement routes there (:attr:`AutoStrength.route`). They load on first use.
     """

@@ -32,7 +32,6 @@ class BatchEnhancer:
             self.nets[route] = load_weights(self.path.with_name(name))[0]
         for net in self.nets.values():
             net.eval().to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-        self.net = self.nets[None]
         self.bf16 = cpu_has_native_bf16()
 
     @torch.inference_mode()
