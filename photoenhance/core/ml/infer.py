@@ -216,6 +216,8 @@ class Enhancer:
 
     def _net(self, route: str | None) -> tuple[Any, int]:
         """The network for ``route`` (the general one where there is no such specialist)."""
+        if route in self._nets:
+            return self._nets[route]
         if route not in self._experts:
             return self._nets[None]
         with self._lock:
@@ -231,13 +233,8 @@ class Enhancer:
         """Load weights (default: the shipped model), verified against their model card."""
         weights = Path(path) if path is not None else weights_path()
         model, card, digest = load_weights(weights)
-        listed = card.get("experts") or {}
-        if not isinstance(listed, dict):
-            raise ModelError(f"Model card of {weights.name} lists its specialists wrongly.")
-        experts = {str(k): weights.with_name(str(v)) for k, v in listed.items()}
-        for route, expert in experts.items():
-            if route not in autostrength.ROUTES:
-                raise ModelError(f"Model card of {weights.name} names an unknown route {route!r}.")
+        experts = specialist_paths(weights, card)
+        for expert in experts.values():
             verify(expert, read_card(expert))  # a missing or damaged file fails now, not later
         return cls(model, pick_device(device), card, digest, experts)
 
@@ -252,7 +249,6 @@ class Enhancer:
     ) -> Enhancer:
         enh = cls(model, pick_device(device), {"model_id": model_id, "version": version}, "")
         for route, net in (experts or {}).items():
-            enh._experts[route] = Path(route)
             enh._nets[route] = enh._prepare(net)
         return enh
 
@@ -284,7 +280,7 @@ class Enhancer:
     @property
     def routes(self) -> tuple[str, ...]:
         """The faults this enhancer has a specialist network for."""
-        return tuple(self._experts)
+        return tuple(dict.fromkeys([*self._experts, *(r for r in self._nets if r)]))
 
     def enhance(
         self,
@@ -325,15 +321,15 @@ class Enhancer:
             strength *= measured.strength
             blur = measured.blur if blur is None else blur
             route = measured.route if route is None else route
-        forward, n_cond = self._net(route)
-        cond = None
-        if n_cond:
-            cond = torch.zeros(1, n_cond, device=self._device)
-            cond[0, 0] = float(np.clip(blur or 0.0, 0.0, 1.0))
         if strength <= 0.0:  # nothing to correct: the photo comes back as it is
             if progress is not None:
                 progress(Progress(1, 1, message="Enhancing"))
             return np.array(image, copy=True)
+        forward, n_cond = self._net(route)  # a specialist loads only when it has work
+        cond = None
+        if n_cond:
+            cond = torch.zeros(1, n_cond, device=self._device)
+            cond[0, 0] = float(np.clip(blur or 0.0, 0.0, 1.0))
         tile = max(16, int(tile or DEFAULT_TILE))
         overlap = max(0, min(int(overlap), tile // 2))
         h, w = rgb.shape[:2]
@@ -386,6 +382,17 @@ class Enhancer:
             y = t + strength * (y - t)
         out: torch.Tensor = y[0].permute(1, 2, 0).clamp_(0, 1).cpu()
         return out
+
+
+def specialist_paths(weights: Path, card: dict[str, Any]) -> dict[str, Path]:
+    """The specialist weights ``card`` (the general model's) lists, by route, next to it."""
+    listed = card.get("experts") or {}
+    if not isinstance(listed, dict):
+        raise ModelError(f"Model card of {weights.name} lists its specialists wrongly.")
+    for route in listed:
+        if route not in autostrength.ROUTES:
+            raise ModelError(f"Model card of {weights.name} names an unknown route {route!r}.")
+    return {str(k): weights.with_name(str(v)) for k, v in listed.items()}
 
 
 def load_weights(weights: Path) -> tuple[torch.nn.Module, dict[str, Any], str]:

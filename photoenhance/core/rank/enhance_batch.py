@@ -16,7 +16,7 @@ import torch
 
 from photoenhance.core.ml.autostrength import measure
 from photoenhance.core.ml.device import cpu_has_native_bf16
-from photoenhance.core.ml.infer import load_weights
+from photoenhance.core.ml.infer import load_weights, specialist_paths
 from photoenhance.core.ml.registry import weights_path
 
 
@@ -28,8 +28,8 @@ class BatchEnhancer:
         self.path = path or weights_path()
         net, self.card, self.sha256 = load_weights(self.path)
         self.nets: dict[str | None, torch.nn.Module] = {None: net}
-        for route, name in (self.card.get("experts") or {}).items():
-            self.nets[route] = load_weights(self.path.with_name(name))[0]
+        for route, path in specialist_paths(self.path, self.card).items():
+            self.nets[route] = load_weights(path)[0]
         for net in self.nets.values():
             net.eval().to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.bf16 = cpu_has_native_bf16()
