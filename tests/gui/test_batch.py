@@ -31,6 +31,9 @@ class CancelOnSecond:
             self._win[0].batcher.task.token.cancel()
         return self._inner.enhance(image, **kw)
 
+    def specialist(self, route):
+        return self._inner.specialist(route)
+
 
 def test_batch_cancel_then_resume_at_startup(qtbot, tmp_path: Path, catalog, enhancer,
                                               photo, make_window, scan) -> None:

@@ -92,11 +92,14 @@ def test_out_of_memory_retries_with_smaller_tiles(tmp_path: Path, enhancer: Enha
         model_id, sha256 = enhancer.model_id, enhancer.sha256
 
         def enhance(self, image, strength=1.0, tile=512, overlap=32, progress=None,
-                    cancel=None, auto=True):
+                    cancel=None, auto=True, blur=None, route=None):
             tiles.append(tile)
             if tile > 128:
                 raise RuntimeError("DefaultCPUAllocator: not enough memory")
-            return real(image, strength, tile, overlap, progress, cancel)
+            return real(image, strength, tile, overlap, progress, cancel, auto, blur, route)
+
+        def specialist(self, route):
+            return enhancer.specialist(route)
 
     (result,) = enhance_batch([EnhanceItem(photo)], Flaky(), EnhanceOptions(tile=512))
     assert result.status == "done" and tiles == [512, 256, 128]
@@ -109,3 +112,25 @@ def test_strength_zero_keeps_pixels(tmp_path: Path, enhancer: Enhancer) -> None:
     (r,) = enhance_batch([EnhanceItem(p)], enhancer, EnhanceOptions(strength=0.0))
     assert r.status == "done" and r.output is not None
     assert np.array_equal(np.asarray(Image.open(r.output)), arr)
+
+
+def test_copy_names_the_specialist_that_made_it(tmp_path: Path) -> None:
+    """A photo routed to a specialist records it in the copy's XMP and in the result."""
+    torch.manual_seed(0)
+    cfg = {"widths": [8, 16], "enc_blocks": [1, 1], "dec_blocks": [0]}
+    routed = Enhancer.from_model(build(cfg), device="cpu", model_id="tiny-test",
+                                 experts={"noise": build(cfg)})
+    yy, xx = np.mgrid[0:192, 0:256]
+    clean = np.stack([xx, yy, (xx + yy) // 2], -1).astype(np.float64) * 0.6 + 40
+    noisy = clean + np.random.default_rng(5).normal(0, 15, clean.shape)
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    for name, img in (("clean.png", clean), ("noisy.png", noisy)):
+        Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(folder / name)
+    items = [EnhanceItem(folder / "clean.png", folder), EnhanceItem(folder / "noisy.png", folder)]
+    plain, made = list(enhance_batch(items, routed))
+    assert made.status == "done" and made.specialist == "tiny-test-noise"
+    assert made.output is not None and b"SpecialistID>tiny-test-noise<" in made.output.read_bytes()
+    assert plain.status == "done" and plain.specialist is None
+    assert plain.output is not None and b"SpecialistID" not in plain.output.read_bytes()
+    assert b"ModelID>tiny-test<" in plain.output.read_bytes()

@@ -61,6 +61,9 @@ class Provenance:
     model_sha256: str
     strength: float
     app_version: str = __version__
+    #: the specialist network that made this copy, where the general one did not
+    specialist_id: str = ""
+    specialist_sha256: str = ""
 
     @property
     def software(self) -> str:
@@ -202,15 +205,19 @@ def _source_ids(text: str) -> dict[str, str]:
 
 def _provenance_description(prov: Provenance, source_ref: str, ids: dict[str, str]) -> str:
     refs = "".join(f"<stRef:{k}>{escape(v)}</stRef:{k}>" for k, v in sorted(ids.items()))
+    fields = [("ModelID", prov.model_id), ("ModelSHA256", prov.model_sha256),
+              ("Strength", f"{prov.strength:g}")]
+    if prov.specialist_id:
+        fields += [("SpecialistID", prov.specialist_id),
+                   ("SpecialistSHA256", prov.specialist_sha256)]
+    fields.append(("Version", prov.app_version))
+    props = "".join(f"   <photoenhance:{k}>{escape(v)}</photoenhance:{k}>\n" for k, v in fields)
     return (
         f'  <rdf:Description rdf:about="" xmlns:xmpMM="{XMPMM_NS}" xmlns:stRef="{STREF_NS}"'
         f' xmlns:photoenhance="{PE_NS}">\n'
         f'   <xmpMM:DerivedFrom rdf:parseType="Resource"><stRef:filePath>{escape(source_ref)}'
         f"</stRef:filePath>{refs}</xmpMM:DerivedFrom>\n"
-        f"   <photoenhance:ModelID>{escape(prov.model_id)}</photoenhance:ModelID>\n"
-        f"   <photoenhance:ModelSHA256>{escape(prov.model_sha256)}</photoenhance:ModelSHA256>\n"
-        f"   <photoenhance:Strength>{prov.strength:g}</photoenhance:Strength>\n"
-        f"   <photoenhance:Version>{escape(prov.app_version)}</photoenhance:Version>\n"
+        f"{props}"
         "  </rdf:Description>\n"
     )
 

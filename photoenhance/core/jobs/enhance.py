@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -26,6 +26,7 @@ from photoenhance.core.imaging import (
     write_enhanced_copy,
 )
 from photoenhance.core.jobs.cancel import CancelToken, EtaEstimator, Progress, ProgressCallback
+from photoenhance.core.ml import autostrength
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,10 @@ class EnhancerLike(Protocol):
 
     def enhance(self, image: np.ndarray, strength: float = 1.0, tile: int = 512,
                 overlap: int = 32, progress: ProgressCallback | None = None,
-                cancel: CancelToken | None = None, auto: bool = True) -> np.ndarray: ...
+                cancel: CancelToken | None = None, auto: bool = True,
+                blur: float | None = None, route: str | None = None) -> np.ndarray: ...
+
+    def specialist(self, route: str | None) -> tuple[str, str] | None: ...
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,8 @@ class EnhanceResult:
     seconds: float = 0.0
     #: Realised gain in dB measured by re-scoring the copy (None: not verified).
     verified_delta: float | None = None
+    #: the specialist network that made the copy (None: the general one)
+    specialist: str | None = None
 
     def as_dict(self) -> dict[str, str | None]:
         return {"source": str(self.source), "output": str(self.output) if self.output else None,
@@ -82,6 +88,13 @@ class EnhanceOptions:
 
 def _decode(item: EnhanceItem) -> DecodedImage:
     return load_image(item.source)
+
+
+def _provenance(enhancer: EnhancerLike, base: Provenance, route: str | None) -> Provenance:
+    """``base``, naming the specialist that serves ``route`` where there is one."""
+    found = enhancer.specialist(route)
+    return base if found is None else replace(base, specialist_id=found[0],
+                                              specialist_sha256=found[1])
 
 
 def _write(item: EnhanceItem, pixels: np.ndarray, prov: Provenance,
@@ -108,7 +121,7 @@ def enhance_batch(
     eta = EtaEstimator(len(todo))
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="photoenhance-io") as pool:
         decoded: Future[DecodedImage] | None = pool.submit(_decode, todo[0]) if todo else None
-        writing: tuple[EnhanceItem, Future[Path], float] | None = None
+        writing: tuple[EnhanceItem, Future[Path], float, str | None] | None = None
         for i, item in enumerate(todo):
             if cancel is not None and cancel.cancelled:
                 break
@@ -125,7 +138,10 @@ def enhance_batch(
             if isinstance(pixels, EnhanceResult):
                 yield pixels
             else:
-                writing = (item, pool.submit(_write, item, pixels, prov, opts), start)
+                made, route = pixels
+                item_prov = _provenance(enhancer, prov, route)
+                writing = (item, pool.submit(_write, item, made, item_prov, opts), start,
+                           item_prov.specialist_id or None)
             if progress is not None:
                 progress(Progress(i + 1, len(todo), str(item.source), "photos",
                                   eta.update(i + 1)))
@@ -140,18 +156,26 @@ def enhance_batch(
 def _enhance_one(item: EnhanceItem, decoded: Future[DecodedImage], enhancer: EnhancerLike,
                  opts: EnhanceOptions, index: int, total: int,
                  progress: ProgressCallback | None,
-                 cancel: CancelToken | None) -> np.ndarray | EnhanceResult:
+                 cancel: CancelToken | None) -> tuple[np.ndarray, str | None] | EnhanceResult:
+    """The enhanced pixels and the route that picked their network, or the item's failure.
+
+    The photo is measured here, once, so the copy's provenance can name the network used."""
     def tile_progress(p: Progress) -> None:
         if progress is not None and p.total:
             progress(Progress(index, total, str(item.source), "photos", None))
 
     try:
         image = decoded.result()
-        return _with_smaller_tiles_on_oom(
-            lambda tile: enhancer.enhance(image.pixels, strength=opts.strength, tile=tile,
+        strength, blur, route = opts.strength, None, None
+        if opts.auto:
+            need = autostrength.measure(image.pixels)
+            strength, blur, route = strength * need.strength, need.blur, need.route
+        pixels = _with_smaller_tiles_on_oom(
+            lambda tile: enhancer.enhance(image.pixels, strength=strength, tile=tile,
                                           progress=tile_progress, cancel=cancel,
-                                          auto=opts.auto),
+                                          auto=False, blur=blur, route=route),
             opts.tile, item.source)
+        return pixels, route
     except Cancelled:
         return EnhanceResult(item.source, status="skipped", error="cancelled")
     except PhotoEnhanceError as exc:
@@ -186,7 +210,8 @@ def _with_smaller_tiles_on_oom(run: Callable[[int], np.ndarray], tile: int,
             log.warning("Out of memory on %s; retrying with %d px tiles", source, tile)
 
 
-def _finish(item: EnhanceItem, fut: Future[Path], start: float) -> EnhanceResult:
+def _finish(item: EnhanceItem, fut: Future[Path], start: float,
+            specialist: str | None = None) -> EnhanceResult:
     try:
         out = fut.result()
     except PhotoEnhanceError as exc:
@@ -197,4 +222,5 @@ def _finish(item: EnhanceItem, fut: Future[Path], start: float) -> EnhanceResult
         return EnhanceResult(item.source, status="failed",
                              error=f"{item.source}: could not write the copy ({exc})",
                              seconds=time.monotonic() - start)
-    return EnhanceResult(item.source, out, "done", seconds=time.monotonic() - start)
+    return EnhanceResult(item.source, out, "done", seconds=time.monotonic() - start,
+                         specialist=specialist)

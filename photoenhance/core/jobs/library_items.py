@@ -63,7 +63,8 @@ class CatalogLinks:
                 source_id=photo.id, output_path=result.output, model_id=enhancer.model_id,
                 model_version=getattr(enhancer, "version", None) or None,
                 parameters={"strength": opts.strength, "format": opts.policy.format,
-                            "location": opts.policy.location},
+                            "location": opts.policy.location,
+                            "specialist": result.specialist},
                 status=status, error=result.error, verified_delta=verified_delta,
             ))
 

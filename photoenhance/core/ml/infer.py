@@ -205,6 +205,9 @@ class Enhancer:
         self._card = card
         self._sha256 = sha256
         self._experts = dict(experts or {})
+        #: (model id, sha256) of each specialist, for the provenance of the copies it makes
+        self._expert_ids: dict[str, tuple[str, str]] = {
+            route: (path.stem, "") for route, path in self._experts.items()}
         self._nets: dict[str | None, tuple[Any, int]] = {None: self._prepare(model)}
         self._lock = threading.Lock()
 
@@ -234,9 +237,12 @@ class Enhancer:
         weights = Path(path) if path is not None else weights_path()
         model, card, digest = load_weights(weights)
         experts = specialist_paths(weights, card)
-        for expert in experts.values():
-            verify(expert, read_card(expert))  # a missing or damaged file fails now, not later
-        return cls(model, pick_device(device), card, digest, experts)
+        enh = cls(model, pick_device(device), card, digest, experts)
+        for route, expert in experts.items():
+            expert_card = read_card(expert)  # a missing or damaged file fails now, not later
+            enh._expert_ids[route] = (str(expert_card.get("model_id", expert.stem)),
+                                      verify(expert, expert_card))
+        return enh
 
     @classmethod
     def from_model(
@@ -250,6 +256,7 @@ class Enhancer:
         enh = cls(model, pick_device(device), {"model_id": model_id, "version": version}, "")
         for route, net in (experts or {}).items():
             enh._nets[route] = enh._prepare(net)
+            enh._expert_ids[route] = (f"{model_id}-{route}", "")
         return enh
 
     @property
@@ -281,6 +288,11 @@ class Enhancer:
     def routes(self) -> tuple[str, ...]:
         """The faults this enhancer has a specialist network for."""
         return tuple(dict.fromkeys([*self._experts, *(r for r in self._nets if r)]))
+
+    def specialist(self, route: str | None) -> tuple[str, str] | None:
+        """(model id, sha256) of the specialist that serves ``route``; ``None``: the general
+        network does."""
+        return self._expert_ids.get(route) if route else None
 
     def enhance(
         self,
