@@ -58,3 +58,27 @@ def test_training_runs_and_exports_a_loadable_model(tmp_path: Path, monkeypatch)
     scorer = Scorer.load(out)
     assert scorer.version == "1"
     assert (tmp_path / "ckpt" / "rank-last.pt").is_file()
+
+
+def test_head_only_training_keeps_the_backbone(tmp_path: Path, monkeypatch) -> None:
+    import torch
+
+    _fake_pool(tmp_path / "pool")
+    monkeypatch.setattr(rank_train, "CKPT", tmp_path / "ckpt" / "rank-last.pt")
+    common = ["--batch", "4", "--eval-every", "2", "--pool", str(tmp_path / "pool"),
+              "--threads", "1"]
+    first = tmp_path / "a" / "improvability-v1.pt"
+    rank_train.run(["--minutes", "0.02", "--out", str(first), *common])
+    with pytest.raises(SystemExit):
+        rank_train.run(["--head-only", "--minutes", "0.01", *common])
+    second = tmp_path / "b" / "improvability-v1.pt"
+    rank_train.run(["--head-only", "--init", str(first), "--minutes", "0.02", "--lr", "0.05",
+                    "--out", str(second), *common])
+    before = torch.load(first, weights_only=True)["state_dict"]
+    after = torch.load(tmp_path / "ckpt" / "rank-last.pt", weights_only=True)["state_dict"]
+    for name, value in before.items():
+        same = torch.equal(value.float(), after[name].float())
+        assert same == name.startswith("backbone."), name
+    assert json.loads(first.with_suffix(".json").read_text())["training"]["trained"] == "all"
+    card = json.loads(second.with_suffix(".json").read_text())
+    assert card["training"]["trained"] == "layers after the backbone only"

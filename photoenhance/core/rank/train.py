@@ -126,6 +126,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--pool", type=Path, default=None, help="label pool (default data/rank/pool)")
     p.add_argument("--init", type=Path, default=None, help="start from these weights (.pt)")
+    p.add_argument("--head-only", action="store_true",
+                   help="train only the layers after the backbone (with --init): adapts the "
+                        "ranker to a new enhancer's gains without relearning its features")
     return p.parse_args(argv)
 
 
@@ -134,6 +137,8 @@ def _step(net: ImprovabilityNet, opt: torch.optim.Optimizer, train: Pool,
     idx = rng.choice(len(train), size=args.batch, replace=False)
     g, c, y, s = to_tensors(train.take(idx), flip=rng.random(args.batch) < 0.5)
     net.train()
+    if args.head_only:
+        net.backbone.eval()  # frozen: its batch-norm statistics stay as they were
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
         out = net(g, c)
     loss = loss_fn(out.float(), y, s)
@@ -164,7 +169,8 @@ def _card(args: argparse.Namespace, train: Pool, held: Pool, step: int, minutes:
         "training": {"steps": step, "minutes": round(minutes, 1), "batch": args.batch,
                      "optimizer": "AdamW wd 1e-4", "lr_peak": args.lr, "loss": "Huber(1 dB) "
                      "on gain clipped to [-10, 10] + 0.3 BCE on factor strengths",
-                     "augmentation": "horizontal flips", "bf16": args.bf16, "seed": args.seed},
+                     "augmentation": "horizontal flips", "bf16": args.bf16, "seed": args.seed,
+                     "trained": "layers after the backbone only" if args.head_only else "all"},
         "held_out_metrics": best,
         "quality_scorer_q": _q_choice(args),
         "warm_start": "none: trained from scratch (EfficientNet-Lite0 warm start not tried)",
@@ -189,7 +195,12 @@ def run(argv: list[str] | None = None) -> None:
     if args.init:
         net.load_state_dict(torch.load(args.init, weights_only=True)["state_dict"])
     net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
+    if args.head_only:
+        if not args.init:
+            raise SystemExit("--head-only needs --init: the backbone it keeps")
+        net.backbone.requires_grad_(False)
+    params = [q for q in net.parameters() if q.requires_grad]
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=1e-4)
     out = args.out or models_dir() / f"{MODEL_NAME}.pt"
     best: dict[str, Any] = {"spearman": -2.0}
     t0, step, ema = time.monotonic(), 0, None
