@@ -82,3 +82,16 @@ def test_head_only_training_keeps_the_backbone(tmp_path: Path, monkeypatch) -> N
     assert json.loads(first.with_suffix(".json").read_text())["training"]["trained"] == "all"
     card = json.loads(second.with_suffix(".json").read_text())
     assert card["training"]["trained"] == "layers after the backbone only"
+
+
+def test_score_weight_counts_errors_near_the_threshold_more() -> None:
+    import torch
+
+    def loss(pred: float, gain: float, weight: float) -> float:
+        out = torch.tensor([[pred, 0.0, 0.0, 0.0, 0.0]])
+        return float(rank_train.loss_fn(out, torch.tensor([gain]), torch.full((1, 4), 0.5),
+                                        weight))
+
+    near, far = (1.0, 2.0), (10.0, 9.0)  # (true gain, prediction), both 1 dB off
+    assert loss(near[1], near[0], 0.0) == pytest.approx(loss(far[1], far[0], 0.0))
+    assert loss(near[1], near[0], 10.0) > loss(far[1], far[0], 10.0) + 0.05

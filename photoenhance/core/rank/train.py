@@ -25,7 +25,12 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 
 from photoenhance.core.paths import models_dir
-from photoenhance.core.rank.calibration import DEFAULT_THRESHOLD, gain_to_score
+from photoenhance.core.rank.calibration import (
+    CENTER_DB,
+    DEFAULT_THRESHOLD,
+    SLOPE_DB,
+    gain_to_score,
+)
 from photoenhance.core.rank.labels import pool_dir, true_gain
 from photoenhance.core.rank.metrics import pr_auc, precision_recall_at, spearman
 from photoenhance.core.rank.net import ImprovabilityNet
@@ -77,11 +82,19 @@ def to_tensors(p: Pool, flip: np.ndarray | None = None) -> tuple[torch.Tensor, .
     return g, c, torch.from_numpy(p.gain), torch.from_numpy(p.strengths)
 
 
-def loss_fn(out: torch.Tensor, gain: torch.Tensor, strengths: torch.Tensor) -> torch.Tensor:
+def loss_fn(out: torch.Tensor, gain: torch.Tensor, strengths: torch.Tensor,
+            score_weight: float = 0.0) -> torch.Tensor:
+    """Huber on the gain in dB, BCE on the factors and, with ``score_weight``, the squared
+    error of the 0-1 score, which counts a 1 dB error near the threshold far more than one
+    between 8 and 12 dB (both already "worth fixing")."""
     target = gain.clamp(*GAIN_CLIP)
     reg = F.huber_loss(out[:, 0], target, delta=1.0)
     fac = F.binary_cross_entropy_with_logits(out[:, 1:], strengths)
-    return reg + FACTOR_WEIGHT * fac
+    loss = reg + FACTOR_WEIGHT * fac
+    if score_weight:
+        pred, true = ((t - CENTER_DB) / SLOPE_DB for t in (out[:, 0], target))
+        loss = loss + score_weight * F.mse_loss(torch.sigmoid(pred), torch.sigmoid(true))
+    return loss
 
 
 @torch.inference_mode()
@@ -126,6 +139,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--pool", type=Path, default=None, help="label pool (default data/rank/pool)")
     p.add_argument("--init", type=Path, default=None, help="start from these weights (.pt)")
+    p.add_argument("--score-weight", type=float, default=0.0,
+                   help="add this times the squared error of the 0-1 score to the loss")
     p.add_argument("--head-only", action="store_true",
                    help="train only the layers after the backbone (with --init): adapts the "
                         "ranker to a new enhancer's gains without relearning its features")
@@ -141,7 +156,7 @@ def _step(net: ImprovabilityNet, opt: torch.optim.Optimizer, train: Pool,
         net.backbone.eval()  # frozen: its batch-norm statistics stay as they were
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
         out = net(g, c)
-    loss = loss_fn(out.float(), y, s)
+    loss = loss_fn(out.float(), y, s, args.score_weight)
     opt.zero_grad(set_to_none=True)
     loss.backward()  # type: ignore[no-untyped-call]
     torch.nn.utils.clip_grad_norm_(net.parameters(), 2.0)
@@ -170,7 +185,8 @@ def _card(args: argparse.Namespace, train: Pool, held: Pool, step: int, minutes:
                      "optimizer": "AdamW wd 1e-4", "lr_peak": args.lr, "loss": "Huber(1 dB) "
                      "on gain clipped to [-10, 10] + 0.3 BCE on factor strengths",
                      "augmentation": "horizontal flips", "bf16": args.bf16, "seed": args.seed,
-                     "trained": "layers after the backbone only" if args.head_only else "all"},
+                     "trained": "layers after the backbone only" if args.head_only else "all",
+                     "score_weight": args.score_weight},
         "held_out_metrics": best,
         "quality_scorer_q": _q_choice(args),
         "warm_start": "none: trained from scratch (EfficientNet-Lite0 warm start not tried)",
