@@ -199,6 +199,7 @@ class Enhancer:
         card: dict[str, Any],
         sha256: str,
         experts: dict[str, Path] | None = None,
+        expert_ids: dict[str, tuple[str, str]] | None = None,
     ) -> None:
         self._device = device
         self._bf16 = use_bf16(device)
@@ -206,8 +207,7 @@ class Enhancer:
         self._sha256 = sha256
         self._experts = dict(experts or {})
         #: (model id, sha256) of each specialist, for the provenance of the copies it makes
-        self._expert_ids: dict[str, tuple[str, str]] = {
-            route: (path.stem, "") for route, path in self._experts.items()}
+        self._expert_ids = dict(expert_ids or {})
         self._nets: dict[str | None, tuple[Any, int]] = {None: self._prepare(model)}
         self._lock = threading.Lock()
 
@@ -237,12 +237,12 @@ class Enhancer:
         weights = Path(path) if path is not None else weights_path()
         model, card, digest = load_weights(weights)
         experts = specialist_paths(weights, card)
-        enh = cls(model, pick_device(device), card, digest, experts)
+        ids = {}
         for route, expert in experts.items():
             expert_card = read_card(expert)  # a missing or damaged file fails now, not later
-            enh._expert_ids[route] = (str(expert_card.get("model_id", expert.stem)),
-                                      verify(expert, expert_card))
-        return enh
+            ids[route] = (str(expert_card.get("model_id", expert.stem)),
+                          verify(expert, expert_card))
+        return cls(model, pick_device(device), card, digest, experts, ids)
 
     @classmethod
     def from_model(

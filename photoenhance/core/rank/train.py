@@ -144,7 +144,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--head-only", action="store_true",
                    help="train only the layers after the backbone (with --init): adapts the "
                         "ranker to a new enhancer's gains without relearning its features")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.head_only and not args.init:
+        p.error("--head-only needs --init: the backbone it keeps")
+    return args
 
 
 def _step(net: ImprovabilityNet, opt: torch.optim.Optimizer, train: Pool,
@@ -212,8 +215,6 @@ def run(argv: list[str] | None = None) -> None:
         net.load_state_dict(torch.load(args.init, weights_only=True)["state_dict"])
     net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     if args.head_only:
-        if not args.init:
-            raise SystemExit("--head-only needs --init: the backbone it keeps")
         net.backbone.requires_grad_(False)
     params = [q for q in net.parameters() if q.requires_grad]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=1e-4)
