@@ -1,5 +1,6 @@
 """Enhancer training pieces: the textured patch cut, batches that mix both sets, the blur
-range options, and a two-step run end to end on tiny data."""
+range options, growing a net from smaller weights (--arch), and a two-step run end to end
+on tiny data."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
+from photoenhance.core.ml.nets import build
 from photoenhance.core.ml.train import data
 from photoenhance.core.ml.train import enhancer as tr
 
@@ -123,3 +126,39 @@ def test_a_conditioned_net_grows_from_an_unconditioned_checkpoint(
     assert enh.enhance(img, auto=False, blur=0.7).shape == img.shape
     with pytest.raises(SystemExit):  # a conditioned checkpoint does not fit a plain net
         tr.run([*common, "--out", str(tmp_path / "x.pt"), "--init", str(cond)])
+
+
+def test_init_grows_identity_blocks_and_drops_others() -> None:
+    torch.manual_seed(0)
+    shape = {"widths": [8, 16], "enc_blocks": [1, 2], "dec_blocks": [0]}
+    small = build(shape).eval()
+    x = torch.rand(1, 3, 24, 40)
+    grown = build({**shape, "dec_blocks": [2]}).eval()
+    tr.load_init(grown, small.state_dict(), reshape=True, name="small")
+    assert torch.equal(grown(x), small(x))  # new blocks start as identities
+    assert float(grown.dec[0][1].conv1.weight.detach().abs().sum()) > 0  # ... that can learn
+    cut = build({**shape, "enc_blocks": [1, 1]})
+    tr.load_init(cut, small.state_dict(), reshape=True, name="small")
+    assert torch.equal(cut.enc[1][0].conv2.weight, small.enc[1][0].conv2.weight)
+    with pytest.raises(SystemExit):  # without --arch the blocks must match
+        tr.load_init(build({**shape, "dec_blocks": [2]}), small.state_dict(), False, "small")
+    with pytest.raises(SystemExit):  # other widths never fit
+        tr.load_init(build({**shape, "widths": [12, 16]}), small.state_dict(), True, "small")
+
+
+def test_arch_option_shapes_the_exported_net(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _tiny_data(tmp_path, monkeypatch, seed=3)
+    out = tmp_path / "small.pt"
+    arch = '{"widths": [8, 16], "enc_blocks": [1, 1], "dec_blocks": [1]}'
+    common = ["--steps", "1", "--batch", "2", "--patch", "32", "--threads", "1"]
+    tr.run([*common, "--arch", arch, "--out", str(out)])
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["architecture"]["config"]["widths"] == [8, 16]
+    assert card["architecture"]["config"]["dec_blocks"] == [1]
+
+    from photoenhance.core.ml.infer import Enhancer
+
+    img = np.zeros((20, 30, 3), np.uint8)
+    assert Enhancer.load(out).enhance(img, auto=False).shape == img.shape

@@ -19,6 +19,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 import time
 from collections import Counter
 from pathlib import Path
@@ -29,7 +30,7 @@ import torch
 
 from photoenhance.core.ml import degrade as deg
 from photoenhance.core.ml.device import pick_device, use_bf16
-from photoenhance.core.ml.nets import EnhanceUNet
+from photoenhance.core.ml.nets import EnhanceUNet, build
 from photoenhance.core.ml.registry import ENHANCER, write_atomic, write_card
 from photoenhance.core.ml.train.data import data_root
 from photoenhance.core.paths import models_dir
@@ -98,6 +99,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="condition the net on a blur hint (EnhanceUNet(cond=1)): how blurred the photo "
         "reads to the automatic strength, drawn in training as it reads on such samples",
+    )
+    p.add_argument(
+        "--arch",
+        type=json.loads,
+        default=None,
+        metavar="JSON",
+        help='net shape over the defaults, e.g. \'{"enc_blocks": [1, 1, 2, 2], "dec_blocks": '
+        "[1, 1, 1]}'; with --init, residual blocks the weights lack start as identities and "
+        "blocks the net lacks are dropped",
     )
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--patch", type=int, default=96)
@@ -329,6 +339,41 @@ def export(model: EnhanceUNet, path: Path, state: dict[str, Any]) -> None:
     write_card(path, card)
 
 
+_BLOCK = re.compile(r"^(enc|dec)\.(\d+)\.(\d+)\.")
+
+
+def load_init(model: EnhanceUNet, state: dict[str, Any], reshape: bool, name: str) -> None:
+    """Start ``model`` from ``state`` (a checkpoint's or an exported model's weights).
+
+    The hint maps (``cond_*``) may be missing: they start at zero, so an unconditioned net
+    grows into a conditioned one that computes the same. With ``reshape`` (``--arch``) the
+    net may also have residual blocks the weights lack, which start as identities (their
+    second convolution zeroed), and lack blocks the weights have, which are dropped. Any
+    other difference is refused with SystemExit.
+    """
+    try:
+        res = model.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
+    except RuntimeError as e:  # a tensor of another shape
+        raise SystemExit(f"{name} does not fit this net: {e}") from e
+    new_blocks = {m.group(0) for k in res.missing_keys if (m := _BLOCK.match(k))}
+    bad_missing = [
+        k
+        for k in res.missing_keys
+        if not k.startswith("cond_") and not (reshape and _BLOCK.match(k))
+    ]
+    bad_unexpected = [k for k in res.unexpected_keys if not (reshape and _BLOCK.match(k))]
+    if bad_missing or bad_unexpected:
+        raise SystemExit(f"{name} does not fit this net: {res}")
+    with torch.no_grad():
+        for prefix in sorted(new_blocks):
+            block = model.get_submodule(prefix.rstrip("."))
+            block.conv2.weight.zero_()
+            block.conv2.bias.zero_()
+    if new_blocks or res.unexpected_keys:
+        dropped = sorted({m.group(0) for k in res.unexpected_keys if (m := _BLOCK.match(k))})
+        print(f"new blocks (identity): {sorted(new_blocks)}; dropped: {dropped}", flush=True)
+
+
 def save_ckpt(
     path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, step: int, elapsed: float
 ) -> None:
@@ -381,7 +426,7 @@ def run(argv: list[str] | None = None) -> None:
         val_tex = np.load(root / "patches_val_tex_128.npy")
     sets = val_sets(np.load(root / "patches_val_128.npy"), val_tex)
     weights = texture_weights(patches)
-    model = EnhanceUNet(cond=1 if args.cond_blur else 0)
+    model = build({**(args.arch or {}), "cond": 1 if args.cond_blur else 0})
     model = model.to(device).to(memory_format=torch.channels_last)
     # the hint maps learn COND_LR_SCALE x faster: their gradient is a weak, noisy signal
     # (a third of the samples are blurred), and at the base rate they stayed too small to
@@ -403,11 +448,7 @@ def run(argv: list[str] | None = None) -> None:
         print(f"resumed at step {step}, {elapsed0 / 60:.1f} min", flush=True)
     elif args.init:
         st = torch.load(args.init, map_location=device, weights_only=True)
-        st = st.get("model", st)
-        res = model.load_state_dict({k: v.float() for k, v in st.items()}, strict=False)
-        # an unconditioned net grows into a conditioned one: only the (zero) maps are new
-        if res.unexpected_keys or any(not k.startswith("cond_") for k in res.missing_keys):
-            raise SystemExit(f"{args.init} does not fit this net: {res}")
+        load_init(model, st.get("model", st), reshape=args.arch is not None, name=str(args.init))
         print(f"initialised from {args.init}", flush=True)
         prev_card = models_dir() / f"{ENHANCER}.json"
         if prev_card.exists():
