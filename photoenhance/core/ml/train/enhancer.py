@@ -366,7 +366,7 @@ def load_init(model: EnhanceUNet, state: dict[str, Any], reshape: bool, name: st
         raise SystemExit(f"{name} does not fit this net: {res}")
     with torch.no_grad():
         for prefix in sorted(new_blocks):
-            block = model.get_submodule(prefix.rstrip("."))
+            block: Any = model.get_submodule(prefix.rstrip("."))
             block.conv2.weight.zero_()
             block.conv2.bias.zero_()
     if new_blocks or res.unexpected_keys:
