@@ -188,8 +188,9 @@ class Enhancer:
     """A loaded restoration model. Build with :meth:`load` (or :meth:`from_model` in tests).
 
     A model card may list specialists (``"experts": {"noise": "enhancer-v1-noise.pt"}``):
-    same-shaped networks trained mostly on one fault, used for photos whose automatic
-    measurement routes there (:attr:`AutoStrength.route`). They load on first use.
+    networks of the same family trained mostly on one fault (each built from the shape in
+    its own card), used for photos whose automatic measurement routes there
+    (:attr:`AutoStrength.route`). They load on first use.
     """
 
     def __init__(
