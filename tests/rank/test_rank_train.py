@@ -82,6 +82,8 @@ def test_head_only_training_keeps_the_backbone(tmp_path: Path, monkeypatch) -> N
     assert json.loads(first.with_suffix(".json").read_text())["training"]["trained"] == "all"
     card = json.loads(second.with_suffix(".json").read_text())
     assert card["training"]["trained"] == "layers after the backbone only"
+    assert card["warm_start"] == f"fine-tuned from {first}"
+    assert json.loads(first.with_suffix(".json").read_text())["warm_start"].startswith("none")
 
 
 def test_score_weight_counts_errors_near_the_threshold_more() -> None:

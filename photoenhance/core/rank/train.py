@@ -192,7 +192,8 @@ def _card(args: argparse.Namespace, train: Pool, held: Pool, step: int, minutes:
                      "score_weight": args.score_weight},
         "held_out_metrics": best,
         "quality_scorer_q": _q_choice(args),
-        "warm_start": "none: trained from scratch (EfficientNet-Lite0 warm start not tried)",
+        "warm_start": (f"fine-tuned from {args.init}" if args.init else
+                       "none: trained from scratch (EfficientNet-Lite0 warm start not tried)"),
     }
 
 
