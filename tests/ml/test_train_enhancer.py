@@ -162,3 +162,25 @@ def test_arch_option_shapes_the_exported_net(
 
     img = np.zeros((20, 30, 3), np.uint8)
     assert Enhancer.load(out).enhance(img, auto=False).shape == img.shape
+
+
+def test_patches_pack_small_and_unpack_close(tmp_path: Path) -> None:
+    from photoenhance.core.ml.train import pack
+
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    base = np.linspace(0, 255, 128 * 128 * 3).reshape(128, 128, 3)
+    sets = {}
+    for i, name in enumerate(pack.SETS):
+        n = 40 if name.startswith("train") else 3
+        sets[name] = np.stack([np.roll(base, 7 * k + i, axis=1) for k in range(n)]).astype(np.uint8)
+        np.save(src / f"patches_{name}.npy", sets[name])
+    raw = sum(a.nbytes for a in sets.values())
+    kept = pack.pack(src, tmp_path / "pack.npz", budget_mb=0.1)
+    assert (tmp_path / "pack.npz").stat().st_size <= 0.1 * 2**20 < raw
+    assert kept["val_128"] == 3 and kept["val_tex_128"] == 3  # validation travels whole
+    assert 1 <= kept["train_128"] < 40
+    assert pack.unpack(tmp_path / "pack.npz", dst) == kept
+    back = np.load(dst / "patches_val_128.npy")
+    assert back.shape == sets["val_128"].shape
+    assert np.abs(back.astype(int) - sets["val_128"]).mean() < 2  # JPEG quality 95

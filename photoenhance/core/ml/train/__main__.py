@@ -1,14 +1,16 @@
-"""``python -m photoenhance.core.ml.train MODEL [options]``: MODEL is ``enhancer``, ``data``
-or ``blurcal``."""
+"""``python -m photoenhance.core.ml.train MODEL [options]``: MODEL is ``enhancer``, ``data``,
+``blurcal``, or ``pack`` / ``unpack`` (the patches, for a lent GPU machine)."""
 
 from __future__ import annotations
 
 import sys
 
+COMMANDS = ("enhancer", "data", "blurcal", "pack", "unpack")
+
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] not in ("enhancer", "data", "blurcal"):
+    if not argv or argv[0] not in COMMANDS:
         print(__doc__, file=sys.stderr)
         return 2
     if argv[0] == "data":
@@ -19,6 +21,10 @@ def main(argv: list[str] | None = None) -> int:
         from photoenhance.core.ml.train import blurcal
 
         blurcal.main(argv[1:])
+    elif argv[0] in ("pack", "unpack"):
+        from photoenhance.core.ml.train import pack
+
+        pack.main(argv[1:], argv[0])
     else:
         from photoenhance.core.ml.train import enhancer
 
