@@ -154,6 +154,9 @@ def test_arch_option_shapes_the_exported_net(
     arch = '{"widths": [8, 16], "enc_blocks": [1, 1], "dec_blocks": [1]}'
     common = ["--steps", "1", "--batch", "2", "--patch", "32", "--threads", "1"]
     tr.run([*common, "--arch", arch, "--out", str(out)])
+    for bad in ("[1, 2]", '{"widths": [8, 16], "depth": 3}'):
+        with pytest.raises(SystemExit):  # refused at argument parsing
+            tr.parse_args(["--arch", bad])
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["architecture"]["config"]["widths"] == [8, 16]
     assert card["architecture"]["config"]["dec_blocks"] == [1]

@@ -124,7 +124,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0,
         help="sample textured patches more often from this step on",
     )
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    shape_keys = {"widths", "enc_blocks", "dec_blocks"}
+    if args.arch is not None and (not isinstance(args.arch, dict) or set(args.arch) - shape_keys):
+        p.error(f"--arch takes a JSON object with some of {sorted(shape_keys)}")
+    return args
 
 
 def lr_at(frac: float, peak: float, warmup: float = 0.02) -> float:
