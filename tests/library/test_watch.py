@@ -182,10 +182,13 @@ def test_watch_cli_prints_and_stops_on_interrupt(tmp_path: Path) -> None:
 
     lib = tmp_path / "lib"
     lib.mkdir()
+    # Ctrl-C at a terminal: the child starts with SIGINT at its default even when pytest
+    # itself runs as a background job (which starts with SIGINT ignored, and passes that on)
     proc = subprocess.Popen(
         [sys.executable, "-m", "photoenhance", "--catalog", str(tmp_path / "c.sqlite"),
          "watch", str(lib)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
