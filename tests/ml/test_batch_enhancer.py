@@ -46,7 +46,7 @@ def test_batch_enhancer_matches_the_app_with_a_blur_hint(tmp_path: Path) -> None
 
 def _with_expert(tmp_path: Path) -> Path:
     """A general net and a blur specialist it lists in its model card. The specialist has a
-    shape of its own (as the shipped noise specialist does): its card says which."""
+    shape of its own (as the shipped JPEG specialist does): its card says which."""
     torch.manual_seed(1)
     general = EnhanceUNet(widths=(8, 16), enc_blocks=(1, 1), dec_blocks=(1,), cond=1)
     blur = EnhanceUNet(widths=(8, 16), enc_blocks=(1, 2), dec_blocks=(2,), cond=1)

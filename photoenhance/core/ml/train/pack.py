@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -45,16 +46,23 @@ def _pick(n: int, share: float) -> np.ndarray:
 def pack(root: Path, out: Path, budget_mb: float = 36.0, quality: int = QUALITY) -> dict[str, int]:
     """Write ``out`` (.npz) from the patch sets under ``root``; returns patches kept per set."""
     arrays = {s: np.load(root / f"patches_{s}.npy", mmap_mode="r") for s in SETS}
+    blobs: dict[tuple[str, int], bytes] = {}  # each patch is encoded once, however many tries
+
+    def encoded(s: str, i: int) -> bytes:
+        if (s, i) not in blobs:
+            blobs[s, i] = _encode(np.ascontiguousarray(arrays[s][i]), quality)
+        return blobs[s, i]
+
     # estimate the size per patch from a sample, then share the budget left after validation
     est = {
-        s: float(np.mean([len(_encode(a[i], quality)) for i in _pick(len(a), 64 / len(a))]))
+        s: float(np.mean([len(encoded(s, int(i))) for i in _pick(len(a), 64 / len(a))]))
         for s, a in arrays.items()
     }
     val_bytes = sum(est[s] * len(arrays[s]) for s in SETS if s.startswith("val"))
     train_bytes = sum(est[s] * len(arrays[s]) for s in SETS if s.startswith("train"))
     share = min(1.0, max(0.0, budget_mb * 2**20 * 0.97 - val_bytes) / train_bytes)
     for _ in range(4):  # the estimate can be a little off: shrink the share until it fits
-        kept = _write(arrays, out, share, quality)
+        kept = _write(arrays, out, share, encoded)
         over = out.stat().st_size / (budget_mb * 2**20)
         if over <= 1.0:
             break
@@ -62,14 +70,19 @@ def pack(root: Path, out: Path, budget_mb: float = 36.0, quality: int = QUALITY)
     return kept
 
 
-def _write(arrays: dict[str, np.ndarray], out: Path, share: float, quality: int) -> dict[str, int]:
+def _write(
+    arrays: dict[str, np.ndarray],
+    out: Path,
+    share: float,
+    encoded: Callable[[str, int], bytes],
+) -> dict[str, int]:
     payload: dict[str, np.ndarray] = {}
     kept: dict[str, int] = {}
     for s, a in arrays.items():
         idx = np.arange(len(a)) if s.startswith("val") else _pick(len(a), share)
-        blobs = [_encode(np.ascontiguousarray(a[i]), quality) for i in idx]
-        payload[f"{s}_bytes"] = np.frombuffer(b"".join(blobs), np.uint8)
-        payload[f"{s}_ends"] = np.cumsum([len(b) for b in blobs]).astype(np.int64)
+        parts = [encoded(s, int(i)) for i in idx]
+        payload[f"{s}_bytes"] = np.frombuffer(b"".join(parts), np.uint8)
+        payload[f"{s}_ends"] = np.cumsum([len(b) for b in parts]).astype(np.int64)
         kept[s] = len(idx)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp.npz")
@@ -81,6 +94,7 @@ def _write(arrays: dict[str, np.ndarray], out: Path, share: float, quality: int)
 def unpack(src: Path, root: Path) -> dict[str, int]:
     """Decode ``src`` into ``root/patches_<set>.npy``; returns patches written per set."""
     written: dict[str, int] = {}
+    root.mkdir(parents=True, exist_ok=True)
     with np.load(src) as z:
         for s in SETS:
             data, ends = z[f"{s}_bytes"], z[f"{s}_ends"]
@@ -91,7 +105,6 @@ def unpack(src: Path, root: Path) -> dict[str, int]:
                     for a, b in zip(starts, ends, strict=True)
                 ]
             )
-            root.mkdir(parents=True, exist_ok=True)
             np.save(root / f"patches_{s}.npy", patches)
             written[s] = len(patches)
     return written
