@@ -57,6 +57,62 @@ def test_noisy_photo_gets_full_strength(sigma: int) -> None:
     assert m.noise_sigma == pytest.approx(0.67 * sigma, rel=0.2)  # luma of i.i.d. RGB noise
 
 
+def _fine_texture(h: int = 384, w: int = 512) -> np.ndarray:
+    """A clean photo detailed all over at the finest scale (as foliage, gravel or brickwork):
+    a few gratings near the pixel pitch, no smooth patch anywhere."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    out = np.full((h, w), 128.0, np.float32)
+    for fy, fx, amp in ((0.45, 0.1, 30.0), (0.07, 0.41, 25.0), (0.31, 0.33, 20.0)):
+        out += amp * np.cos(2 * np.pi * (fy * yy + fx * xx))
+    rgb = out[..., None] * np.array([1.0, 0.9, 0.8], np.float32)
+    return np.clip(rgb, 0, 255).round().astype(np.uint8)
+
+
+def test_fine_texture_is_not_read_as_noise() -> None:
+    img = _fine_texture()
+    haar = autostrength._noise_sigma(autostrength._luma(autostrength._crops(img)))
+    assert haar > autostrength.NOISE_RAMP[1]  # the Haar estimate alone calls it very noisy
+    m = autostrength.measure(img)
+    assert m.noise_sigma < autostrength.NOISE_RAMP[0]
+    assert m.route is None and m.strength == 0.0
+
+
+@pytest.mark.parametrize("sigma", [5, 15])
+def test_noise_on_fine_texture_is_still_measured(sigma: int) -> None:
+    img = _fine_texture().astype(np.float32)
+    noisy = np.clip(img + np.random.default_rng(2).normal(0, sigma, img.shape), 0, 255)
+    m = autostrength.measure(noisy.round().astype(np.uint8))
+    # the texture still inflates the Haar estimate, but the PCA one caps it
+    true = 0.67 * sigma  # luma of i.i.d. RGB noise
+    assert 0.8 * true <= m.noise_sigma <= 1.1 * autostrength.TEXTURE_CAP * true
+    assert m.route == "noise" and m.strength == 1.0
+
+
+def test_clipped_pixels_do_not_hide_the_noise() -> None:
+    """Blown-out sky is the flattest part of a photo, and clipping has removed its noise."""
+    img = _photo().astype(np.float32)
+    img[:, : img.shape[1] // 2] = 255.0
+    noisy = np.clip(img + np.random.default_rng(3).normal(0, 6, img.shape), 0, 255)
+    m = autostrength.measure(noisy.round().astype(np.uint8))
+    assert m.noise_sigma == pytest.approx(0.67 * 6, rel=0.25)
+
+
+def test_weak_texture_threshold_is_the_white_noise_quantile() -> None:
+    stats = pytest.importorskip("scipy.stats")
+    d = autostrength._PCA_PATCH
+    idx = np.arange(d * d).reshape(d, d)
+    rows = []
+    for a, b in ((idx[:, 2:], idx[:, :-2]), (idx[2:], idx[:-2])):
+        for i, j in zip(a.ravel(), b.ravel(), strict=True):
+            r = np.zeros(d * d)
+            r[i], r[j] = 0.5, -0.5
+            rows.append(r)
+    dd = np.array(rows).T @ np.array(rows)
+    rank, trace = np.linalg.matrix_rank(dd), np.trace(dd)
+    tau = stats.gamma.ppf(1 - 1e-6, rank / 2, scale=2 * trace / rank)
+    assert pytest.approx(tau, rel=1e-4) == autostrength._PCA_TAU
+
+
 #: Softness readings: Kodak24 0.20-0.41; with a 2 px defocus disk 0.70-0.83.
 SHARP_MAX, SOFT_MIN = 0.45, 0.65
 
