@@ -67,7 +67,7 @@ def _noisy(img: np.ndarray, kind: str, gen: torch.Generator) -> np.ndarray:
 def _sigmas(img: np.ndarray | Image.Image) -> tuple[float, float]:
     """(Haar-only sigma, shipped sigma)."""
     rgb = A._crops(img)
-    haar = A._noise_sigma(A._luma(rgb), A._clipped(rgb))
+    haar = A._noise_sigma(A._luma(rgb))
     return haar, A.measure(img).noise_sigma
 
 
@@ -104,7 +104,7 @@ def speed(src: np.ndarray) -> dict[str, dict[str, float]]:
         def haar_only(img: Image.Image = img) -> None:
             rgb = A._crops(img)
             c = A._luma(rgb)
-            A._noise_sigma(c, A._clipped(rgb)), A._jpeg_scale(c), A._softness(c)
+            A._noise_sigma(c), A._jpeg_scale(c), A._softness(c)
 
         t_old, t_new = _best_ms(haar_only), _best_ms(lambda img=img: A.measure(img))
         res[label] = {"haar_only_ms": round(t_old, 1), "shipped_ms": round(t_new, 1),

@@ -88,13 +88,16 @@ def test_noise_on_fine_texture_is_still_measured(sigma: int) -> None:
     assert m.route == "noise" and m.strength == 1.0
 
 
-def test_clipped_pixels_do_not_hide_the_noise() -> None:
+def test_clipped_pixels_do_not_hide_the_noise_from_the_pca() -> None:
     """Blown-out sky is the flattest part of a photo, and clipping has removed its noise."""
     img = _photo().astype(np.float32)
     img[:, : img.shape[1] // 2] = 255.0
     noisy = np.clip(img + np.random.default_rng(3).normal(0, 6, img.shape), 0, 255)
-    m = autostrength.measure(noisy.round().astype(np.uint8))
-    assert m.noise_sigma == pytest.approx(0.67 * 6, rel=0.25)
+    rgb = autostrength._crops(noisy.round().astype(np.uint8))
+    crops, clipped = autostrength._luma(rgb), autostrength._clipped(rgb)
+    assert clipped.mean() > 0.3
+    assert autostrength._pca_noise(crops, clipped) == pytest.approx(0.67 * 6, rel=0.15)
+    assert autostrength._pca_noise(crops, np.zeros_like(clipped)) < 0.67 * 6 * 0.85
 
 
 def test_weak_texture_threshold_is_the_white_noise_quantile() -> None:

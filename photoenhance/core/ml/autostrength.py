@@ -20,10 +20,10 @@ noise-level detection behind Lightroom's Denoise amount). So before enhancing, w
   under-reads noise that is spatially correlated or JPEG-compressed (the smallest
   eigenvalue is the finest detail, which such noise lacks). The noise is therefore the Haar
   estimate capped at ``TEXTURE_CAP`` times the PCA one: clean photos that read as noisy go
-  from 31 of 121 to 9, synthetic camera, correlated and white noise keep all their strength,
-  white noise after JPEG at quality 85 / 75 keeps 88 / 79 % of it, and the real noisy photos
-  of RNI15 keep 91 % (``bench/noise.py``). Patches with a clipped pixel are left out, and
-  crops with over 5 % of them from the Haar estimate: clipping removes the noise there.
+  from 30 of 121 to 9, synthetic camera, correlated and white noise keep all their strength,
+  white noise after JPEG at quality 85 / 75 keeps 92 / 70 % of it, and the real noisy photos
+  of RNI15 keep 91 % (``bench/noise.py``). Patches with a clipped pixel are left out of the
+  PCA: clipping removes the noise there.
 - **JPEG quantisation**: the 8x8 DCT of the luma on the JPEG grid; the two lowest AC
   coefficients of a decoded JPEG sit on multiples of their quantisation step, which is
   found as the largest step whose multiples they line up with (a phase-coherence test),
@@ -48,7 +48,7 @@ reads on blurred and on unblurred training photos, so it deblurs a photo that re
 without sharpening soft detail that was never blurred.
 It costs about 10-15 ms for a 12 MP photo on these CPUs: at most 64 crops of 64 px are read;
 the PCA check runs only on photos whose Haar estimate reads some noise, and doubles the
-cost for them (``bench/noise.py``: 2.2x on a noisy 12 MP photo).
+cost for them (``bench/noise.py``: 2.6x on a noisy 12 MP photo).
 
 The same ramps pick the network (:attr:`AutoStrength.route`): a photo with one strong fault
 (its ramp at least ``ROUTE_MIN``, every other ramp below it) goes to a specialist trained
@@ -204,17 +204,10 @@ def _crops(a: np.ndarray | Image.Image) -> np.ndarray:
     return np.stack([a[r : r + CROP, c : c + CROP] for r in ys for c in xs])
 
 
-def _noise_sigma(crops: np.ndarray, clipped: np.ndarray | None = None) -> float:
-    """Donoho's wavelet estimate per crop, lower quartile over the crops; crops with over
-    5 % clipped pixels are left out while at least 4 others remain (clipping flattens noise,
-    so blown-out sky would read as the cleanest part of any photo)."""
+def _noise_sigma(crops: np.ndarray) -> float:
     c = crops[:, : crops.shape[1] // 2 * 2, : crops.shape[2] // 2 * 2]
     if c.shape[1] < 2 or c.shape[2] < 2:
         return 0.0
-    if clipped is not None:
-        ok = clipped.reshape(len(c), -1).mean(1) <= 0.05
-        if ok.sum() >= min(4, len(c)):
-            c = c[ok]
     hh = (c[:, 0::2, 0::2] - c[:, 0::2, 1::2] - c[:, 1::2, 0::2] + c[:, 1::2, 1::2]) / 2
     per_crop = np.median(np.abs(hh).reshape(len(c), -1), axis=1) / 0.6745
     return float(np.percentile(per_crop, 25))
@@ -276,7 +269,7 @@ def _pca_noise(crops: np.ndarray, clipped: np.ndarray) -> float | None:
         p = p - p.mean(0)
         return float(np.linalg.eigvalsh(p.T @ p / (len(p) - 1))[0])
 
-    var = smallest_eigenvalue(x[:: max(1, len(x) // (4 * need))])  # a first guess, for the cut
+    var = smallest_eigenvalue(x)
     for _ in range(2):
         weak = energy < var * _PCA_TAU
         if weak.sum() < need:
@@ -388,10 +381,10 @@ def measure(image: np.ndarray | Image.Image) -> AutoStrength:
     if (a.width * a.height if isinstance(a, Image.Image) else a.size) == 0:
         return AutoStrength(0.0, 0.0, 0.0)
     rgb = _crops(a)
-    crops, clipped = _luma(rgb), _clipped(rgb)
-    sigma = _noise_sigma(crops, clipped)
+    crops = _luma(rgb)
+    sigma = _noise_sigma(crops)
     if sigma > NOISE_RAMP[0]:  # reads some noise: is it texture? (below, it changes nothing)
-        pca = _pca_noise(crops, clipped)
+        pca = _pca_noise(crops, _clipped(rgb))
         if pca is not None:
             sigma = min(sigma, TEXTURE_CAP * pca)
     jpeg = _jpeg_scale(crops)
