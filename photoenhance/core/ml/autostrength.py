@@ -92,8 +92,8 @@ _PCA_PATCH = 6
 #: A patch counts as weak texture while its gradient energy (sum of squared central
 #: differences) is under this times the noise variance: the 1 - 1e-6 quantile of that energy
 #: for pure white noise, Gamma(r/2, 2 tr/r) with r, tr the rank and trace of D'D for the 6x6
-#: patch difference operator D (``scipy.stats.gamma.ppf(1 - 1e-6, 15, scale=...)``; a test
-#: recomputes it).
+#: patch difference operator D (r = 32, tr = 24; ``scipy.stats.gamma.ppf``; a test checks its upper
+#: tail with ``torch.special.gammaincc``).
 _PCA_TAU = 63.9237
 #: Fewer patches than this many times their dimension make a poor covariance.
 _PCA_MIN_PATCHES = 8
