@@ -247,7 +247,7 @@ def _pca_noise(crops: np.ndarray, clipped: np.ndarray) -> float | None:
     counts are window sums over 2 x 2 block sums (3 x 2, 2 x 3 and 3 x 3 blocks).
     """
     d = _PCA_PATCH
-    n, h, w = crops.shape
+    _, h, w = crops.shape
     if h < d or w < d:
         return None
     c = crops[:, : h // 2 * 2, : w // 2 * 2].astype(np.float32) - np.float32(128.0)
