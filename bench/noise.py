@@ -42,8 +42,8 @@ CLEAN_SETS = ("kodak24", "cbsd68", "live1_color")
 NOISY = ("white", "camera", "correlated", "white+jpeg85", "white+jpeg75")
 
 
-def _images(folder: Path) -> list[tuple[str, np.ndarray]]:
-    return [(p.stem, np.asarray(Image.open(p).convert("RGB"))) for p in sorted(folder.iterdir())
+def _images(folder: Path) -> list[np.ndarray]:
+    return [np.asarray(Image.open(p).convert("RGB")) for p in sorted(folder.iterdir())
             if p.suffix.lower() in {".png", ".bmp", ".jpg", ".tif", ".tiff"}]
 
 
@@ -120,18 +120,18 @@ def main() -> None:
     bench = args.shared / "data" / "bench"
     result: dict[str, object] = {}
     clean = {s: _images(bench / s) for s in CLEAN_SETS}
-    pairs = [_sigmas(img) for s in CLEAN_SETS for _, img in clean[s]]
+    pairs = [_sigmas(img) for s in CLEAN_SETS for img in clean[s]]
     result["clean"] = {"images": len(pairs), **_summary(pairs)}
     noisy_src = clean["kodak24"] + clean["cbsd68"][::4]
     gen = torch.Generator().manual_seed(0)
     for kind in NOISY:
-        pairs = [_sigmas(_noisy(img, kind, gen)) for _, img in noisy_src]
+        pairs = [_sigmas(_noisy(img, kind, gen)) for img in noisy_src]
         result[kind] = {"images": len(pairs), **_summary(pairs)}
     rni = bench / "real_noisy_rni15"
     if rni.is_dir():
-        pairs = [_sigmas(img) for _, img in _images(rni)]
+        pairs = [_sigmas(img) for img in _images(rni)]
         result["rni15_real"] = {"images": len(pairs), **_summary(pairs)}
-    result["speed"] = speed(clean["kodak24"][0][1])
+    result["speed"] = speed(clean["kodak24"][0])
     print(json.dumps(result, indent=2))
     if args.out:
         args.out.write_text(json.dumps(result, indent=2) + "\n")
