@@ -21,7 +21,9 @@ import math
 import os
 import re
 import time
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +120,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--eval-every", type=int, default=500)
     p.add_argument("--out", type=Path, default=None, help="weights path (default models/)")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
+    p.add_argument(
+        "--prefetch",
+        type=int,
+        default=-1,
+        help="threads that make the next batches (patches, degradations, hints) while the "
+        "net trains; 0: made in the loop; -1 (default): 0 on the CPU, where the loop already "
+        "uses every core, else up to 6",
+    )
     p.add_argument(
         "--texture-from",
         type=int,
@@ -231,6 +241,46 @@ def blur_hint(strengths: torch.Tensor, seed: int) -> torch.Tensor:
     blurred = (strengths[:, 1] > 0) & (strengths[:, 0] < HINT_NOISE_MAX)
     hint = torch.where(blurred, draw(HINT_DECILES_BLURRED), draw(HINT_DECILES_UNBLURRED))
     return hint[:, None]
+
+
+Batch = tuple[torch.Tensor, torch.Tensor, "torch.Tensor | None"]
+
+
+class Prefetch:
+    """The batches of steps ``start``, ``start + 1``, ... in order, made ahead of time.
+
+    ``make(step)`` must depend on the step alone (each batch is drawn from the seed and the
+    step number), so the batches are the same with any number of ``workers``; 0 makes each
+    one when it is asked for. On a GPU the degradations (Pillow JPEG round trips, blur
+    convolutions) run on the CPU, and made in the loop they would leave the GPU waiting.
+    """
+
+    def __init__(self, make: Callable[[int], Batch], start: int, workers: int) -> None:
+        self._make, self._next = make, start
+        self._pool = ThreadPoolExecutor(workers, "prefetch") if workers > 0 else None
+        self._depth = 2 * workers
+        self._queue: deque[Future[Batch]] = deque()
+
+    def get(self) -> Batch:
+        if self._pool is None:
+            self._next += 1
+            return self._make(self._next - 1)
+        while len(self._queue) < self._depth:
+            self._queue.append(self._pool.submit(self._make, self._next + len(self._queue)))
+        self._next += 1
+        return self._queue.popleft().result()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._queue.clear()
+
+
+def prefetch_workers(args: argparse.Namespace, device: torch.device) -> int:
+    """``--prefetch``, with -1 resolved: none on the CPU, else all but two cores, up to 6."""
+    if args.prefetch >= 0:
+        return int(args.prefetch)
+    return 0 if device.type == "cpu" else max(1, min(6, (os.cpu_count() or 2) - 2))
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -506,21 +556,23 @@ def run(argv: list[str] | None = None) -> None:
         }
 
     mix = degrade_config(args)
+
+    def make(at: int) -> Batch:
+        clean = batch_at(patches, at, args, weights if at >= args.texture_from else None, textured)
+        d = deg.degrade(clean, seed=args.seed * 1_000_003 + at, cfg=mix)
+        hint = blur_hint(d.strengths, args.seed * 7_919 + at) if args.cond_blur else None
+        return d.image, d.target, hint
+
+    batches = Prefetch(make, step, prefetch_workers(args, device))
     model.train()
     while frac() < 1.0:
         for g in opt.param_groups:
             g["lr"] = lr_at(frac(), args.lr) * g["scale"]
-        clean = batch_at(
-            patches, step, args, weights if step >= args.texture_from else None, textured
-        )
-        d = deg.degrade(clean, seed=args.seed * 1_000_003 + step, cfg=mix)
-        x = d.image.to(device).contiguous(memory_format=torch.channels_last)
-        y = d.target.to(device)
+        xb, yb, hint = batches.get()
+        x = xb.to(device).contiguous(memory_format=torch.channels_last)
+        y = yb.to(device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            if args.cond_blur:
-                pred = model(x, blur_hint(d.strengths, args.seed * 7_919 + step).to(device))
-            else:
-                pred = model(x)
+            pred = model(x) if hint is None else model(x, hint.to(device))
         loss = training_loss(pred.float(), y, args)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -546,6 +598,7 @@ def run(argv: list[str] | None = None) -> None:
             export(model, out, state())
             last_export = now
             print(f"exported {out}", flush=True)
+    batches.close()
     history.append({"step": step, **evaluate(model, sets, device, bf16)})
     print("final val", json.dumps(history[-1]), flush=True)
     save_ckpt(ckpt, model, opt, step, time.monotonic() - t0)
