@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QVBoxLayout,
+    QWidget,
 )
 
 from photoenhance.core import paths
@@ -43,7 +44,9 @@ def _combo(options: tuple[tuple[str, str], ...], current: str) -> QComboBox:
 class SettingsDialog(QDialog):
     """Output, quality, ranking, performance and watched folders."""
 
-    def __init__(self, settings: Settings, roots: list[str], parent=None) -> None:  # noqa: ANN001
+    def __init__(
+        self, settings: Settings, roots: list[str], parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self._original = settings
