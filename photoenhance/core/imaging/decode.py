@@ -108,9 +108,11 @@ def _open(path: Path) -> Image.Image:
 
 def _check_openable(im: Image.Image, path: Path, max_pixels: int) -> str:
     fmt = "HEIF" if im.format in ("HEIF", "AVIF") else str(im.format)
+    if fmt == "MPO":  # a multi-picture JPEG: the primary picture is what gets enhanced
+        fmt = "JPEG"
     if fmt not in SUPPORTED_FORMATS:
         raise UnsupportedImageError(f"{im.format} files are not supported", path)
-    if getattr(im, "n_frames", 1) > 1:
+    if fmt != "JPEG" and getattr(im, "n_frames", 1) > 1:
         raise UnsupportedImageError("animated or multi-page images are not supported", path)
     width, height = im.size
     if width * height > max_pixels:

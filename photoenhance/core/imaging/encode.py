@@ -3,9 +3,10 @@
 JPEG output is encoded by Pillow with no metadata and then gets the source's own APPn/COM
 segments spliced back in file order, byte for byte (JFIF density, ICC, IPTC/Photoshop,
 comments, vendor segments), with only the EXIF and XMP segments replaced by their updated
-versions. Two segments are adjusted rather than copied: an ``MPF`` (multi-picture) segment is
-dropped because it points at secondary images that are not copied, and an Adobe APP14 segment
-gets its colour-transform byte set to match what was actually encoded.
+versions. An ``MPF`` (multi-picture) segment is passed through as given (the writer removes
+it when no other picture is kept, and rewrites its index once the pictures are placed; see
+:mod:`tail`), and an Adobe APP14 segment gets its colour-transform byte set to match what was
+actually encoded.
 """
 
 from __future__ import annotations
@@ -99,8 +100,6 @@ def _jpeg_segments(job: EncodeJob, grey: bool) -> list[tuple[int, bytes]]:
         elif marker == 0xE1 and payload.startswith(XMP_APP1) and not xmp_done:
             xmp_done = True
             payload = XMP_APP1 + job.xmp
-        elif marker == 0xE2 and payload.startswith(b"MPF\x00"):
-            continue
         elif marker == 0xEE and payload.startswith(b"Adobe") and len(payload) >= 12:
             payload = payload[:11] + bytes((0 if grey else 1,)) + payload[12:]
         out.append((marker, payload))

@@ -63,3 +63,53 @@ def splice(encoded: bytes, segments: list[tuple[int, bytes]]) -> bytes:
             pos = end
     keep += encoded[pos:]
     return bytes(keep)
+
+
+def segment_spans(data: bytes) -> list[tuple[int, int, int]]:
+    """(marker, start, end) of each header marker segment, start at its 0xFF byte."""
+    return _iter_segments(data)
+
+
+def image_end(data: bytes, start: int = 0) -> int:
+    """Offset just past the EOI of the JPEG image that begins at ``start``.
+
+    Walks every marker segment and the entropy-coded data of every scan (so progressive and
+    multi-scan images work), which is what tells the image's own bytes from anything
+    appended after it. Raises ValueError if the image has no EOI (truncated or not a JPEG).
+    """
+    if data[start : start + 2] != SOI:
+        raise ValueError(f"no JPEG start-of-image at byte {start}")
+    pos, size = start + 2, len(data)
+    while pos + 2 <= size:
+        if data[pos] != 0xFF:
+            raise ValueError(f"expected a marker at byte {pos}")
+        marker = data[pos + 1]
+        if marker == 0xFF:
+            pos += 1
+        elif marker == 0xD9:
+            return pos + 2
+        elif marker in _STANDALONE:
+            pos += 2
+        else:
+            if pos + 4 > size:
+                break
+            (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
+            pos += 2 + length
+            if marker == 0xDA:
+                pos = _skip_entropy_coded(data, pos)
+    raise ValueError("the JPEG has no end-of-image marker")
+
+
+def _skip_entropy_coded(data: bytes, pos: int) -> int:
+    """Offset of the first marker after the entropy-coded data that starts at ``pos``."""
+    while True:
+        pos = data.find(b"\xff", pos)
+        if pos < 0 or pos + 1 >= len(data):
+            raise ValueError("the JPEG scan data runs to the end of the file")
+        nxt = data[pos + 1]
+        if nxt == 0x00 or 0xD0 <= nxt <= 0xD7:  # stuffed byte or restart marker
+            pos += 2
+        elif nxt == 0xFF:  # fill bytes before a marker
+            pos += 1
+        else:
+            return pos

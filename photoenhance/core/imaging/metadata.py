@@ -64,6 +64,8 @@ class Provenance:
     #: the specialist network that made this copy, where the general one did not
     specialist_id: str = ""
     specialist_sha256: str = ""
+    #: what the copy leaves out because it would be false or has no place ("what: why")
+    dropped: tuple[str, ...] = ()
 
     @property
     def software(self) -> str:
@@ -212,6 +214,9 @@ def _provenance_description(prov: Provenance, source_ref: str, ids: dict[str, st
                    ("SpecialistSHA256", prov.specialist_sha256)]
     fields.append(("Version", prov.app_version))
     props = "".join(f"   <photoenhance:{k}>{escape(v)}</photoenhance:{k}>\n" for k, v in fields)
+    if prov.dropped:
+        items = "".join(f"<rdf:li>{escape(d)}</rdf:li>" for d in prov.dropped)
+        props += f"   <photoenhance:Dropped><rdf:Bag>{items}</rdf:Bag></photoenhance:Dropped>\n"
     return (
         f'  <rdf:Description rdf:about="" xmlns:xmpMM="{XMPMM_NS}" xmlns:stRef="{STREF_NS}"'
         f' xmlns:photoenhance="{PE_NS}">\n'

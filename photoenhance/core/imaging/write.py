@@ -14,7 +14,9 @@ original. Without a library root, "mirror" uses the source's own folder as the r
 
 from __future__ import annotations
 
+import dataclasses
 import errno
+import logging
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -39,8 +41,20 @@ from photoenhance.core.imaging.metadata import (
     updated_exif,
     xmp_with_provenance,
 )
+from photoenhance.core.imaging.mpf import MPF_PREFIX
+from photoenhance.core.imaging.tail import (
+    ISO_GAIN_MAP,
+    Tail,
+    TailPlan,
+    adjusted_xmp,
+    assemble,
+    plan_tail,
+    read_tail,
+)
 from photoenhance.core.imaging.tiffifd import EXIF_PREFIX
 from photoenhance.core.paths import OUTPUT_DIR_NAME
+
+log = logging.getLogger(__name__)
 
 TEMP_PREFIX = ".photoenhance-tmp-"
 ENHANCED_SUFFIX = "_enhanced"
@@ -209,15 +223,48 @@ def build_copy(source: Path, pixels: np.ndarray, provenance: Provenance, fmt: st
             np.uint8, np.uint16):
         raise ValueError(  # a caller bug, not a user-facing condition
             f"enhanced pixels must be HxWxC uint8/uint16, got {pixels.shape} {pixels.dtype}")
+    tail = _read_tail(source, meta)
+    plan = plan_tail(tail, fmt) if tail is not None else None
+    xmp = meta.xmp
+    if tail is not None and plan is not None:
+        meta, xmp = _apply_plan(source, meta, tail, plan)
+        provenance = dataclasses.replace(provenance, dropped=plan.records())
     max_exif = MAX_SEGMENT_PAYLOAD - len(EXIF_PREFIX) if fmt == "JPEG" else None
     exif, _edited = updated_exif(meta.exif, pixels, meta.size, provenance, max_exif)
     job = EncodeJob(pixels=pixels, fmt=fmt, meta=meta, exif=exif,
-                    xmp=xmp_with_provenance(meta.xmp, provenance, source_ref),
+                    xmp=xmp_with_provenance(xmp, provenance, source_ref),
                     jpeg_quality=jpeg_quality_for(meta, policy), software=provenance.software)
     try:
-        return encode(job)
+        data = encode(job)
+        if tail is not None and plan is not None and fmt == "JPEG":
+            data = assemble(data, tail, plan)
+        return data
     except (OSError, ValueError) as exc:
         raise OutputError(f"cannot encode the enhanced copy as {fmt} ({exc})", source) from exc
+
+
+def _read_tail(source: Path, meta: SourceMetadata) -> Tail | None:
+    """What follows the source JPEG's primary image (MPF pictures, trailers), if anything."""
+    if meta.format != "JPEG":
+        return None
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise _os_error(exc, source) from exc
+    return read_tail(data, meta.xmp)
+
+
+def _apply_plan(source: Path, meta: SourceMetadata, tail: Tail, plan: TailPlan
+                ) -> tuple[SourceMetadata, bytes | None]:
+    """The metadata to encode once ``plan``'s drops are made (logged; recorded by the caller)."""
+    for piece, why in plan.dropped:
+        log.warning("%s: not copying the %s: %s", source, piece.name, why)
+    gain_dropped = any(p.gain_map for p, _ in plan.dropped)
+    segments = tuple(
+        (m, p) for m, p in meta.jpeg_segments
+        if not (m == 0xE2 and p.startswith(MPF_PREFIX) and not plan.keeps_pictures)
+        and not (m == 0xE2 and p.startswith(ISO_GAIN_MAP) and gain_dropped))
+    return dataclasses.replace(meta, jpeg_segments=segments), adjusted_xmp(meta.xmp, tail, plan)
 
 
 def planned_location(source: Path, library_root: Path | None,
