@@ -21,6 +21,7 @@ index for the pictures kept, and moves the absolute offsets of AFCP trailers wit
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import struct
@@ -35,6 +36,8 @@ CONTAINER_NS = "http://ns.google.com/photos/1.0/container/"
 ITEM_NS = "http://ns.google.com/photos/1.0/container/item/"
 GCAMERA_NS = "http://ns.google.com/photos/1.0/camera/"
 GAIN_MAP = "HDR gain map"
+MOTION_VIDEO = "Motion Photo video"
+AFCP = "AFCP trailer"
 
 
 @dataclass(frozen=True)
@@ -147,15 +150,19 @@ def _trailers(data: bytes, lo: int, hi: int, video: int | None) -> list[Piece]:
     if video is not None and lo <= len(data) - video < end:
         start = len(data) - video
         if data[start + 4 : start + 8] == b"ftyp":
-            found.insert(0, Piece("Motion Photo video", start, end))
+            found.insert(0, Piece(MOTION_VIDEO, start, end))
             end = start
+    elif video is not None:  # the video inside a trailer (Samsung does this)
+        at = len(data) - video
+        found = [dataclasses.replace(p, name=f"{p.name} holding the {MOTION_VIDEO}")
+                 if p.start <= at < p.end else p for p in found]
     if end > lo:
         found.insert(0, Piece("unknown data after the image", lo, end))
     return found
 
 
 def _identify(data: bytes, lo: int, end: int) -> tuple[str, int] | None:
-    for name, finder in (("AFCP trailer", _afcp_start), ("FotoStation trailer", _foto_start),
+    for name, finder in ((AFCP, _afcp_start), ("FotoStation trailer", _foto_start),
                          ("Photo Mechanic trailer", _pm_start),
                          ("Samsung trailer", _samsung_start)):
         try:
@@ -331,7 +338,7 @@ def assemble(primary: bytes, tail: Tail, plan: TailPlan) -> bytes:
     for piece in plan.kept:
         start = len(out)
         chunk = tail.data[piece.start : piece.end]
-        if piece.name == "AFCP trailer":
+        if piece.name.startswith(AFCP):
             chunk = _shift_afcp(chunk, start)
         out += chunk
         if piece.mpf_entry is not None:
@@ -354,6 +361,12 @@ def _patch_mpf(out: bytearray, primary_len: int, index: mpf.MpIndex,
     raise ValueError("the encoded primary lost its MPF segment")
 
 
+def trailer_identity(tail: Tail, piece: Piece) -> bytes:
+    """A piece's bytes, with an AFCP trailer's absolute offsets made relative (comparable)."""
+    chunk = tail.data[piece.start : piece.end]
+    return _shift_afcp(chunk, 0) if piece.name.startswith(AFCP) else chunk
+
+
 def _shift_afcp(chunk: bytes, new_start: int) -> bytes:
     """An AFCP trailer moved to ``new_start``: its offsets are absolute, counted from where
     its footer says it starts (which may already have been wrong in the source)."""
@@ -364,6 +377,6 @@ def _shift_afcp(chunk: bytes, new_start: int) -> bytes:
     for i in range(count):
         at = 12 + 12 * i + 8
         (offset,) = struct.unpack_from(e + "I", out, at)
-        struct.pack_into(e + "I", out, at, offset - old_start + new_start)
+        struct.pack_into(e + "I", out, at, (offset - old_start + new_start) & 0xFFFFFFFF)
     struct.pack_into(e + "I", out, len(out) - 8, new_start)
     return bytes(out)

@@ -21,6 +21,18 @@ import piexif
 from photoenhance.core.imaging.decode import SourceMetadata, read_metadata
 from photoenhance.core.imaging.encode import TIFF_STRUCTURE, XMP_APP1
 from photoenhance.core.imaging.metadata import PE_NS, XMPMM_NS, xml_body
+from photoenhance.core.imaging.tail import (
+    CONTAINER_NS,
+    GAIN_MAP,
+    GCAMERA_NS,
+    HDRGM_NS,
+    ISO_GAIN_MAP,
+    ITEM_NS,
+    MOTION_VIDEO,
+    Tail,
+    read_tail,
+    trailer_identity,
+)
 from photoenhance.core.imaging.tiffifd import EXIF_PREFIX, THUMB_STRUCTURE_TAGS
 
 #: Documented, intended differences between a source and its enhanced copy.
@@ -31,7 +43,11 @@ EXPECTED_UPDATES = {
     "EXIF IFD pointers (ExifTag, GPSTag, Interop)": "offsets, not data",
     "XMP xmpMM:DerivedFrom": "points at the source photo",
     "XMP photoenhance:*": "model id, model sha256, strength, version",
-    "JPEG APP2 MPF": "dropped: it indexes secondary images that are not copied",
+    "JPEG APP2 MPF index": "offsets and sizes of the pictures as placed in the copy",
+    "what photoenhance:Dropped lists": "left out because it would be false (an HDR gain map "
+    "no longer matches the enhanced primary) or has no place (trailers, other pictures and "
+    "videos in a PNG/TIFF copy), with the XMP that describes it (hdrgm:*, Container items, "
+    "Motion Photo fields)",
     "TIFF strip/compression layout tags": "written by the encoder",
 }
 _POINTERS = {34665, 34853, 40965, 513, 514}
@@ -136,11 +152,28 @@ def _provenance_key(key: str) -> bool:
     return f"{{{XMPMM_NS}}}DerivedFrom" in key or PE_NS in key
 
 
+def recorded_drops(xmp: bytes | None) -> list[str]:
+    """The ``photoenhance:Dropped`` lines of a copy's XMP."""
+    return [value for (key, value), _n in _xmp_leaves(xmp).items()
+            if key.endswith(f"{{{PE_NS}}}Dropped")]
+
+
+def _dropped_namespaces(drops: list[str]) -> tuple[str, ...]:
+    spaces: list[str] = []
+    if any(GAIN_MAP in d for d in drops):
+        spaces += [HDRGM_NS, CONTAINER_NS, ITEM_NS]
+    if any(MOTION_VIDEO in d for d in drops):
+        spaces += [f"{{{GCAMERA_NS}}}MotionPhoto", f"{{{GCAMERA_NS}}}MicroVideo", CONTAINER_NS,
+                   ITEM_NS]
+    return tuple(spaces)
+
+
 def _check_xmp(rep: VerifyReport, src: SourceMetadata, out: SourceMetadata) -> None:
     before, after = _xmp_leaves(src.xmp), _xmp_leaves(out.xmp)
+    dropped = _dropped_namespaces(recorded_drops(out.xmp))
     for (key, value), count in before.items():
         name = f"XMP:{key.rsplit('/', 1)[-1]}"
-        if _provenance_key(key):
+        if _provenance_key(key) or any(ns in key for ns in dropped):
             rep.expected.append(name)
         elif after[(key, value)] >= count:
             rep.preserved += count
@@ -156,7 +189,7 @@ def _other_segments(meta: SourceMetadata) -> Counter[tuple[int, bytes]]:
     return Counter(
         (m, p) for m, p in meta.jpeg_segments
         if not (m == 0xE1 and (p.startswith(EXIF_PREFIX) or p.startswith(XMP_APP1)))
-        and not (m == 0xE2 and p.startswith(b"MPF\x00"))
+        and not (m == 0xE2 and p.startswith((b"MPF\x00", ISO_GAIN_MAP)))
         and not (m == 0xEE and p.startswith(b"Adobe")))
 
 
@@ -193,6 +226,31 @@ def _cmp_tiff_ifd(rep: VerifyReport, name: str, before: dict[int, object],
             rep._cmp(f"{name}:{tag}", value, after_dict.get(tag))
 
 
+def _tail_pieces(path: Path, meta: SourceMetadata) -> dict[bytes, str]:
+    """What follows the primary image of a JPEG, by content (see ``trailer_identity``)."""
+    if meta.format != "JPEG":
+        return {}
+    tail: Tail | None = read_tail(path.read_bytes(), meta.xmp)
+    if tail is None:
+        return {}
+    return {trailer_identity(tail, p): p.name for p in tail.pieces}
+
+
+def _check_tail(rep: VerifyReport, source: Path, src: SourceMetadata, output: Path,
+                out: SourceMetadata) -> None:
+    """Every picture, trailer and video after the source's primary image is in the copy,
+    byte for byte (AFCP up to its absolute offsets), unless the copy records dropping it."""
+    after = _tail_pieces(output, out)
+    drops = recorded_drops(out.xmp)
+    for identity, name in _tail_pieces(source, src).items():
+        if identity in after:
+            rep.preserved += 1
+        elif any(d.startswith(f"{name}: ") for d in drops):
+            rep.expected.append(f"dropped: {name}")
+        else:
+            rep.lost.append(f"TAIL:{name}")
+
+
 def verify_metadata(source: Path, output: Path) -> VerifyReport:
     """Compare ``source`` and ``output`` metadata; see :data:`EXPECTED_UPDATES`."""
     src, out = read_metadata(Path(source)), read_metadata(Path(output))
@@ -201,6 +259,7 @@ def verify_metadata(source: Path, output: Path) -> VerifyReport:
     _check_exif(rep, src, out, resized)
     _check_xmp(rep, src, out)
     _check_simple(rep, src, out)
+    _check_tail(rep, Path(source), src, Path(output), out)
     return rep
 
 
@@ -208,11 +267,21 @@ def verify_metadata(source: Path, output: Path) -> VerifyReport:
 #: exiftool groups that describe the file or container, not the photo's metadata. For HEIF the
 #: QuickTime group is the encoder's own boxes (HEVC configuration, coded extent, irot), except
 #: for the colour description, which is compared.
-EXIFTOOL_IGNORED_GROUPS = {"ExifTool", "System", "File", "Composite", "QuickTime", "Meta",
-                           "MPF0"}
+EXIFTOOL_IGNORED_GROUPS = {"ExifTool", "System", "File", "Composite", "QuickTime", "Meta"}
 _EXIFTOOL_HEIF_COLOUR = {"ColorProfiles", "ColorPrimaries", "TransferCharacteristics",
                          "MatrixCoefficients", "VideoFullRangeFlag"}
-EXIFTOOL_IGNORED_PREFIX = ("MPImage",)
+#: MPF: where each picture starts, and the primary's length, are the copy's own.
+_EXIFTOOL_MPF_PLACEMENT = {"MPImageStart"}
+#: exiftool groups (prefixes) of what a copy records in photoenhance:Dropped.
+DROPPED_GROUPS = {
+    GAIN_MAP: ("MPF0", "MPImage", "XMP-hdrgm", "XMP-Container"),
+    "MPF picture": ("MPF0", "MPImage"),
+    "AFCP trailer": ("AFCP", "IPTC2"),
+    "FotoStation trailer": ("FotoStation", "IPTC2"),
+    "Photo Mechanic trailer": ("PhotoMechanic",),
+    "Samsung trailer": ("Samsung",),
+    MOTION_VIDEO: ("XMP-GCamera", "XMP-Container"),
+}
 _EXIFTOOL_EXPECTED = {
     "IFD0": {"Software", "ProcessingSoftware", "StripOffsets", "StripByteCounts",
              "RowsPerStrip", "Predictor", "ExtraSamples", "SampleFormat", "Compression",
@@ -266,10 +335,14 @@ def exiftool_tags(*paths: Path) -> list[Counter[tuple[str, str, str]]]:
     return [_parse_exiftool(sections.get(str(p), [])) for p in paths]
 
 
-def _expected_exiftool(group: str, tag: str, resized: bool) -> bool:
+def _expected_exiftool(group: str, tag: str, resized: bool,
+                       dropped: tuple[str, ...] = ()) -> bool:
     if group == "QuickTime" and tag in _EXIFTOOL_HEIF_COLOUR:
         return False
-    if group in EXIFTOOL_IGNORED_GROUPS or group.startswith(EXIFTOOL_IGNORED_PREFIX):
+    if group in EXIFTOOL_IGNORED_GROUPS or group.startswith(dropped or ("\0",)):
+        return True
+    if group.startswith("MPImage") and (tag in _EXIFTOOL_MPF_PLACEMENT or (
+            group == "MPImage1" and tag == "MPImageLength")):
         return True
     if group == "XMP-photoenhance" or tag in _EXIFTOOL_EXPECTED.get(group, ()):
         return True
@@ -292,11 +365,14 @@ def diff_exiftool_tags(before: Counter[tuple[str, str, str]],
                        resized: bool = False) -> ExiftoolDiff:
     """Compare two :func:`exiftool_tags` results (for batching many files in one run)."""
     after_keys = {(g, t) for g, t, _ in after}
+    drops = [v for g, t, v in after if g == "XMP-photoenhance" and t == "Dropped"]
+    dropped = tuple(prefix for what, groups in DROPPED_GROUPS.items()
+                    if any(what in d for d in drops) for prefix in groups)
     lost: list[str] = []
     changed: list[str] = []
     preserved = 0
     for (group, tag, value), count in before.items():
-        if _expected_exiftool(group, tag, resized):
+        if _expected_exiftool(group, tag, resized, dropped):
             continue
         if after[(group, tag, value)] >= count:
             preserved += count
