@@ -1,18 +1,26 @@
-"""Metadata round trip over ../shared/data/exif: how much metadata an enhanced copy keeps.
+"""Metadata round trip: how much metadata an enhanced copy keeps.
+
+Two sets: the camera files of ../shared/data/exif (when present), and files generated here
+the way the tests make them (``tests/fixtures/imaging/trailer_fixtures.py``): JPEGs with
+AFCP, FotoStation, Photo Mechanic, Samsung and unknown trailers, Google and Samsung Motion
+Photos, MPO files (stereo, preview) and Ultra HDR photos (with and without a video).
 
 For every JPEG/HEIF/TIFF it writes an enhanced copy (identity pixels) with
 ``write_enhanced_copy`` into a temporary mirror of the folder and counts what the verifier and
-``exiftool -a -G1 -s`` see as preserved, lost or changed (documented updates excluded). As a
+``exiftool -a -G1 -s`` see as preserved, lost or changed (documented updates excluded; what a
+copy records in ``photoenhance:Dropped`` is counted apart, as "dropped, recorded"). As a
 baseline measured in the same run it also re-saves each file the way most tools do
 (Pillow ``save`` with the EXIF and ICC blobs) and diffs that with exiftool.
 
     .venv/bin/python bench/metadata.py [--root ../shared/data/exif] [--max-heif-mp 0]
+        [--no-generated]
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import logging
 import shutil
 import sys
 import tempfile
@@ -24,6 +32,7 @@ from PIL import Image
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests" / "fixtures" / "imaging"))
 
 from photoenhance.core.errors import PhotoEnhanceError  # noqa: E402
 from photoenhance.core.imaging import (  # noqa: E402
@@ -35,6 +44,7 @@ from photoenhance.core.imaging import (  # noqa: E402
     verify_metadata,
     write_enhanced_copy,
 )
+from photoenhance.core.imaging.verify import recorded_drops  # noqa: E402
 
 SUFFIXES = {".jpg", ".jpeg", ".heic", ".heif", ".tif", ".tiff"}
 #: Files that are not expected to round trip, with the reason (none in the current corpus).
@@ -65,14 +75,24 @@ def _baseline(src: Path, out_dir: Path, size: tuple[int, int]) -> Path:
     return out
 
 
-def run(root: Path, max_heif_mp: float) -> int:
+def _generated(lib: Path) -> None:
+    import trailer_fixtures
+
+    lib.mkdir(parents=True)
+    trailer_fixtures.all_files(lib)
+
+
+def run(root: Path | None, max_heif_mp: float) -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-metadata-"))
     lib = work / "lib"
-    shutil.copytree(root, lib)
+    if root is None:
+        _generated(lib)
+    else:
+        shutil.copytree(root, lib)
     files = sorted(p for p in lib.rglob("*")
                    if p.is_file() and p.suffix.lower().strip('"') in SUFFIXES)
     totals = dict(tried=0, written=0, v_pres=0, v_lost=0, v_changed=0, e_pres=0, e_lost=0,
-                  e_changed=0, agree=0, b_lost=0, b_changed=0, b_files_lossy=0)
+                  e_changed=0, agree=0, b_lost=0, b_changed=0, b_files_lossy=0, dropped=0)
     failures: list[str] = []
     start = time.perf_counter()
     for src in files:
@@ -86,6 +106,9 @@ def run(root: Path, max_heif_mp: float) -> int:
                             f"({EXPECTED_FAILURES.get(rel, 'UNEXPECTED')})")
             continue
         totals["written"] += 1
+        for line in recorded_drops(read_metadata(out).xmp):
+            totals["dropped"] += 1
+            print(f"  {rel}: dropped, recorded: {line}")
         rep = verify_metadata(src, out)
         totals["v_pres"] += rep.preserved
         totals["v_lost"] += len(rep.lost)
@@ -119,6 +142,7 @@ def _report(t: dict[str, int], failures: list[str], elapsed: float, exiftool: bo
     print(f"verifier: tags preserved         {t['v_pres']}")
     print(f"verifier: tags lost              {t['v_lost']}")
     print(f"verifier: tags changed           {t['v_changed']}")
+    print(f"dropped, recorded in provenance  {t['dropped']}  (listed above; documented)")
     if not exiftool:
         print("exiftool: not installed (apt-get install libimage-exiftool-perl)")
     else:
@@ -139,11 +163,20 @@ def main() -> int:
     parser.add_argument("--root", type=Path, default=REPO.parent / "shared" / "data" / "exif")
     parser.add_argument("--max-heif-mp", type=float, default=0.0,
                         help="shrink bigger HEIFs to this many MP (0: full size; HEVC is slow)")
+    parser.add_argument("--no-generated", action="store_true",
+                        help="skip the generated trailer / MPO / Ultra HDR files")
     args = parser.parse_args()
-    if not args.root.is_dir():
-        print(f"no data at {args.root}", file=sys.stderr)
-        return 2
-    return run(args.root, args.max_heif_mp)
+    logging.getLogger("photoenhance.core.imaging.write").setLevel(logging.ERROR)  # listed below
+    status = 0
+    if args.root.is_dir():
+        print(f"== camera files: {args.root}")
+        status |= run(args.root, args.max_heif_mp)
+    else:
+        print(f"no data at {args.root}; camera files skipped", file=sys.stderr)
+    if not args.no_generated:
+        print("== generated: trailers, Motion Photos, MPO, Ultra HDR")
+        status |= run(None, args.max_heif_mp)
+    return status
 
 
 if __name__ == "__main__":

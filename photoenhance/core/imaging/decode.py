@@ -7,6 +7,9 @@ Orientation says the same thing, :func:`load_image` undoes that rotation; pillow
 the boxes again from the EXIF Orientation when the copy is saved. A HEIF whose container is
 rotated but whose EXIF says 1 (or nothing) keeps its displayed pixels and EXIF as they are.
 
+A multi-picture JPEG (MPO, Ultra HDR; Pillow calls it "MPO") is a JPEG whose primary picture
+is decoded; what follows that picture is the writer's business (see :mod:`tail`).
+
 Palette (``P``/``PA``), bilevel, CMYK, float and 32-bit integer images are refused with
 :class:`UnsupportedImageError` rather than silently converted: converting them would change the
 file's format or colour model behind the user's back.

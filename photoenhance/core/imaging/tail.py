@@ -213,9 +213,9 @@ def _samsung_start(data: bytes, lo: int, end: int) -> int | None:
     (count,) = struct.unpack_from("<I", data, dir_pos + 8)
     if 12 + 12 * count > length:
         return None
-    first = max((struct.unpack_from("<I", data, dir_pos + 16 + 12 * i)[0]
+    first = max((int(struct.unpack_from("<I", data, dir_pos + 16 + 12 * i)[0])
                  for i in range(count)), default=0)
-    return dir_pos - first
+    return int(dir_pos - first)
 
 
 # -- Motion Photo XMP ----------------------------------------------------------------------
