@@ -259,3 +259,22 @@ def test_mpo_to_png_drops_the_other_view_and_says_so(tmp_path: Path) -> None:
     assert "MPF picture 2" in _xmp_text(out)
     with Image.open(out) as im:
         assert im.format == "PNG"
+
+
+@pytest.mark.parametrize("fmt", ["keep", "png"])
+def test_motion_photo_whose_video_is_not_there(tmp_path: Path, fmt: str) -> None:
+    """The XMP points at bytes that are no MP4: they are kept as they are in a JPEG copy;
+    a PNG copy drops them and the Motion Photo fields, and records that."""
+    src, video = tf.motion_photo(tmp_path, container=False)
+    data = src.read_bytes()
+    src.write_bytes(data[: len(data) - len(video)] + b"\x00" * len(video))
+    out = _enhance(src, fmt)
+    text = _xmp_text(out)
+    if fmt == "keep":
+        assert out.read_bytes().endswith(b"\x00" * len(video))
+        assert f'MicroVideoOffset="{len(video)}"' in text
+    else:
+        assert "unknown data after the image holding the Motion Photo video" in text
+        assert "MicroVideoOffset" not in text
+    report = verify_metadata(src, out)
+    assert report.ok, (report.lost, report.changed)

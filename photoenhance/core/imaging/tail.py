@@ -152,12 +152,12 @@ def _trailers(data: bytes, lo: int, hi: int, video: int | None) -> list[Piece]:
         if data[start + 4 : start + 8] == b"ftyp":
             found.insert(0, Piece(MOTION_VIDEO, start, end))
             end = start
-    elif video is not None:  # the video inside a trailer (Samsung does this)
-        at = len(data) - video
-        found = [dataclasses.replace(p, name=f"{p.name} holding the {MOTION_VIDEO}")
-                 if p.start <= at < p.end else p for p in found]
     if end > lo:
         found.insert(0, Piece("unknown data after the image", lo, end))
+    if video is not None:  # the video inside a trailer (Samsung does this), or not found
+        at = len(data) - video
+        found = [dataclasses.replace(p, name=f"{p.name} holding the {MOTION_VIDEO}")
+                 if p.start <= at < p.end and p.name != MOTION_VIDEO else p for p in found]
     return found
 
 
