@@ -55,6 +55,7 @@ from photoenhance.gui.models import (
     PhotoRow,
     PhotoTableModel,
 )
+from photoenhance.gui.review import ReviewController, ReviewView, enhanced_items
 from photoenhance.gui.settings_dialog import SettingsDialog
 from photoenhance.gui.thumbs import ThumbnailCache
 from photoenhance.gui.watching import Tray, WatchController, watched_roots
@@ -70,7 +71,7 @@ SORTS = (("Most improvable first", 0, Qt.SortOrder.DescendingOrder),
          ("Oldest first", 5, Qt.SortOrder.AscendingOrder))
 
 #: Tabs of the main window, in order.
-LIBRARY, COMPARE, BATCH = range(3)
+LIBRARY, COMPARE, BATCH, REVIEW = range(4)
 
 Ask = Callable[[str, str], bool]
 
@@ -218,6 +219,8 @@ class MainWindow(QMainWindow):
             "Ctrl+1": lambda: self.tabs.setCurrentIndex(LIBRARY),
             "Ctrl+2": lambda: self.tabs.setCurrentIndex(COMPARE),
             "Ctrl+3": lambda: self.tabs.setCurrentIndex(BATCH),
+            "Ctrl+4": lambda: self.tabs.setCurrentIndex(REVIEW),
+            "Ctrl+R": self.review_enhanced,
         }
         for key, slot in keys.items():
             action = QAction(self, shortcut=QKeySequence(key))
@@ -262,12 +265,14 @@ class MainWindow(QMainWindow):
             split.addWidget(w)
         split.setStretchFactor(1, 1)
         self.compare = CompareView(self.settings.strength)
-        self.batch = BatchView()
+        self.batch = BatchView(self.thumbs)
+        self.review = ReviewView()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(split, "Library")
         self.tabs.addTab(self.compare, "Compare")
         self.tabs.addTab(self.batch, "Batch")
+        self.tabs.addTab(self.review, "Review")
         self.setCentralWidget(self.tabs)
 
     def _centre(self) -> QWidget:
@@ -345,7 +350,20 @@ class MainWindow(QMainWindow):
                                        self.enhancer, self.batch_lane, self.pool, self)
         self.batch.enhance_worth_fixing.connect(self.enhance_worth_fixing)
         self.batch.enhance_selection.connect(self.enhance_selection)
-        self.batcher.finished.connect(lambda _o: self.reload())
+        self.batcher.finished.connect(self._batch_finished)
+        self.batcher.started.connect(
+            lambda _j: self.statusBar().showMessage("Enhancing… (Esc in the Batch tab: Cancel)"))
+        self.batch.review_requested.connect(self.review_batch)
+        review_key = QAction(self.batch, shortcut=QKeySequence("R"))
+        review_key.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        review_key.triggered.connect(self.review_batch)
+        self.batch.addAction(review_key)
+        self.reviewer = ReviewController(self.review, self.catalog, self.pool, self)
+        self.reviewer.rating_saved.connect(
+            lambda _path, label, pid: self.model.update_row(pid, rating=label))
+        self.reviewer.rejected_photos.connect(lambda _ids: self._reload_soon.start())
+        self.review.closed.connect(lambda: self.tabs.setCurrentIndex(self._review_from))
+        self._review_from = LIBRARY
         self.watcher = WatchController(self.catalog, self.scorer, self, **watch_options)
         self._reload_soon = QTimer(self, singleShot=True, interval=300)
         self._reload_soon.timeout.connect(self.reload)
@@ -420,7 +438,8 @@ class MainWindow(QMainWindow):
     def _route_escape(self, index: int) -> None:
         """Esc closes the compare view there, and cancels a running scan elsewhere: two
         active Esc shortcuts would be ambiguous, and Qt would fire neither."""
-        key = QKeySequence() if index == COMPARE else QKeySequence(Qt.Key.Key_Escape)
+        key = (QKeySequence() if index in (COMPARE, REVIEW)
+               else QKeySequence(Qt.Key.Key_Escape))
         self.cancel_button.setShortcut(key)
 
     def cancel_scan(self) -> None:
@@ -535,6 +554,40 @@ class MainWindow(QMainWindow):
             return
         self.tabs.setCurrentIndex(BATCH)
         self.batcher.start_files([r.path for r in rows])
+
+    def _batch_finished(self, outcome: jobs.BatchOutcome) -> None:
+        s = outcome.summary
+        done = sum(1 for it in outcome.items if it.status == "done" and it.output)
+        text = "Batch finished." if s is None else (
+            f"Batch finished: {s.done} enhanced, {s.failed} failed, {s.skipped} skipped.")
+        if done:
+            text += " Review the results (R in the Batch tab) to keep or reject each."
+        self.statusBar().showMessage(text)
+        self.reload()
+
+    # --- review -------------------------------------------------------------------------
+    def review_batch(self) -> int:
+        """Review the written copies of the batch shown in the Batch tab; how many."""
+        return self._review(self.batch.model.items(), BATCH)
+
+    def _review(self, items: list[jobs.ItemState], came_from: int) -> int:
+        self._review_from = came_from
+        n = self.reviewer.start(items)
+        self.tabs.setCurrentIndex(REVIEW)
+        self.review.setFocus()
+        return n
+
+    def review_enhanced(self) -> bridge.Task | None:
+        """Review the enhanced photos the library shows (all enhanced ones if it shows none)."""
+        ids = [r.id for r in self.model.shown_rows() if r.enhanced] or [
+            r.id for r in self.model.all_rows() if r.enhanced]
+        if not ids:
+            self.statusBar().showMessage("No enhanced photo to review yet.")
+            return None
+        task = bridge.Task(lambda _p, _c: enhanced_items(self.catalog, ids), self)
+        task.finished.connect(lambda items: self._review(items, LIBRARY))
+        task.failed.connect(self._show_error)
+        return bridge.start(task, self.pool)
 
     def check_interrupted(self) -> bridge.Task:
         """Offer to resume batches that a crash or a quit left unfinished."""

@@ -158,6 +158,11 @@ class PhotoTableModel(ColumnsTableModel):
         """Every loaded row, shown or filtered out, in the catalog's order."""
         return self._all
 
+    def shown_rows(self) -> list[PhotoRow]:
+        """The rows shown, in the order shown."""
+        rows = self._all
+        return [rows[i] for i in self._rows]
+
     def update_row(self, photo_id: int, **changes: Any) -> PhotoRow | None:
         """Change one row in place (e.g. after a rating); None if it is not loaded."""
         if self._pos is None:
