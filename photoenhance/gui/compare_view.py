@@ -226,6 +226,7 @@ class CompareView(QWidget):
         self.title = QLabel("No photo selected. Pick one in the library and press Enter.")
         self.message = QLabel("")
         self.message.setStyleSheet("color: #ffb347;")
+        self.message.setWordWrap(True)
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._timer.timeout.connect(self._want_preview)
         self.state.changed.connect(lambda: self._timer.start(DEBOUNCE_MS))
@@ -249,7 +250,7 @@ class CompareView(QWidget):
         lay.addLayout(panes, 1)
         lay.addWidget(self.split_slider)
         lay.addLayout(self._controls(strength))
-        lay.addWidget(self.message)
+        lay.addLayout(self._rating_row())
 
     def _controls(self, strength: float) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -299,6 +300,10 @@ class CompareView(QWidget):
             if isinstance(w, QPushButton):  # keep Space for "hold to see the original"
                 w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         row.addStretch(1)
+        return row
+
+    def _rating_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
         row.addWidget(QLabel("Rate the gain:"))
         self.rating_buttons = QButtonGroup(self)
         for label, word, key in RATINGS:
@@ -309,6 +314,8 @@ class CompareView(QWidget):
             b.clicked.connect(lambda _=False, v=label: self.rated.emit(v))
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             row.addWidget(b)
+        row.addSpacing(12)
+        row.addWidget(self.message, 1)
         return row
 
     def _shortcuts(self) -> None:

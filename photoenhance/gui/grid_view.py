@@ -74,6 +74,7 @@ class TileDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.thumbs = thumbs
         self.threshold = 0.4
+        self.tile = QSize(TILE)  # the grid's cell: wider than TILE to fill the row
         self.stamps = Stamps()
         self._font_cache: dict[tuple[str, bool], tuple[QFont, QFont]] = {}
 
@@ -82,7 +83,7 @@ class TileDelegate(QStyledItemDelegate):
         _option: QStyleOptionViewItem,
         _index: QModelIndex | QPersistentModelIndex,
     ) -> QSize:
-        return TILE
+        return self.tile
 
     def paint(
         self, p: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
@@ -217,3 +218,20 @@ class LibraryGrid(QListView):
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.verticalScrollBar().setSingleStep(24)
         thumbs.ready.connect(lambda _path: self.viewport().update())
+
+    def columns(self) -> int:
+        return max(1, self._room() // TILE.width())
+
+    def _room(self) -> int:
+        """The width tiles can use, as if the scroll bar were shown (so a scroll bar that
+        comes and goes does not make the columns flip back and forth)."""
+        bar = self.style().pixelMetric(self.style().PixelMetric.PM_ScrollBarExtent)
+        return max(TILE.width(), self.width() - 2 * self.frameWidth() - bar - 1)
+
+    def resizeEvent(self, e) -> None:  # noqa: N802, ANN001
+        """Reflow: as many columns as fit, each widened to share the row's spare room."""
+        cell = QSize(self._room() // self.columns(), TILE.height())
+        if cell != self.delegate.tile:
+            self.delegate.tile = cell
+            self.setGridSize(cell)
+        super().resizeEvent(e)

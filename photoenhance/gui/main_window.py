@@ -48,6 +48,7 @@ from photoenhance.gui.compare_view import CompareView
 from photoenhance.gui.engines import ModelHolder, default_enhancer, default_scorer
 from photoenhance.gui.eta import format_eta
 from photoenhance.gui.grid_view import LibraryGrid
+from photoenhance.gui.layout import restore_layout, save_layout
 from photoenhance.gui.models import (
     FACTORS,
     FILTER_KINDS,
@@ -144,7 +145,6 @@ class MainWindow(QMainWindow):
         self._scan_task: bridge.Task | None = None
         self._watch_enabled = watch
         self.setWindowTitle("photoenhance")
-        self.resize(1280, 800)
         self.model = PhotoTableModel(self)
         self.proxy = PhotoFilterModel(self)
         self.proxy.setSourceModel(self.model)
@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
         self._build_body()
         self._build_statusbar()
         self._build_controllers(watch_options or {})
+        restore_layout(self, [self.split])
         self.reload()
 
     # --- layout -------------------------------------------------------------------------
@@ -183,7 +184,6 @@ class MainWindow(QMainWindow):
         self.enhance_button.clicked.connect(self.enhance_worth_fixing)
         self.search = QLineEdit(placeholderText="Search file names  (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
-        self.search.setFixedWidth(240)
         self.search.textChanged.connect(self.proxy.set_text)
         self.show_kind = QComboBox()
         for key, (text, _test) in FILTER_KINDS.items():
@@ -206,10 +206,8 @@ class MainWindow(QMainWindow):
         self.list_action.triggered.connect(lambda: self.show_grid(False))
         bar.addAction(self.grid_action)
         bar.addAction(self.list_action)
-        bar.addWidget(self.show_kind)
-        bar.addWidget(self.sort)
-        bar.addSeparator()
-        bar.addWidget(self.search)
+        self.search.setMinimumWidth(150)
+        self.search.setMaximumWidth(320)
         self._shortcuts()
 
     def _shortcuts(self) -> None:
@@ -259,11 +257,12 @@ class MainWindow(QMainWindow):
         enter.triggered.connect(self.open_compare)
         self.table.addAction(enter)
         self.details = DetailsPanel()
-        self.details.setMinimumWidth(280)
-        split = QSplitter()
+        self.details.setMinimumWidth(240)
+        split = self.split = QSplitter()
         for w in (sidebar, self._centre(), self.details):
             split.addWidget(w)
         split.setStretchFactor(1, 1)
+        split.setCollapsible(1, False)
         self.compare = CompareView(self.settings.strength)
         self.batch = BatchView(self.thumbs)
         self.review = ReviewView()
@@ -299,9 +298,23 @@ class MainWindow(QMainWindow):
         self.views = QStackedWidget()
         self.views.addWidget(self.grid)
         self.views.addWidget(self.table)
+        self.review_button = QPushButton("Review enhanced")
+        self.review_button.setToolTip("Step through the enhanced photos shown: keep or reject "
+                                      "each copy, rate the gain (Ctrl+R)")
+        self.review_button.clicked.connect(self.review_enhanced)
+        filters = QHBoxLayout()  # in the library itself: never hidden in a toolbar overflow
+        filters.setContentsMargins(4, 4, 4, 0)
+        filters.addWidget(QLabel("Show"))
+        filters.addWidget(self.show_kind)
+        filters.addWidget(QLabel("Sort"))
+        filters.addWidget(self.sort)
+        filters.addWidget(self.review_button)
+        filters.addStretch(1)
+        filters.addWidget(self.search, 1)
         centre = QWidget()
         lay = QVBoxLayout(centre)
         lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(filters)
         lay.addWidget(self.empty_hint)
         lay.addWidget(self.views)
         return centre
@@ -669,4 +682,5 @@ class MainWindow(QMainWindow):
         self.preview_lane.waitForDone(10_000)
         self.pool.waitForDone(10_000)  # a cancelled scan commits what it did, then stops
         self._save_settings()
+        save_layout(self, [self.split])
         event.accept()

@@ -274,7 +274,8 @@ class ReviewView(QWidget):
                   self.change_button):
             row.addWidget(b)
         row.addStretch(1)
-        row.addWidget(QLabel("Rate the gain:"))
+        rates = QHBoxLayout()
+        rates.addWidget(QLabel("Rate the gain:"))
         self.rating_buttons = []
         for label, word, key in RATINGS:
             b = QPushButton(f"{key}  {word}")
@@ -282,7 +283,7 @@ class ReviewView(QWidget):
                          "calibrate")
             b.clicked.connect(lambda _=False, v=label: self.rated.emit(v))
             self.rating_buttons.append(b)
-            row.addWidget(b)
+            rates.addWidget(b)
         for b in (*self.rating_buttons, self.prev_button, self.next_button, self.keep_button,
                   self.reject_button, self.change_button):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -291,13 +292,16 @@ class ReviewView(QWidget):
             ("1–4", "rate"), ("C", "show where it changed"), ("Space", "hold for original"),
             ("Esc", "back"))))
         keys.setTextFormat(Qt.TextFormat.RichText)
+        keys.setWordWrap(True)
         keys.setStyleSheet("color: #b0b0b0;")
+        rates.addSpacing(16)
+        rates.addWidget(keys, 1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addLayout(head)
         lay.addWidget(self.pane, 1)
         lay.addLayout(row)
-        lay.addWidget(keys)
+        lay.addLayout(rates)
 
     def _shortcuts(self) -> None:
         keys: dict[str, Any] = {
