@@ -53,4 +53,4 @@ def test_grid_reflows_and_search_stays_visible(qtbot, tmp_path: Path, photo, mak
     # the search box is on screen, inside the window, at both widths
     assert win.search.isVisible()
     top_left = win.search.mapTo(win, win.search.rect().topLeft())
-    assert 0 <= top_left.x() and top_left.x() + win.search.width() <= win.width()
+    assert top_left.x() >= 0 and top_left.x() + win.search.width() <= win.width()
