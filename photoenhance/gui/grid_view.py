@@ -114,6 +114,8 @@ class TileDelegate(QStyledItemDelegate):
 
     def _marks(self, p: QPainter, row: PhotoRow, area: QRect, ratio: float) -> None:
         """The score badge, the chips of the dominant factors and the enhanced tick."""
+        if row.unreadable:
+            return
         font, scored = p.font(), row.score is not None
         fkey = font.key()  # stamps are keyed by the text font their fonts derive from
         badge_font, small = self._fonts(font, fkey, scored)
@@ -156,14 +158,21 @@ class TileDelegate(QStyledItemDelegate):
         return fonts
 
     def _thumb(self, p: QPainter, row: PhotoRow, area: QRect) -> None:
-        image = self.thumbs.get(row.path)
+        image = None if row.unreadable else self.thumbs.get(row.path)
         if image is None or image.isNull():
             p.fillRect(area, QColor("#1a1a1a"))
+            if row.unreadable or self.thumbs.failed(row.path):
+                p.setPen(QColor("#ff8a80"))
+                p.drawText(area, Qt.AlignmentFlag.AlignCenter, "Unreadable")
             return
-        size = image.size().scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        if row.tiny:  # shown small, not blown up into a flat square
+            side = max(1, min(4, area.height() // max(image.width(), image.height(), 1)))
+            size = image.size() * side
+        else:
+            size = image.size().scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
         target = QRect(0, 0, size.width(), size.height())
         target.moveCenter(area.center())
-        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, not row.tiny)
         p.drawImage(target, image)
 
 

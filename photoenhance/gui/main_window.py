@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,7 @@ from photoenhance.gui.models import (
 from photoenhance.gui.review import ReviewController, ReviewView, enhanced_items
 from photoenhance.gui.settings_dialog import SettingsDialog
 from photoenhance.gui.thumbs import ThumbnailCache
+from photoenhance.gui.verdicts import format_gain, item_gain, item_verdict
 from photoenhance.gui.watching import Tray, WatchController, watched_roots
 
 __all__ = ["DetailsPanel", "MainWindow", "format_eta"]
@@ -84,38 +86,71 @@ def ask_yes_no(parent: QWidget, title: str, text: str) -> bool:
 log = logging.getLogger(__name__)
 
 
-class DetailsPanel(QWidget):
-    """The selected photo's file facts and scores."""
+class DetailsPanel(QStackedWidget):
+    """The selected photo's file facts, EXIF, score and enhancement; a hint when none is."""
+
+    KEYS = ("Name", "Folder", "Size", "Camera", "Lens", "Captured", "Score", "Predicted gain",
+            *FACTORS, "Enhanced", "Verdict", "Rating")
 
     def __init__(self) -> None:
         super().__init__()
-        self._form = QFormLayout(self)
+        self.placeholder = QLabel("No photo selected.\n\nClick a photo to see its camera, lens, "
+                                  "capture date, score and what enhancing it would gain.\n\n"
+                                  "Enter or a double-click opens it in Compare.")
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setStyleSheet("color: #9a9a9a; padding: 16px;")
+        page = QWidget()
+        self._form = QFormLayout(page)
+        self._form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         self._labels: dict[str, QLabel] = {}
-        for key in ("Name", "Folder", "Size", "Camera", "Captured", "Score", *FACTORS,
-                    "Enhanced", "Rating"):
+        for key in self.KEYS:
             label = QLabel("")
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             label.setWordWrap(True)
             self._labels[key] = label
-            self._form.addRow(key.capitalize() if key in FACTORS else key, label)
+            name = QLabel(key.capitalize() if key in FACTORS else key)
+            name.setStyleSheet("color: #9a9a9a;")
+            self._form.addRow(name, label)
+        self.addWidget(self.placeholder)
+        self.addWidget(page)
+        self.row: PhotoRow | None = None
 
     def show_row(self, row: PhotoRow | None) -> None:
+        self.row = row
+        if row is None:
+            self.setCurrentWidget(self.placeholder)
+            return
+        self.setCurrentIndex(1)
         values: dict[str, str] = dict.fromkeys(self._labels, "")
-        if row is not None:
-            values.update(
-                Name=row.name, Folder=row.folder, Camera=row.camera or "",
-                Captured=row.captured or "",
-                Size=f"{row.width} × {row.height}" if row.width and row.height else "",
-                Score="not scored yet" if row.score is None else f"{row.score:.2f}",
-            )
-            for k in FACTORS:
-                v = (row.factors or {}).get(k)
-                values[k] = "" if v is None else f"{v:.2f}"
-            values["Enhanced"] = ("not yet" if not row.enhanced else
-                                  "yes, but not improved" if row.not_improved else "yes")
-            values["Rating"] = RATING_WORDS.get(row.rating, "")
+        gain = item_gain(row)
+        values.update(
+            Name=row.name, Folder=row.folder, Camera=row.camera or "not recorded",
+            Lens="…", Captured=row.captured or "not recorded",
+            Size=f"{row.width} × {row.height}" if row.width and row.height else "",
+            Score="not scored yet" if row.score is None else f"{row.score:.2f}",
+        )
+        values["Predicted gain"] = "" if gain is None else format_gain(gain)
+        for k in FACTORS:
+            v = (row.factors or {}).get(k)
+            values[k] = "" if v is None else f"{v:.2f}"
+        if row.unreadable:
+            values.update(Score=f"unreadable: {row.unreadable}", Lens="")
+        elif row.tiny:
+            values["Score"] += "  (too small to judge)"
+        values["Enhanced"] = "yes" if row.enhanced else "not yet"
+        if row.enhanced:
+            values["Verdict"] = item_verdict(row) or "not verified"
+            if row.verified_delta is not None:
+                values["Verdict"] += f"  ({row.verified_delta:+.1f} dB measured)"
+        values["Rating"] = RATING_WORDS.get(row.rating, "") if row.rating is not None else ""
         for key, text in values.items():
             self._labels[key].setText(text)
+            self._form.setRowVisible(self._labels[key], bool(text) or key == "Lens")
+
+    def show_lens(self, path: str, lens: str | None) -> None:
+        if self.row is not None and self.row.path == path:
+            self._labels["Lens"].setText(lens or "not recorded")
 
 
 class MainWindow(QMainWindow):
@@ -143,6 +178,7 @@ class MainWindow(QMainWindow):
         for lane in (self.preview_lane, self.batch_lane):
             lane.setMaxThreadCount(1)  # one inference lane each: models run serially
         self._scan_task: bridge.Task | None = None
+        self._unscorable: dict[int, str] = {}  # photo id -> why scoring could not read it
         self._watch_enabled = watch
         self.setWindowTitle("photoenhance")
         self.model = PhotoTableModel(self)
@@ -378,6 +414,8 @@ class MainWindow(QMainWindow):
         self.review.closed.connect(lambda: self.tabs.setCurrentIndex(self._review_from))
         self._review_from = LIBRARY
         self.watcher = WatchController(self.catalog, self.scorer, self, **watch_options)
+        self._lens_soon = QTimer(self, singleShot=True, interval=120)
+        self._lens_soon.timeout.connect(self._read_lens)
         self._reload_soon = QTimer(self, singleShot=True, interval=300)
         self._reload_soon.timeout.connect(self.reload)
         self._reload_scored = QTimer(self, singleShot=True, interval=1500)
@@ -395,6 +433,9 @@ class MainWindow(QMainWindow):
 
     def _rows_arrived(self, result: object) -> None:
         roots, rows = result  # type: ignore[misc]
+        if self._unscorable:
+            rows = [replace(r, unreadable=self._unscorable[r.id])
+                    if r.id in self._unscorable and r.score is None else r for r in rows]
         self.roots.clear()
         for root in roots:
             item = QListWidgetItem(Path(root).name or root)
@@ -402,6 +443,9 @@ class MainWindow(QMainWindow):
             item.setToolTip(root)
             self.roots.addItem(item)
         self.model.set_rows(rows)
+        unreadable = sum(1 for r in rows if r.unreadable is not None)
+        i = self.show_kind.findData("unreadable")
+        self.show_kind.setItemText(i, f"Unreadable ({unreadable})")
         self.empty_hint.setVisible(not rows)
         self.views.setVisible(bool(rows))
         self._update_count()
@@ -479,6 +523,10 @@ class MainWindow(QMainWindow):
         note = getattr(outcome, "scoring_note", None)
         if note:
             text += f" {note}"
+        self._unscorable = dict(getattr(outcome, "failed", []) or [])
+        if self._unscorable:
+            n = len(self._unscorable)
+            text += f" {n} photo{'s' if n != 1 else ''} could not be decoded for scoring."
         self._scan_done(text)
 
     def _scan_failed(self, message: str) -> None:
@@ -528,8 +576,18 @@ class MainWindow(QMainWindow):
         self.batch.set_worth_count(n, t)
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        self.details.show_row(current.data(PhotoTableModel.ROW_ROLE) if current.isValid()
-                              else None)
+        row = current.data(PhotoTableModel.ROW_ROLE) if current.isValid() else None
+        self.details.show_row(row)
+        if row is not None and not row.unreadable:
+            self._lens_soon.start()  # once the selection settles (keys held down)
+
+    def _read_lens(self) -> None:
+        row = self.details.row
+        if row is None:
+            return
+        task = bridge.Task(tasks.lens_of(row.path), self)
+        task.finished.connect(lambda result: self.details.show_lens(*result))
+        bridge.start(task, self.pool)
 
     def _selected_rows(self) -> list[PhotoRow]:
         rows = self.table.selectionModel().selectedRows()

@@ -26,6 +26,10 @@ from PySide6.QtGui import QColor
 from photoenhance.gui.theme import WORTH_FIXING
 
 FACTORS = ("noise", "blur", "jpeg", "clipping")
+#: A factor strength (0-1, a sigmoid) counts as present from here: the sigmoid's midpoint.
+FACTOR_MIN = 0.5
+#: Photos with a shorter side below this get no factor chips: too small to judge.
+MIN_SIDE = 64
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -52,6 +56,8 @@ class PhotoRow:
     enhanced: bool = False  # an enhanced copy was written
     rating: int | None = None  # the latest rating: 2, 1, 0 or -1
     not_improved: bool = False  # the latest copy was re-scored and gained nothing
+    unreadable: str | None = None  # why the file cannot be read, when it cannot
+    verified_delta: float | None = None  # the latest copy's re-scored gain (dB), if verified
 
     @property
     def name(self) -> str:
@@ -61,7 +67,16 @@ class PhotoRow:
     def folder(self) -> str:
         return str(PurePath(self.path).parent)
 
-    def dominant_factors(self, min_value: float = 0.25) -> list[str]:
+    @property
+    def tiny(self) -> bool:
+        """Too small for its factors to mean anything (an icon, a tracking pixel)."""
+        return bool(self.width and self.height and min(self.width, self.height) < MIN_SIDE)
+
+    def dominant_factors(self, min_value: float = FACTOR_MIN) -> list[str]:
+        """At most two factors the ranker calls present (sigmoid strength of at least
+        ``min_value``), strongest first; none for unreadable or tiny images."""
+        if self.unreadable or self.tiny:
+            return []
         vals = {k: v for k, v in (self.factors or {}).items() if v is not None and v >= min_value}
         return sorted(vals, key=lambda k: -float(vals[k]))[:2]
 
@@ -377,4 +392,5 @@ FILTER_KINDS: dict[str, tuple[str, Any]] = {
     "not_enhanced": ("Not enhanced yet", lambda r: not r.enhanced),
     "not_improved": ("Not improved", lambda r: r.not_improved),
     "rated": ("Rated", lambda r: r.rating is not None),
+    "unreadable": ("Unreadable", lambda r: r.unreadable is not None),
 }
