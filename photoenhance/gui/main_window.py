@@ -703,9 +703,15 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> SettingsDialog:
         roots = self._root_strings()
         dialog = SettingsDialog(self.settings, roots, self)
-        dialog.accepted.connect(lambda: self.apply_settings(dialog.result_settings()))
+        dialog.accepted.connect(lambda: self._settings_saved(dialog))
         dialog.open()
         return dialog
+
+    def _settings_saved(self, dialog: SettingsDialog) -> None:
+        self.apply_settings(dialog.result_settings())
+        added = [Path(f) for f in dialog.added_folders()]
+        if added:
+            self.start_scan(added)  # a folder added to watch joins the library
 
     def apply_settings(self, settings: Settings) -> None:
         if (settings.device, settings.threads) != (self.settings.device, self.settings.threads):
