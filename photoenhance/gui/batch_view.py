@@ -13,7 +13,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -151,6 +152,71 @@ VERDICT_FILTERS = (("all", "All results"), ("improved", "Improved"),
 THUMB = QSize(72, 48)
 
 
+class ResultPanel(QWidget):
+    """The selected result (or the latest one): its copy, verdict, gain, time and folder."""
+
+    review_from = Signal(str)  # output path: review, starting there
+
+    def __init__(self, thumbs: ThumbnailCache | None) -> None:
+        super().__init__()
+        self.thumbs = thumbs
+        self.item: ItemState | None = None
+        self.image = QLabel("")
+        self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.image.setMinimumHeight(180)
+        self.image.setStyleSheet("background: #161616; border-radius: 4px;")
+        self.facts = QLabel("Results appear here as the batch writes them: the enhanced "
+                            "copy, its verdict, gain and time.")
+        self.facts.setWordWrap(True)
+        self.facts.setTextFormat(Qt.TextFormat.RichText)
+        self.facts.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.review_button = QPushButton("Review from this photo")
+        self.review_button.clicked.connect(
+            lambda: self.item and self.item.output and self.review_from.emit(self.item.output))
+        self.review_button.setEnabled(False)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 0, 0, 0)
+        lay.addWidget(self.image)
+        lay.addWidget(self.facts)
+        lay.addWidget(self.review_button)
+        lay.addStretch(1)
+        if thumbs is not None:
+            thumbs.ready.connect(self._thumb_ready)
+
+    def show_item(self, item: ItemState | None) -> None:
+        self.item = item
+        self.review_button.setEnabled(bool(item and item.output and item.status == "done"))
+        if item is None:
+            return
+        self._thumb_ready(item.output or item.source)
+        verdict = item_verdict(item) if item.status == "done" else None
+        colour = VERDICT_COLOURS.get(verdict or "", "#a0a0a0")
+        rows = [f"<b>{PurePath(item.source).name}</b>",
+                STATUS_WORDS.get(item.status, item.status)]
+        if item.status == "done":
+            rows.append(f"<span style='color:{colour};'>{verdict or 'not verified'}</span>")
+        if (gain := item_gain(item)) is not None:
+            rows.append(f"predicted gain {format_gain(gain)}")
+        if item.verified_delta is not None:
+            rows.append(f"measured gain {item.verified_delta:+.1f} dB")
+        if item.seconds is not None:
+            rows.append(f"{item.seconds:.1f} s")
+        if item.error:
+            rows.append(f"<span style='color:#ff6b6b;'>{item.error}</span>")
+        if item.output:
+            rows.append(f"<span style='color:#9a9a9a;'>{PurePath(item.output).parent}</span>")
+        self.facts.setText("<br>".join(rows))
+
+    def _thumb_ready(self, path: str) -> None:
+        item = self.item
+        if self.thumbs is None or item is None or path != (item.output or item.source):
+            return
+        image = self.thumbs.get(path)
+        if image is not None and not image.isNull():
+            self.image.setPixmap(QPixmap.fromImage(image))
+
+
 class BatchView(QWidget):
     """Buttons to start a batch, the queue, and overall progress."""
 
@@ -160,6 +226,7 @@ class BatchView(QWidget):
     resume_requested = Signal()
     open_output = Signal()
     review_requested = Signal()
+    review_from = Signal(str)  # review the batch, starting at this output
 
     def __init__(self, thumbs: ThumbnailCache | None = None) -> None:
         super().__init__()
@@ -208,6 +275,11 @@ class BatchView(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.doubleClicked.connect(lambda _i: self.review_requested.emit())
+        self.result = ResultPanel(thumbs)
+        self.result.review_from.connect(self.review_from)
+        self.table.selectionModel().currentRowChanged.connect(
+            lambda current, _prev: self.result.show_item(
+                current.data(QueueModel.ITEM_ROLE) if current.isValid() else None))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(len(QueueModel.COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         for col, width in enumerate((THUMB.width() + 16, 240, 100, 120, 190, 70)):
@@ -233,7 +305,12 @@ class BatchView(QWidget):
         lay.addLayout(top)
         lay.addWidget(self.status)
         lay.addLayout(bar)
-        lay.addWidget(self.table, 1)
+        body = QSplitter()
+        body.addWidget(self.table)
+        body.addWidget(self.result)
+        body.setStretchFactor(0, 1)
+        body.setSizes([900, 320])
+        lay.addWidget(body, 1)
 
     def set_worth_count(self, n: int, threshold: float) -> None:
         self.worth_button.setText(f"Enhance {n} worth-fixing photo{'s' if n != 1 else ''}")
@@ -270,7 +347,19 @@ class BatchView(QWidget):
         self.eta.setText("")
         self.status.setText(text)
 
+    def _follow_latest(self) -> None:
+        """Without a selection, the panel shows the latest finished (or running) photo."""
+        if self.table.currentIndex().isValid():
+            current = self.table.currentIndex().data(QueueModel.ITEM_ROLE)
+            self.result.show_item(current)
+            return
+        items = self.model.items()
+        done = [it for it in items if it.status in ("done", "failed")]
+        running = [it for it in items if it.status == "running"]
+        self.result.show_item(done[-1] if done else running[0] if running else None)
+
     def _update_review(self) -> None:
+        self._follow_latest()
         n = sum(1 for it in self.model.items() if it.status == "done" and it.output)
         self.review_button.setEnabled(n > 0)
         self.review_button.setText(f"Review {n} result{'s' if n != 1 else ''}  R" if n

@@ -9,8 +9,12 @@ import numpy as np
 from PIL import Image, ImageFilter
 from PySide6.QtGui import QImage
 
-#: A mean absolute change of this many 8-bit levels (smoothed) shows at full strength.
-FULL_CHANGE = 10.0
+#: The overlay is scaled to the region's own strong changes (this percentile of the
+#: magnitude), so it shows *where* the photo changed most, never a uniform wash; changes
+#: below MIN_CHANGE 8-bit levels (smoothed) never reach full strength.
+PERCENTILE, MIN_CHANGE = 99.0, 4.0
+#: Opacity of the strongest change (0-255).
+MAX_ALPHA = 170
 #: The overlay's colour (warm, to stand out on photos and the dark theme).
 HEAT = (255, 140, 40)
 
@@ -28,7 +32,11 @@ def change_magnitude(before: np.ndarray, after: np.ndarray, radius: int = 3) -> 
 
 def overlay_image(magnitude: np.ndarray) -> QImage:
     """A translucent heat map of ``magnitude`` (ARGB32 premultiplied), clear where unchanged."""
-    alpha = np.clip(magnitude / FULL_CHANGE, 0.0, 1.0) * 200
+    if magnitude.size == 0:
+        return QImage()
+    full = max(MIN_CHANGE, float(np.percentile(magnitude, PERCENTILE)))
+    level = np.clip(magnitude / full, 0.0, 1.0)
+    alpha = level * level * MAX_ALPHA  # weak changes fade out faster than strong ones
     h, w = alpha.shape
     argb = np.empty((h, w, 4), np.uint8)  # B, G, R, A in memory (little-endian ARGB32)
     for i, c in enumerate(reversed(HEAT)):

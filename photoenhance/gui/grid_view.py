@@ -129,7 +129,8 @@ class TileDelegate(QStyledItemDelegate):
             )
             p.drawPixmap(area.left() + 4, area.top() + 4, badge)
         x = area.left() + 4
-        for factor in row.dominant_factors():
+        worth = row.score is not None and row.score >= self.threshold
+        for factor in row.dominant_factors() if worth else ():  # faults of photos to fix
             chip = self._chip(factor, (fkey, scored), small, ratio)
             p.drawPixmap(x, area.bottom() - 20, chip)
             x += round(chip.width() / ratio) + 4

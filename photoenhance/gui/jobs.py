@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from photoenhance.core.catalog import Catalog, Enhancement, JobItem, Score
+from photoenhance.core.catalog import Catalog, Enhancement, JobItem, Photo, Score
 from photoenhance.core.imaging import OutputPolicy
 from photoenhance.core.jobs.cancel import CancelToken, Progress
 from photoenhance.core.jobs.enhance import EnhanceOptions
@@ -68,16 +68,21 @@ def options_from(settings: Settings) -> EnhanceOptions:
 
 def item_states(catalog: Catalog, job_id: int) -> list[ItemState]:
     """Every item of job ``job_id`` in order, with its timing, score and verification."""
-    latest = (select(Score.score).where(Score.photo_id == JobItem.photo_id)
+    # job items name their source by path (photo_id is not always set)
+    latest = (select(Score.score).join(Photo, Photo.id == Score.photo_id)
+              .where(Photo.path == JobItem.source_path, Photo.is_output.is_(False))
               .order_by(Score.computed_at.desc(), Score.id.desc()).limit(1)
               .correlate(JobItem).scalar_subquery())
+    source_id = (select(Photo.id).where(Photo.path == JobItem.source_path,
+                                        Photo.is_output.is_(False))
+                 .limit(1).correlate(JobItem).scalar_subquery())
     delta = (select(Enhancement.verified_delta)
              .where(Enhancement.output_path == JobItem.output_path)
              .order_by(Enhancement.id.desc()).limit(1).correlate(JobItem).scalar_subquery())
     guard = [getattr(JobItem, c) for c in ("verdict", "predicted_gain") if hasattr(JobItem, c)]
     stmt = (select(JobItem.source_path, JobItem.status, JobItem.output_path, JobItem.error,
-                   JobItem.photo_id, JobItem.started_at, JobItem.finished_at,
-                   delta, latest, *guard)
+                   func.coalesce(JobItem.photo_id, source_id), JobItem.started_at,
+                   JobItem.finished_at, delta, latest, *guard)
             .where(JobItem.job_id == job_id).order_by(JobItem.position))
     with catalog.session() as s:
         rows = s.execute(stmt).all()

@@ -403,6 +403,7 @@ class MainWindow(QMainWindow):
         self.batcher.started.connect(
             lambda _j: self.statusBar().showMessage("Enhancing… (Esc in the Batch tab: Cancel)"))
         self.batch.review_requested.connect(self.review_batch)
+        self.batch.review_from.connect(lambda output: self.review_batch(output))
         review_key = QAction(self.batch, shortcut=QKeySequence("R"))
         review_key.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         review_key.triggered.connect(self.review_batch)
@@ -637,13 +638,15 @@ class MainWindow(QMainWindow):
         self.reload()
 
     # --- review -------------------------------------------------------------------------
-    def review_batch(self) -> int:
-        """Review the written copies of the batch shown in the Batch tab; how many."""
-        return self._review(self.batch.model.items(), BATCH)
+    def review_batch(self, start_at: str | None = None) -> int:
+        """Review the written copies of the batch shown in the Batch tab (from the one
+        written to ``start_at``); how many."""
+        return self._review(self.batch.model.items(), BATCH, start_at)
 
-    def _review(self, items: list[jobs.ItemState], came_from: int) -> int:
+    def _review(self, items: list[jobs.ItemState], came_from: int,
+                start_at: str | None = None) -> int:
         self._review_from = came_from
-        n = self.reviewer.start(items)
+        n = self.reviewer.start(items, start_at)
         self.tabs.setCurrentIndex(REVIEW)
         self.review.setFocus()
         return n

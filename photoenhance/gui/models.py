@@ -26,8 +26,9 @@ from PySide6.QtGui import QColor
 from photoenhance.gui.theme import WORTH_FIXING
 
 FACTORS = ("noise", "blur", "jpeg", "clipping")
-#: A factor strength (0-1, a sigmoid) counts as present from here: the sigmoid's midpoint.
-FACTOR_MIN = 0.5
+#: A factor strength (0-1) is named from here, and only when it is at least this share of
+#: the photo's strongest factor.
+FACTOR_MIN, FACTOR_SHARE = 0.1, 0.5
 #: Photos with a shorter side below this get no factor chips: too small to judge.
 MIN_SIDE = 64
 Index = QModelIndex | QPersistentModelIndex
@@ -73,12 +74,15 @@ class PhotoRow:
         return bool(self.width and self.height and min(self.width, self.height) < MIN_SIDE)
 
     def dominant_factors(self, min_value: float = FACTOR_MIN) -> list[str]:
-        """At most two factors the ranker calls present (sigmoid strength of at least
-        ``min_value``), strongest first; none for unreadable or tiny images."""
+        """At most two factors that stand out, strongest first: at least ``min_value`` and
+        at least half the strongest one (so a second chip means a second real fault, not
+        the runner-up of one); none for unreadable or tiny images."""
         if self.unreadable or self.tiny:
             return []
-        vals = {k: v for k, v in (self.factors or {}).items() if v is not None and v >= min_value}
-        return sorted(vals, key=lambda k: -float(vals[k]))[:2]
+        vals = {k: float(v) for k, v in (self.factors or {}).items() if v is not None}
+        top = max(vals.values(), default=0.0)
+        keep = {k: v for k, v in vals.items() if v >= min_value and v >= top * FACTOR_SHARE}
+        return sorted(keep, key=lambda k: -keep[k])[:2]
 
 
 class ColumnsTableModel(QAbstractTableModel):

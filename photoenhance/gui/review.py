@@ -74,8 +74,8 @@ def block_change(before: np.ndarray, after: np.ndarray, block: int = 4) -> np.nd
     out = np.zeros((h // block, w // block), np.float32)
     step = block * 64
     for y in range(0, h, step):
-        a = before[y : y + step, :w, :3].astype(np.int16)
-        b = after[y : y + step, :w, :3].astype(np.int16)
+        a = before[y : min(y + step, h), :w, :3].astype(np.int16)
+        b = after[y : min(y + step, h), :w, :3].astype(np.int16)
         d = np.abs(a - b).mean(axis=2, dtype=np.float32)
         rows = d.shape[0] // block
         out[y // block : y // block + rows] = d.reshape(rows, block, w // block, block).mean(
@@ -158,11 +158,12 @@ class ReviewPane(QWidget):
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(900, 600)
 
-    def zoom(self) -> int:
+    def zoom(self) -> float:
+        """1 (100 %) when the region fills the pane; a smaller photo is enlarged to fit."""
         if self.pair is None:
-            return 1
+            return 1.0
         w, h = self.pair.before.width(), self.pair.before.height()
-        return max(1, min(8, min(self.width() // max(w, 1), self.height() // max(h, 1))))
+        return max(1.0, min(4.0, self.width() / max(w, 1), self.height() / max(h, 1)))
 
     def image_rect(self) -> QRectF:
         assert self.pair is not None
@@ -180,6 +181,7 @@ class ReviewPane(QWidget):
             return
         target = self.image_rect()
         x = self.width() * self.split
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.zoom() % 1 != 0)
         p.drawImage(target, self.pair.before)
         if not self.peek:
             p.setClipRect(QRectF(x, 0, self.width() - x, self.height()))
@@ -203,8 +205,10 @@ class ReviewPane(QWidget):
         assert self.pair is not None
         w, h = self.pair.full_size
         ox, oy = self.pair.origin
-        note = (f"{self.zoom() * 100} %  ·  region of largest change, at "
-                f"({ox}, {oy}) of {w} × {h}")
+        shown = self.pair.before.width(), self.pair.before.height()
+        where = ("the whole photo" if shown == (w, h) else
+                 f"the region that changed most, at ({ox}, {oy}) of {w} × {h}")
+        note = f"{self.zoom() * 100:.0f} %  ·  {where}"
         p.drawText(QRectF(10, self.height() - 26, self.width() - 20, 20),
                    Qt.AlignmentFlag.AlignRight, note)
 
@@ -411,10 +415,12 @@ class ReviewController(QObject):
         view.rejected.connect(self.reject)
         view.rated.connect(self.rate)
 
-    def start(self, items: list[ItemState]) -> int:
-        """Review the written copies among ``items``; how many there are."""
+    def start(self, items: list[ItemState], start_at: str | None = None) -> int:
+        """Review the written copies among ``items`` (from the one written to ``start_at``);
+        how many there are."""
         self.items = [it for it in items if it.output and it.status == "done"]
-        self.index = 0
+        outputs = [it.output for it in self.items]
+        self.index = outputs.index(start_at) if start_at in outputs else 0
         self.decisions, self.ratings = {}, {}
         if not self.items:
             self.view.show_empty("Nothing to review: no enhanced copy in this set.")

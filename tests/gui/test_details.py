@@ -87,3 +87,13 @@ def test_unreadable_and_tiny_files(win: MainWindow) -> None:
     arr = np.frombuffer(image.constBits(), np.uint8).reshape(200, 220, 4)
     red = (arr[:, :, 2] > 200) & (arr[:, :, 1] < 170) & (arr[:, :, 0] < 170)  # BGRA
     assert red.sum() > 20
+
+
+def test_chips_name_only_the_faults_that_stand_out() -> None:
+    def row(**factors: float) -> PhotoRow:
+        full = {"noise": 0.0, "blur": 0.0, "jpeg": 0.0, "clipping": 0.0, **factors}
+        return PhotoRow(1, "/p/a.jpg", 0.9, full, 640, 480, None, None)
+
+    assert row(noise=0.16, blur=0.05, jpeg=0.05).dominant_factors() == ["noise"]
+    assert row(noise=0.6, jpeg=0.4).dominant_factors() == ["noise", "jpeg"]
+    assert row(noise=0.05, blur=0.04).dominant_factors() == []  # nothing stands out

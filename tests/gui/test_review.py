@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 pytest.importorskip("pytestqt")
 
@@ -166,10 +167,18 @@ def test_batch_view_shows_time_gain_verdict_and_filters(qtbot, win: MainWindow) 
     for row in range(3):
         assert model.index(row, 5).data().endswith(" s")
         assert model.index(row, 3).data() in ("improved", "not improved", "not verified")
+        assert model.index(row, 4).data().endswith(" dB")  # the predicted gain, from the score
     win.batch.verdict_filter.setCurrentIndex(win.batch.verdict_filter.findData("failed"))
     assert win.batch.filtered.rowCount() == 0
     win.batch.verdict_filter.setCurrentIndex(win.batch.verdict_filter.findData("all"))
     assert win.batch.filtered.rowCount() == 3
+    # the side panel follows the selection and reviews from there
+    win.batch.table.setCurrentIndex(win.batch.filtered.index(1, 1))
+    third = model.items()[1]
+    assert Path(third.source).name in win.batch.result.facts.text()
+    with qtbot.waitSignal(win.reviewer.pair_shown, timeout=20_000):
+        win.batch.result.review_button.click()
+    assert win.reviewer.index == 1
 
 
 def test_verdict_helper_prefers_the_guard() -> None:
@@ -185,3 +194,15 @@ def test_largest_change_finds_the_changed_corner() -> None:
     mag[300:380, 500:580] = 5.0
     x, y = largest_change(mag, (100, 100))
     assert 490 <= x <= 590 and 290 <= y <= 390
+
+
+def test_load_pair_on_odd_sizes(tmp_path: Path, photo) -> None:
+    src = photo(tmp_path / "a.jpg", seed=1, size=(451, 301))
+    out = tmp_path / "b.jpg"
+    arr = np.asarray(Image.open(src)).copy()
+    arr[200:260, 300:380] = 255 - arr[200:260, 300:380]  # one changed region
+    Image.fromarray(arr).save(out, quality=95)
+    pair = review.load_pair(str(src), str(out), crop=(160, 120))
+    assert pair.full_size == (451, 301)
+    x0, y0 = pair.origin
+    assert x0 <= 300 and x0 + 160 >= 380 and y0 <= 200 and y0 + 120 >= 260
