@@ -282,7 +282,7 @@ class BatchView(QWidget):
                 current.data(QueueModel.ITEM_ROLE) if current.isValid() else None))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(len(QueueModel.COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
-        for col, width in enumerate((THUMB.width() + 16, 240, 100, 120, 190, 70)):
+        for col, width in enumerate((THUMB.width() + 16, 220, 90, 110, 170, 64)):
             header.resizeSection(col, width)
         self._build()
         self.set_running(False, resumable=False)

@@ -14,12 +14,12 @@ from PySide6.QtGui import QImage
 #: below MIN_CHANGE 8-bit levels (smoothed) never reach full strength.
 PERCENTILE, MIN_CHANGE = 99.0, 4.0
 #: Opacity of the strongest change (0-255).
-MAX_ALPHA = 170
+MAX_ALPHA = 120
 #: The overlay's colour (warm, to stand out on photos and the dark theme).
 HEAT = (255, 140, 40)
 
 
-def change_magnitude(before: np.ndarray, after: np.ndarray, radius: int = 3) -> np.ndarray:
+def change_magnitude(before: np.ndarray, after: np.ndarray, radius: int = 6) -> np.ndarray:
     """Per-pixel mean absolute change over the channels, box-smoothed (float32, H x W)."""
     h, w = min(before.shape[0], after.shape[0]), min(before.shape[1], after.shape[1])
     d = np.abs(before[:h, :w, :3].astype(np.int16) - after[:h, :w, :3].astype(np.int16))

@@ -443,7 +443,12 @@ class MainWindow(QMainWindow):
             item.setData(Qt.ItemDataRole.UserRole, root)
             item.setToolTip(root)
             self.roots.addItem(item)
+        keep = self.details.row.id if self.details.row is not None else None
         self.model.set_rows(rows)
+        if keep is not None and (at := self.model.row_of(keep)) >= 0:  # the same photo, fresh
+            self.table.setCurrentIndex(self.proxy.index(at, 0))
+        else:
+            self.details.show_row(None)
         unreadable = sum(1 for r in rows if r.unreadable is not None)
         i = self.show_kind.findData("unreadable")
         self.show_kind.setItemText(i, f"Unreadable ({unreadable})")

@@ -182,6 +182,13 @@ class PhotoTableModel(ColumnsTableModel):
         rows = self._all
         return [rows[i] for i in self._rows]
 
+    def row_of(self, photo_id: int) -> int:
+        """Where the photo ``photo_id`` is shown, or -1."""
+        if self._pos is None:
+            self._pos = {r.id: i for i, r in enumerate(self._all)}
+        i = self._pos.get(photo_id)
+        return -1 if i is None else self._where_map()[i]
+
     def update_row(self, photo_id: int, **changes: Any) -> PhotoRow | None:
         """Change one row in place (e.g. after a rating); None if it is not loaded."""
         if self._pos is None:

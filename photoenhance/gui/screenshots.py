@@ -198,7 +198,9 @@ def render(outdir: Path) -> list[Path]:
     # the batch, caught while it runs: progress, ETA, per-photo states, Cancel
     progress: list[Any] = []
     win.batcher.progressed.connect(progress.append)
-    win.enhance_worth_fixing()
+    win.tabs.setCurrentIndex(0)
+    win.table.selectAll()  # the whole demo library: a batch long enough to catch running
+    win.enhance_selection()
     for size in SIZES:
         win.resize(*size)
         target = 2 if size == SIZES[0] else 3

@@ -80,6 +80,9 @@ class SettingsDialog(QDialog):
         for root in roots:
             self._item(root, root not in unwatched)
         self.watched.setMaximumHeight(110)
+        self.watched.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.watched.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMinimumWidth(640)
         self.watched.setToolTip("Ticked folders are watched: new photos are added and scored "
                                 "as they arrive.")
         self._removed: list[str] = []
@@ -142,6 +145,7 @@ class SettingsDialog(QDialog):
 
     def _item(self, folder: str, checked: bool = True) -> QListWidgetItem:
         item = QListWidgetItem(folder)
+        item.setToolTip(folder)
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
         self.watched.addItem(item)

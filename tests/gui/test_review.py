@@ -206,3 +206,14 @@ def test_load_pair_on_odd_sizes(tmp_path: Path, photo) -> None:
     assert pair.full_size == (451, 301)
     x0, y0 = pair.origin
     assert x0 <= 300 and x0 + 160 >= 380 and y0 <= 200 and y0 + 120 >= 260
+
+
+def test_details_stay_on_the_photo_across_a_reload(qtbot, win: MainWindow) -> None:
+    win.tabs.setCurrentIndex(LIBRARY)
+    win.table.setCurrentIndex(win.proxy.index(0, 0))
+    pid = win.details.row.id
+    with qtbot.waitSignal(win.rows_loaded, timeout=10_000):
+        win.reload()
+    assert win.details.row.id == pid and win.table.currentIndex().row() >= 0
+    assert win.details._labels["Enhanced"].text() == "yes"
+    assert win.details._labels["Verdict"].text() == "not verified"
