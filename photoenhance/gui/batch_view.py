@@ -189,6 +189,7 @@ class ResultPanel(QWidget):
         self.review_button.setEnabled(bool(item and item.output and item.status == "done"))
         if item is None:
             return
+        self.image.setPixmap(QPixmap())  # until this item's thumbnail is there
         self._thumb_ready(item.output or item.source)
         verdict = item_verdict(item) if item.status == "done" else None
         colour = VERDICT_COLOURS.get(verdict or "", "#a0a0a0")

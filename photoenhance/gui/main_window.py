@@ -403,6 +403,10 @@ class MainWindow(QMainWindow):
         self.batcher.started.connect(
             lambda _j: self.statusBar().showMessage("Enhancing… (Esc in the Batch tab: Cancel)"))
         self.batch.review_requested.connect(self.review_batch)
+        self.batcher.stopped.connect(lambda _j: self.statusBar().showMessage(
+            "Batch cancelled: Resume in the Batch tab continues it; Review shows what it "
+            "wrote."))
+        self.batcher.failed.connect(self.statusBar().showMessage)
         self.batch.review_from.connect(lambda output: self.review_batch(output))
         review_key = QAction(self.batch, shortcut=QKeySequence("R"))
         review_key.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)

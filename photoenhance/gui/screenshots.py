@@ -2,7 +2,8 @@
 
 Usage: ``python -m photoenhance.gui.screenshots OUTDIR``
 
-Each step waits for the signal that says its view is ready (checked first, in case it has
+Each view is written at 1600 x 1000 (``library.png``, ...) and at 1280 x 800
+(``library_1280x800.png``, ...). Each step waits for the signal that says its view is ready (checked first, in case it has
 already come), with timeouts of seconds: the whole run takes well under a minute.
 
 Everything happens in a temporary folder (catalog, settings, demo library), so the user's own
@@ -150,7 +151,10 @@ def render(outdir: Path) -> list[Path]:
             painter.fillRect(image.rect(), QColor(0, 0, 0, 110))
             painter.drawPixmap(top_left, dialog.grab())
             painter.end()
-        shots.append(outdir / f"{name}_{size[0]}x{size[1]}.png")
+        # the first size keeps the plain name the app store listing uses (resources/
+        # *.metainfo.xml); the others add their size
+        suffix = "" if size == SIZES[0] else f"_{size[0]}x{size[1]}"
+        shots.append(outdir / f"{name}{suffix}.png")
         image.save(str(shots[-1]))
         print(f"  {shots[-1].name}  ({time.perf_counter() - t0:.1f} s)")
 
