@@ -3,8 +3,9 @@
 Usage: ``python -m photoenhance.gui.screenshots OUTDIR``
 
 Each view is written at 1600 x 1000 (``library.png``, ...) and at 1280 x 800
-(``library_1280x800.png``, ...). Each step waits for the signal that says its view is ready (checked first, in case it has
-already come), with timeouts of seconds: the whole run takes well under a minute.
+(``library_1280x800.png``, ...). Each step waits for the signal that says its view is
+ready (checked first, in case it has already come), with timeouts of seconds: the whole
+run takes well under a minute.
 
 Everything happens in a temporary folder (catalog, settings, demo library), so the user's own
 catalog and settings are never touched. When the improvability model is not shipped yet, the
