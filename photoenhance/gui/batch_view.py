@@ -245,8 +245,6 @@ class BatchView(QWidget):
         self.verdict_filter.setToolTip("Show only the results with this verdict")
         self.verdict_filter.currentIndexChanged.connect(
             lambda _i: self.filtered.set_key(self.verdict_filter.currentData()))
-        if thumbs is not None:
-            thumbs.ready.connect(lambda _path: self.table.viewport().update())
         self.worth_button = QPushButton("Enhance worth-fixing photos")
         self.worth_button.setToolTip("Enhance every photo above the threshold (Ctrl+E)")
         self.worth_button.clicked.connect(self.enhance_worth_fixing)
@@ -276,6 +274,8 @@ class BatchView(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.doubleClicked.connect(lambda _i: self.review_requested.emit())
+        if thumbs is not None:
+            thumbs.ready.connect(lambda _path: self.table.viewport().update())
         self.result = ResultPanel(thumbs)
         self.result.review_from.connect(self.review_from)
         self.table.selectionModel().currentRowChanged.connect(

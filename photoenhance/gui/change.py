@@ -23,11 +23,11 @@ def change_magnitude(before: np.ndarray, after: np.ndarray, radius: int = 6) -> 
     """Per-pixel mean absolute change over the channels, box-smoothed (float32, H x W)."""
     h, w = min(before.shape[0], after.shape[0]), min(before.shape[1], after.shape[1])
     d = np.abs(before[:h, :w, :3].astype(np.int16) - after[:h, :w, :3].astype(np.int16))
-    mag = d.mean(axis=2)
+    mag: np.ndarray = d.mean(axis=2, dtype=np.float32)
     if radius > 0:
         im = Image.fromarray(np.clip(mag * 8, 0, 255).astype(np.uint8))  # 1/8 level steps
         mag = np.asarray(im.filter(ImageFilter.BoxBlur(radius)), np.float32) / 8
-    return mag.astype(np.float32)
+    return mag
 
 
 def overlay_image(magnitude: np.ndarray) -> QImage:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
@@ -238,7 +238,7 @@ class LibraryGrid(QListView):
         bar = self.style().pixelMetric(self.style().PixelMetric.PM_ScrollBarExtent)
         return max(TILE.width(), self.width() - 2 * self.frameWidth() - bar - 1)
 
-    def resizeEvent(self, e) -> None:  # noqa: N802, ANN001
+    def resizeEvent(self, e: QResizeEvent) -> None:  # noqa: N802
         """Reflow: as many columns as fit, each widened to share the row's spare room."""
         cell = QSize(self._room() // self.columns(), TILE.height())
         if cell != self.delegate.tile:

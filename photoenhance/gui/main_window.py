@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QModelIndex, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -415,7 +415,6 @@ class MainWindow(QMainWindow):
         self.reviewer = ReviewController(self.review, self.catalog, self.pool, self)
         self.reviewer.rating_saved.connect(
             lambda _path, label, pid: self.model.update_row(pid, rating=label))
-        self.reviewer.rejected_photos.connect(lambda _ids: self._reload_soon.start())
         self.review.closed.connect(lambda: self.tabs.setCurrentIndex(self._review_from))
         self._review_from = LIBRARY
         self.watcher = WatchController(self.catalog, self.scorer, self, **watch_options)
@@ -423,6 +422,7 @@ class MainWindow(QMainWindow):
         self._lens_soon.timeout.connect(self._read_lens)
         self._reload_soon = QTimer(self, singleShot=True, interval=300)
         self._reload_soon.timeout.connect(self.reload)
+        self.reviewer.rejected_photos.connect(lambda _ids: self._reload_soon.start())
         self._reload_scored = QTimer(self, singleShot=True, interval=1500)
         self._reload_scored.timeout.connect(self.reload)
         self.watcher.changed.connect(self._reload_soon.start)
@@ -437,7 +437,8 @@ class MainWindow(QMainWindow):
         bridge.start(task, self.pool)
 
     def _rows_arrived(self, result: object) -> None:
-        roots, rows = result  # type: ignore[misc]
+        roots, loaded = cast(tuple[list[str], list[PhotoRow]], result)
+        rows = loaded
         if self._unscorable:
             rows = [replace(r, unreadable=self._unscorable[r.id])
                     if r.id in self._unscorable and r.score is None else r for r in rows]

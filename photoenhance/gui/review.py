@@ -13,12 +13,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import QObject, QPointF, QRectF, QSize, Qt, QThreadPool, Signal
-from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPen, QShortcut
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPen,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -212,10 +221,10 @@ class ReviewPane(QWidget):
         p.drawText(QRectF(10, self.height() - 26, self.width() - 20, 20),
                    Qt.AlignmentFlag.AlignRight, note)
 
-    def mousePressEvent(self, e) -> None:  # noqa: N802, ANN001
+    def mousePressEvent(self, e: QMouseEvent) -> None:  # noqa: N802
         self._move_split(e.position().x())
 
-    def mouseMoveEvent(self, e) -> None:  # noqa: N802, ANN001
+    def mouseMoveEvent(self, e: QMouseEvent) -> None:  # noqa: N802
         self._move_split(e.position().x())
 
     def _move_split(self, x: float) -> None:
@@ -377,14 +386,14 @@ class ReviewView(QWidget):
             w.setText("")
         self.show_message("Nothing to review.")
 
-    def keyPressEvent(self, e) -> None:  # noqa: N802, ANN001
+    def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802
         if e.key() == Qt.Key.Key_Space and not e.isAutoRepeat():
             self.pane.peek = True
             self.pane.update()
             return
         super().keyPressEvent(e)
 
-    def keyReleaseEvent(self, e) -> None:  # noqa: N802, ANN001
+    def keyReleaseEvent(self, e: QKeyEvent) -> None:  # noqa: N802
         if e.key() == Qt.Key.Key_Space and not e.isAutoRepeat():
             self.pane.peek = False
             self.pane.update()
@@ -513,7 +522,7 @@ class ReviewController(QObject):
         bridge.start(task, self.io)
 
     def _rated(self, output: str, result: object) -> None:
-        path, label, photo_id = result  # type: ignore[misc]
+        path, label, photo_id = cast(tuple[str, int, int], result)
         self.ratings[output] = label
         item = self.current
         if item is not None and item.output == output:

@@ -113,6 +113,18 @@ def _thumbnails_ready(win: Any, timeout_ms: int = 5_000) -> None:
 SIZES = ((1600, 1000), (1280, 800))
 
 
+def _ready_and_idle(arrived: list[Any], pane: Any) -> Callable[[], bool]:
+    """Something arrived, and ``pane`` (if any) is not still busy."""
+    return lambda: bool(arrived) and not (pane is not None and pane.busy)
+
+
+def _batch_reached(progress: list[Any], win: Any, done: int) -> Callable[[], bool]:
+    """The batch has written ``done`` photos, or stopped."""
+    return lambda: bool(progress) and (
+        sum(i.status == "done" for i in progress[-1].items) >= done
+        or not win.batcher.running)
+
+
 def render(outdir: Path) -> list[Path]:
     """Write every view at each of :data:`SIZES`: library, compare (side by side, and split
     with the change overlay), the batch while it runs, review, and settings."""
@@ -186,8 +198,8 @@ def render(outdir: Path) -> list[Path]:
         win.comparer.preview_ready.connect(ready.append)
         win.table.selectRow(noisy)
         win.open_compare()
-        _wait_for(win.comparer.preview_ready, lambda r=ready: bool(r) and not c.right.busy,
-                  15_000, "the compare preview")
+        _wait_for(win.comparer.preview_ready, _ready_and_idle(ready, c.right), 15_000,
+                  "the compare preview")
         _settle()
         shot("compare", size)
         c.split_button.setChecked(True)  # the demo photos are small: split at Fit fills
@@ -209,9 +221,8 @@ def render(outdir: Path) -> list[Path]:
     for size in SIZES:
         win.resize(*size)
         target = 2 if size == SIZES[0] else 3
-        _wait_for(win.batcher.progressed, lambda t=target: bool(progress) and (
-            sum(i.status == "done" for i in progress[-1].items) >= t
-            or not win.batcher.running), 20_000, "batch progress")
+        _wait_for(win.batcher.progressed, _batch_reached(progress, win, target), 20_000,
+                  "batch progress")
         _settle(100)
         shot("batch", size)
     win.batcher.cancel()
@@ -227,7 +238,8 @@ def render(outdir: Path) -> list[Path]:
         shown: list[str] = []
         win.reviewer.pair_shown.connect(shown.append)
         win.review_batch()
-        _wait_for(win.reviewer.pair_shown, lambda s=shown: bool(s), 10_000, "the review pair")
+        _wait_for(win.reviewer.pair_shown, _ready_and_idle(shown, None), 10_000,
+                  "the review pair")
         win.reviewer.pair_shown.disconnect(shown.append)
         _settle()
         shot("review", size)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
@@ -93,7 +94,7 @@ class SettingsDialog(QDialog):
                                       "the library)")
         self.remove_button.clicked.connect(self.remove_selected)
         #: asks for a folder to watch ("" when cancelled); tests replace it
-        self.choose_folder = lambda: QFileDialog.getExistingDirectory(self, "Watch a folder")
+        self.choose_folder: Callable[[], str] = self._ask_folder
         for spin in (self.jpeg_floor, self.threshold, self.strength, self.threads):
             spin.setFixedWidth(NUMBER_WIDTH)  # numbers do not stretch across the dialog
             spin.setAlignment(Qt.AlignmentFlag.AlignRight)
@@ -107,11 +108,11 @@ class SettingsDialog(QDialog):
         folders = QVBoxLayout()
         folders.setContentsMargins(0, 0, 0, 0)
         folders.addWidget(self.watched)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.add_button)
-        buttons.addWidget(self.remove_button)
-        buttons.addStretch(1)
-        folders.addLayout(buttons)
+        row = QHBoxLayout()
+        row.addWidget(self.add_button)
+        row.addWidget(self.remove_button)
+        row.addStretch(1)
+        folders.addLayout(row)
         box = QWidget()
         box.setLayout(folders)
         watch = self._form((("Folders", box), ("", self.alerts)))
@@ -150,6 +151,9 @@ class SettingsDialog(QDialog):
         item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
         self.watched.addItem(item)
         return item
+
+    def _ask_folder(self) -> str:
+        return QFileDialog.getExistingDirectory(self, "Watch a folder")
 
     def folders(self) -> list[str]:
         return [self.watched.item(i).text() for i in range(self.watched.count())]
