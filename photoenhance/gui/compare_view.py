@@ -39,6 +39,9 @@ RATINGS = (
     (-1, "Regressed", "4"),
 )
 MAX_ZOOM = 8.0
+#: Split is chosen for a photo (until the user picks a mode) when it shows the photo this
+#: many times bigger than the best two-pane layout.
+AUTO_SPLIT = 1.4
 
 
 class ViewState(QObject):
@@ -231,6 +234,7 @@ class CompareView(QWidget):
         self._timer.timeout.connect(self._want_preview)
         self.state.changed.connect(lambda: self._timer.start(DEBOUNCE_MS))
         self._pending_zoom: float | None = None  # 100 % asked for while the photo loads
+        self._split_by_user = False
         self._build(strength)
         self._shortcuts()
 
@@ -279,6 +283,7 @@ class CompareView(QWidget):
             "One image split between original and enhanced (S). Hold Space to see the original."
         )
         self.split_button.toggled.connect(self.set_split_mode)
+        self.split_button.clicked.connect(self._split_chosen)
         self.strength = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100)
         self.strength.setValue(round(strength * 100))
         self.strength.setFixedWidth(140)
@@ -322,7 +327,7 @@ class CompareView(QWidget):
         keys = {
             "F": self.fit,
             "Z": self.actual_size,
-            "S": self.split_button.toggle,
+            "S": self._toggle_split,
             "C": self.change_button.toggle,
             "J": lambda: self.navigated.emit(1),
             "Right": lambda: self.navigated.emit(1),
@@ -355,6 +360,7 @@ class CompareView(QWidget):
         else:
             self.state.set(None)
         if image is not None:
+            self._auto_split(image)
             self._arrange()
             self._timer.start(0)
         self._zoom_buttons()
@@ -386,6 +392,25 @@ class CompareView(QWidget):
         self.actual_button.setChecked(zoom is not None and abs(zoom - 1.0) < 1e-6)
         self.right.hint = ("Z: 100 % on the region that changed most" if zoom is None
                            and self.right.image is not None else "")
+
+    def _split_chosen(self) -> None:
+        self._split_by_user = True  # from now on Split stays as the user set it
+
+    def _toggle_split(self) -> None:
+        self._split_chosen()
+        self.split_button.toggle()
+
+    def _auto_split(self, image: DisplayImage) -> None:
+        """Until the user picks a mode: Split when it shows the photo much bigger than two
+        panes would (a landscape photo side by side leaves wide empty bands)."""
+        area = self.panes.geometry()
+        if self._split_by_user or area.width() < 2 or area.height() < 2:
+            return
+        w, h = image.size
+        two = max(min(area.width() / 2 / w, area.height() / h),
+                  min(area.width() / w, area.height() / 2 / h))
+        one = min(area.width() / w, area.height() / h)
+        self.split_button.setChecked(one >= AUTO_SPLIT * two)
 
     def _arrange(self) -> None:
         """Side by side or one above the other, whichever shows the photo bigger."""

@@ -82,3 +82,20 @@ def test_change_magnitude_is_where_pixels_differ() -> None:
     b[10:20, 30:40] = 60
     mag = change_magnitude(a, b, radius=1)
     assert mag[15, 35] > 30 and mag[35, 5] == 0
+
+
+def test_split_is_chosen_for_a_landscape_photo_until_the_user_picks(
+        qtbot, tmp_path: Path, photo, make_window, scan) -> None:
+    photo(tmp_path / "lib2" / "land.jpg", seed=4, size=(900, 600))
+    w = make_window()
+    w.resize(1600, 1000)
+    w.show()
+    scan(w, tmp_path / "lib2", 1)
+    _open(qtbot, w)
+    c = w.compare
+    assert c.split_button.isChecked() and not c.left.isVisible()  # side by side: bands
+    c.split_button.click()  # the user's choice sticks
+    assert not c.split_button.isChecked()
+    with qtbot.waitSignal(w.comparer.preview_ready, timeout=20_000):
+        w.open_compare()
+    assert not c.split_button.isChecked()
