@@ -454,9 +454,17 @@ class MainWindow(QMainWindow):
             self.table.setCurrentIndex(self.proxy.index(at, 0))
         else:
             self.details.show_row(None)
-        unreadable = sum(1 for r in rows if r.unreadable is not None)
+        unreadable = enhanced = 0
+        for r in rows:
+            unreadable += r.unreadable is not None
+            enhanced += r.enhanced
         i = self.show_kind.findData("unreadable")
         self.show_kind.setItemText(i, f"Unreadable ({unreadable})")
+        self.review_button.setEnabled(enhanced > 0)
+        self.review_button.setToolTip(
+            f"Step through the {enhanced} enhanced photo{'s' if enhanced != 1 else ''}: keep "
+            "or reject each copy, rate the gain (Ctrl+R)" if enhanced else
+            "Nothing to review yet: enhanced photos appear here after a batch")
         self.empty_hint.setVisible(not rows)
         self.views.setVisible(bool(rows))
         self._update_count()

@@ -68,6 +68,7 @@ def test_unreadable_and_tiny_files(win: MainWindow) -> None:
     assert rows["tiny.jpg"].tiny and rows["tiny.jpg"].dominant_factors() == []
     i = win.show_kind.findData("unreadable")
     assert win.show_kind.itemText(i) == "Unreadable (1)"
+    assert not win.review_button.isEnabled()  # nothing enhanced yet
     win.show_kind.setCurrentIndex(i)
     assert win.proxy.rowCount() == 1
     _select(win, "broken.jpg")

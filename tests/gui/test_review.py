@@ -155,8 +155,9 @@ def test_review_from_the_enhanced_filter(qtbot, win: MainWindow) -> None:
     qtbot.waitUntil(lambda: all(r.enhanced for r in win.model.all_rows()), timeout=10_000)
     win.tabs.setCurrentIndex(LIBRARY)
     win.show_kind.setCurrentIndex(win.show_kind.findData("enhanced"))
+    assert win.review_button.isEnabled()
     with qtbot.waitSignal(win.reviewer.pair_shown, timeout=20_000):
-        win.review_enhanced()
+        win.review_button.click()
     assert win.tabs.currentIndex() == REVIEW and len(win.reviewer.items) == 3
     qtbot.keyClick(win.review, Qt.Key.Key_Escape)
     assert win.tabs.currentIndex() == LIBRARY
