@@ -190,6 +190,7 @@ class ResultPanel(QWidget):
         if item is None:
             return
         self.image.setPixmap(QPixmap())  # until this item's thumbnail is there
+        self.image.setText("…")
         self._thumb_ready(item.output or item.source)
         verdict = item_verdict(item) if item.status == "done" else None
         colour = VERDICT_COLOURS.get(verdict or "", "#a0a0a0")

@@ -89,6 +89,8 @@ log = logging.getLogger(__name__)
 class DetailsPanel(QStackedWidget):
     """The selected photo's file facts, EXIF, score and enhancement; a hint when none is."""
 
+    lens_shown = Signal(str)  # the path whose lens (read on a worker) is now shown
+
     KEYS = ("Name", "Folder", "Size", "Camera", "Lens", "Captured", "Score", "Predicted gain",
             *FACTORS, "Enhanced", "Verdict", "Rating")
 
@@ -151,6 +153,7 @@ class DetailsPanel(QStackedWidget):
     def show_lens(self, path: str, lens: str | None) -> None:
         if self.row is not None and self.row.path == path:
             self._labels["Lens"].setText(lens or "not recorded")
+            self.lens_shown.emit(path)
 
 
 class MainWindow(QMainWindow):

@@ -93,6 +93,21 @@ def _settle(ms: int = 150) -> None:
     loop.exec()
 
 
+def _batch_thumbnails_ready(win: Any, timeout_ms: int = 3_000) -> None:
+    """Wait until the batch queue's first rows and its side panel have their thumbnails."""
+    items = win.batch.model.items()[:14]
+    paths = [it.output or it.source for it in items]
+    panel = win.batch.result.item
+    if panel is not None:
+        paths.append(panel.output or panel.source)
+
+    def shown() -> bool:
+        win.batch.table.viewport().repaint()  # asks the cache for every visible row
+        return all(p in win.thumbs._memory for p in paths)
+
+    _wait_for(win.thumbs.ready, shown, timeout_ms, "the batch's thumbnails")
+
+
 def _thumbnails_ready(win: Any, timeout_ms: int = 5_000) -> None:
     """Wait until every tile on screen has its thumbnail (or is known to have none)."""
     grid = win.grid
@@ -184,7 +199,8 @@ def render(outdir: Path) -> list[Path]:
         win.resize(*size)
         win.tabs.setCurrentIndex(0)
         win.table.selectRow(noisy)
-        _settle()
+        _wait_for(win.details.lens_shown, lambda: win.details._labels["Lens"].text() != "…",
+                  3_000, "the lens")
         _thumbnails_ready(win)
         shot("library", size)
 
@@ -223,7 +239,7 @@ def render(outdir: Path) -> list[Path]:
         target = 2 if size == SIZES[0] else 3
         _wait_for(win.batcher.progressed, _batch_reached(progress, win, target), 20_000,
                   "batch progress")
-        _settle(100)
+        _batch_thumbnails_ready(win)
         shot("batch", size)
     win.batcher.cancel()
     _wait_for(win.batcher.stopped, lambda: not win.batcher.running, 20_000, "the cancel")
