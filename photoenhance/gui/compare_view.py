@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen, QShortcut
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QButtonGroup,
     QHBoxLayout,
     QLabel,
@@ -38,6 +39,9 @@ RATINGS = (
     (-1, "Regressed", "4"),
 )
 MAX_ZOOM = 8.0
+#: Split is chosen for a photo (until the user picks a mode) when it shows the photo this
+#: many times bigger than the best two-pane layout.
+AUTO_SPLIT = 1.4
 
 
 class ViewState(QObject):
@@ -67,6 +71,8 @@ class ImagePane(QWidget):
         self.title = title
         self.split: float | None = None
         self.peek = False  # show the original while a key is held
+        self.show_change = False  # overlay where the enhancement changed the photo
+        self.hint = ""  # a line at the bottom left (e.g. how to reach 100 %)
         self.busy = False
         self.image: DisplayImage | None = None
         self.patches: list[Patch] = []
@@ -130,6 +136,13 @@ class ImagePane(QWidget):
             for patch in sorted(self.patches, key=lambda q: q.scale):  # sharpest on top
                 p.drawImage(self.to_widget(QRectF(patch.rect)), patch.image)
             p.setClipping(False)
+        if self.show_change and (self.enhanced or self.split is not None):
+            if self.split is not None:
+                p.setClipRect(QRectF(self.width() * self.split, 0, self.width(), self.height()))
+            for patch in sorted(self.patches, key=lambda q: q.scale):
+                if patch.change is not None:
+                    p.drawImage(self.to_widget(QRectF(patch.rect)), patch.change)
+            p.setClipping(False)
         if self.split is not None:
             x = self.width() * self.split
             p.setPen(QPen(QColor("#e6e6e6"), 2))
@@ -148,6 +161,9 @@ class ImagePane(QWidget):
             text = "Original (held)" if self.peek and self.enhanced else self.title
             p.drawText(QRectF(10, 8, 300, 20), text)
         zoom = f"{self.scale() * 100:.0f}%"
+        if self.hint and (self.enhanced or self.split is not None):
+            p.drawText(QRectF(10, self.height() - 26, max(0, self.width() - 130), 20),
+                       Qt.AlignmentFlag.AlignLeft, self.hint)
         p.drawText(
             QRectF(self.width() - 110, self.height() - 26, 100, 20),
             Qt.AlignmentFlag.AlignRight,
@@ -213,16 +229,18 @@ class CompareView(QWidget):
         self.title = QLabel("No photo selected. Pick one in the library and press Enter.")
         self.message = QLabel("")
         self.message.setStyleSheet("color: #ffb347;")
+        self.message.setWordWrap(True)
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._timer.timeout.connect(self._want_preview)
         self.state.changed.connect(lambda: self._timer.start(DEBOUNCE_MS))
         self._pending_zoom: float | None = None  # 100 % asked for while the photo loads
+        self._split_by_user = False
         self._build(strength)
         self._shortcuts()
 
     # --- layout --------------------------------------------------------------------------
     def _build(self, strength: float) -> None:
-        panes = QHBoxLayout()
+        panes = self.panes = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         panes.setSpacing(4)
         panes.addWidget(self.left, 1)
         panes.addWidget(self.right, 1)
@@ -236,7 +254,7 @@ class CompareView(QWidget):
         lay.addLayout(panes, 1)
         lay.addWidget(self.split_slider)
         lay.addLayout(self._controls(strength))
-        lay.addWidget(self.message)
+        lay.addLayout(self._rating_row())
 
     def _controls(self, strength: float) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -246,18 +264,26 @@ class CompareView(QWidget):
         self.next_button = QPushButton("Next ▶")
         self.next_button.setToolTip("Next photo (J or Right)")
         self.next_button.clicked.connect(lambda: self.navigated.emit(1))
-        self.fit_button = QPushButton("Fit")
+        self.fit_button = QPushButton("Fit  F")
         self.fit_button.setToolTip("Fit the whole photo (F)")
+        self.fit_button.setCheckable(True)
         self.fit_button.clicked.connect(self.fit)
-        self.actual_button = QPushButton("100%")
-        self.actual_button.setToolTip("Actual pixels (Z)")
+        self.actual_button = QPushButton("100 %  Z")
+        self.actual_button.setToolTip("Actual pixels, on the region that changed most (Z)")
+        self.actual_button.setCheckable(True)
         self.actual_button.clicked.connect(self.actual_size)
-        self.split_button = QPushButton("Split")
+        self.state.changed.connect(self._zoom_buttons)
+        self.change_button = QPushButton("Show where it changed  C")
+        self.change_button.setCheckable(True)
+        self.change_button.setToolTip("Tint the places the enhancement changed, by how much (C)")
+        self.change_button.toggled.connect(self.set_show_change)
+        self.split_button = QPushButton("Split  S")
         self.split_button.setCheckable(True)
         self.split_button.setToolTip(
             "One image split between original and enhanced (S). Hold Space to see the original."
         )
         self.split_button.toggled.connect(self.set_split_mode)
+        self.split_button.clicked.connect(self._split_chosen)
         self.strength = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100)
         self.strength.setValue(round(strength * 100))
         self.strength.setFixedWidth(140)
@@ -271,6 +297,7 @@ class CompareView(QWidget):
             self.fit_button,
             self.actual_button,
             self.split_button,
+            self.change_button,
             self.strength_label,
             self.strength,
         ):
@@ -278,23 +305,30 @@ class CompareView(QWidget):
             if isinstance(w, QPushButton):  # keep Space for "hold to see the original"
                 w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         row.addStretch(1)
-        row.addWidget(QLabel("Gain:"))
+        return row
+
+    def _rating_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Rate the gain:"))
         self.rating_buttons = QButtonGroup(self)
         for label, word, key in RATINGS:
-            b = QPushButton(f"{word}  {key}")
+            b = QPushButton(f"{key}  {word}")
             b.setCheckable(True)
             b.setToolTip(f"Rate the gain as {word.lower()} (key {key})")
             self.rating_buttons.addButton(b, label + 1)
             b.clicked.connect(lambda _=False, v=label: self.rated.emit(v))
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             row.addWidget(b)
+        row.addSpacing(12)
+        row.addWidget(self.message, 1)
         return row
 
     def _shortcuts(self) -> None:
         keys = {
             "F": self.fit,
             "Z": self.actual_size,
-            "S": self.split_button.toggle,
+            "S": self._toggle_split,
+            "C": self.change_button.toggle,
             "J": lambda: self.navigated.emit(1),
             "Right": lambda: self.navigated.emit(1),
             "K": lambda: self.navigated.emit(-1),
@@ -326,7 +360,10 @@ class CompareView(QWidget):
         else:
             self.state.set(None)
         if image is not None:
+            self._auto_split(image)
+            self._arrange()
             self._timer.start(0)
+        self._zoom_buttons()
 
     def replace_image(self, image: DisplayImage) -> None:
         """The same photo, more complete (full pixels after the quick reduced copy)."""
@@ -344,6 +381,60 @@ class CompareView(QWidget):
         if not self._timer.isActive():  # a quick pass is followed by the sharp one at once
             self._timer.start(0)
 
+    def set_show_change(self, on: bool) -> None:
+        for pane in (self.left, self.right):
+            pane.show_change = on
+            pane.update()
+
+    def _zoom_buttons(self) -> None:
+        zoom = self.state.zoom
+        self.fit_button.setChecked(zoom is None)
+        self.actual_button.setChecked(zoom is not None and abs(zoom - 1.0) < 1e-6)
+        self.right.hint = ("Z: 100 % on the region that changed most" if zoom is None
+                           and self.right.image is not None else "")
+
+    def _split_chosen(self) -> None:
+        self._split_by_user = True  # from now on Split stays as the user set it
+
+    def _toggle_split(self) -> None:
+        self._split_chosen()
+        self.split_button.toggle()
+
+    def _auto_split(self, image: DisplayImage) -> None:
+        """Until the user picks a mode: Split when it shows the photo much bigger than two
+        panes would (a landscape photo side by side leaves wide empty bands)."""
+        area = self.panes.geometry()
+        if self._split_by_user or area.width() < 2 or area.height() < 2:
+            return
+        w, h = image.size
+        two = max(min(area.width() / 2 / w, area.height() / h),
+                  min(area.width() / w, area.height() / 2 / h))
+        one = min(area.width() / w, area.height() / h)
+        self.split_button.setChecked(one >= AUTO_SPLIT * two)
+
+    def _arrange(self) -> None:
+        """Side by side or one above the other, whichever shows the photo bigger."""
+        image = self.right.image
+        if image is None or self.split_button.isChecked():
+            return
+        w, h = image.size
+        area = self.left.size() + self.right.size()  # both panes, whichever way they lie
+        if self.panes.direction() == QBoxLayout.Direction.LeftToRight:
+            total_w, total_h = area.width(), self.right.height()
+        else:
+            total_w, total_h = self.right.width(), area.height()
+        side = min(total_w / 2 / w, total_h / h)
+        stacked = min(total_w / w, total_h / 2 / h)
+        want = (QBoxLayout.Direction.TopToBottom if stacked > side * 1.1
+                else QBoxLayout.Direction.LeftToRight if side > stacked * 1.1
+                else self.panes.direction())
+        if want != self.panes.direction():
+            self.panes.setDirection(want)
+
+    def resizeEvent(self, e) -> None:  # noqa: N802, ANN001
+        super().resizeEvent(e)
+        self._arrange()
+
     def set_message(self, text: str) -> None:
         self.message.setText(text)
         self.right.busy = self.left.busy = False
@@ -352,20 +443,25 @@ class CompareView(QWidget):
     def fit(self) -> None:
         self._pending_zoom = None
         self.state.set(None)
+        self._zoom_buttons()
         self._timer.start(0)
 
     def actual_size(self) -> None:
-        """100 %, centred where the view is; while a photo loads, it opens at 100 %."""
+        """100 %, centred where the view is (from Fit: on the region that changed most);
+        while a photo loads, it opens at 100 %."""
         pane = self._main_pane()
         if pane.image is None:
             self._pending_zoom = 1.0
+            self._zoom_buttons()
             return
-        c = (
-            pane.visible_rect().center()
-            if self.state.zoom is not None
-            else QRect(0, 0, *pane.image.size).center()
-        )
-        self.state.set(1.0, QPointF(c))
+        focus = [p.focus for p in pane.patches if p.focus is not None]
+        if self.state.zoom is not None:
+            c = QPointF(pane.visible_rect().center())
+        elif focus:  # from Fit: where the enhancement changed the photo most
+            c = QPointF(*focus[-1])
+        else:
+            c = QPointF(QRect(0, 0, *pane.image.size).center())
+        self.state.set(1.0, c)
         self._timer.start(0)
 
     def set_split_mode(self, on: bool) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
@@ -74,6 +74,7 @@ class TileDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.thumbs = thumbs
         self.threshold = 0.4
+        self.tile = QSize(TILE)  # the grid's cell: wider than TILE to fill the row
         self.stamps = Stamps()
         self._font_cache: dict[tuple[str, bool], tuple[QFont, QFont]] = {}
 
@@ -82,7 +83,7 @@ class TileDelegate(QStyledItemDelegate):
         _option: QStyleOptionViewItem,
         _index: QModelIndex | QPersistentModelIndex,
     ) -> QSize:
-        return TILE
+        return self.tile
 
     def paint(
         self, p: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
@@ -113,6 +114,8 @@ class TileDelegate(QStyledItemDelegate):
 
     def _marks(self, p: QPainter, row: PhotoRow, area: QRect, ratio: float) -> None:
         """The score badge, the chips of the dominant factors and the enhanced tick."""
+        if row.unreadable:
+            return
         font, scored = p.font(), row.score is not None
         fkey = font.key()  # stamps are keyed by the text font their fonts derive from
         badge_font, small = self._fonts(font, fkey, scored)
@@ -126,7 +129,8 @@ class TileDelegate(QStyledItemDelegate):
             )
             p.drawPixmap(area.left() + 4, area.top() + 4, badge)
         x = area.left() + 4
-        for factor in row.dominant_factors():
+        worth = row.score is not None and row.score >= self.threshold
+        for factor in row.dominant_factors() if worth else ():  # faults of photos to fix
             chip = self._chip(factor, (fkey, scored), small, ratio)
             p.drawPixmap(x, area.bottom() - 20, chip)
             x += round(chip.width() / ratio) + 4
@@ -155,14 +159,21 @@ class TileDelegate(QStyledItemDelegate):
         return fonts
 
     def _thumb(self, p: QPainter, row: PhotoRow, area: QRect) -> None:
-        image = self.thumbs.get(row.path)
+        image = None if row.unreadable else self.thumbs.get(row.path)
         if image is None or image.isNull():
             p.fillRect(area, QColor("#1a1a1a"))
+            if row.unreadable or self.thumbs.failed(row.path):
+                p.setPen(QColor("#ff8a80"))
+                p.drawText(area, Qt.AlignmentFlag.AlignCenter, "Unreadable")
             return
-        size = image.size().scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        if row.tiny:  # shown small, not blown up into a flat square
+            side = max(1, min(4, area.height() // max(image.width(), image.height(), 1)))
+            size = image.size() * side
+        else:
+            size = image.size().scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
         target = QRect(0, 0, size.width(), size.height())
         target.moveCenter(area.center())
-        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, not row.tiny)
         p.drawImage(target, image)
 
 
@@ -217,3 +228,20 @@ class LibraryGrid(QListView):
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.verticalScrollBar().setSingleStep(24)
         thumbs.ready.connect(lambda _path: self.viewport().update())
+
+    def columns(self) -> int:
+        return max(1, self._room() // TILE.width())
+
+    def _room(self) -> int:
+        """The width tiles can use, as if the scroll bar were shown (so a scroll bar that
+        comes and goes does not make the columns flip back and forth)."""
+        bar = self.style().pixelMetric(self.style().PixelMetric.PM_ScrollBarExtent)
+        return max(TILE.width(), self.width() - 2 * self.frameWidth() - bar - 1)
+
+    def resizeEvent(self, e: QResizeEvent) -> None:  # noqa: N802
+        """Reflow: as many columns as fit, each widened to share the row's spare room."""
+        cell = QSize(self._room() // self.columns(), TILE.height())
+        if cell != self.delegate.tile:
+            self.delegate.tile = cell
+            self.setGridSize(cell)
+        super().resizeEvent(e)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QModelIndex, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -48,6 +49,7 @@ from photoenhance.gui.compare_view import CompareView
 from photoenhance.gui.engines import ModelHolder, default_enhancer, default_scorer
 from photoenhance.gui.eta import format_eta
 from photoenhance.gui.grid_view import LibraryGrid
+from photoenhance.gui.layout import restore_layout, save_layout
 from photoenhance.gui.models import (
     FACTORS,
     FILTER_KINDS,
@@ -55,8 +57,10 @@ from photoenhance.gui.models import (
     PhotoRow,
     PhotoTableModel,
 )
+from photoenhance.gui.review import ReviewController, ReviewView, enhanced_items
 from photoenhance.gui.settings_dialog import SettingsDialog
 from photoenhance.gui.thumbs import ThumbnailCache
+from photoenhance.gui.verdicts import format_gain, item_gain, item_verdict
 from photoenhance.gui.watching import Tray, WatchController, watched_roots
 
 __all__ = ["DetailsPanel", "MainWindow", "format_eta"]
@@ -70,7 +74,7 @@ SORTS = (("Most improvable first", 0, Qt.SortOrder.DescendingOrder),
          ("Oldest first", 5, Qt.SortOrder.AscendingOrder))
 
 #: Tabs of the main window, in order.
-LIBRARY, COMPARE, BATCH = range(3)
+LIBRARY, COMPARE, BATCH, REVIEW = range(4)
 
 Ask = Callable[[str, str], bool]
 
@@ -82,38 +86,74 @@ def ask_yes_no(parent: QWidget, title: str, text: str) -> bool:
 log = logging.getLogger(__name__)
 
 
-class DetailsPanel(QWidget):
-    """The selected photo's file facts and scores."""
+class DetailsPanel(QStackedWidget):
+    """The selected photo's file facts, EXIF, score and enhancement; a hint when none is."""
+
+    lens_shown = Signal(str)  # the path whose lens (read on a worker) is now shown
+
+    KEYS = ("Name", "Folder", "Size", "Camera", "Lens", "Captured", "Score", "Predicted gain",
+            *FACTORS, "Enhanced", "Verdict", "Rating")
 
     def __init__(self) -> None:
         super().__init__()
-        self._form = QFormLayout(self)
+        self.placeholder = QLabel("No photo selected.\n\nClick a photo to see its camera, lens, "
+                                  "capture date, score and what enhancing it would gain.\n\n"
+                                  "Enter or a double-click opens it in Compare.")
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setStyleSheet("color: #9a9a9a; padding: 16px;")
+        page = QWidget()
+        self._form = QFormLayout(page)
+        self._form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         self._labels: dict[str, QLabel] = {}
-        for key in ("Name", "Folder", "Size", "Camera", "Captured", "Score", *FACTORS,
-                    "Enhanced", "Rating"):
+        for key in self.KEYS:
             label = QLabel("")
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             label.setWordWrap(True)
             self._labels[key] = label
-            self._form.addRow(key.capitalize() if key in FACTORS else key, label)
+            name = QLabel(key.capitalize() if key in FACTORS else key)
+            name.setStyleSheet("color: #9a9a9a;")
+            self._form.addRow(name, label)
+        self.addWidget(self.placeholder)
+        self.addWidget(page)
+        self.row: PhotoRow | None = None
 
     def show_row(self, row: PhotoRow | None) -> None:
+        self.row = row
+        if row is None:
+            self.setCurrentWidget(self.placeholder)
+            return
+        self.setCurrentIndex(1)
         values: dict[str, str] = dict.fromkeys(self._labels, "")
-        if row is not None:
-            values.update(
-                Name=row.name, Folder=row.folder, Camera=row.camera or "",
-                Captured=row.captured or "",
-                Size=f"{row.width} × {row.height}" if row.width and row.height else "",
-                Score="not scored yet" if row.score is None else f"{row.score:.2f}",
-            )
-            for k in FACTORS:
-                v = (row.factors or {}).get(k)
-                values[k] = "" if v is None else f"{v:.2f}"
-            values["Enhanced"] = ("not yet" if not row.enhanced else
-                                  "yes, but not improved" if row.not_improved else "yes")
-            values["Rating"] = RATING_WORDS.get(row.rating, "")
+        gain = item_gain(row)
+        values.update(
+            Name=row.name, Folder=row.folder, Camera=row.camera or "not recorded",
+            Lens="…", Captured=row.captured or "not recorded",
+            Size=f"{row.width} × {row.height}" if row.width and row.height else "",
+            Score="not scored yet" if row.score is None else f"{row.score:.2f}",
+        )
+        values["Predicted gain"] = "" if gain is None else format_gain(gain)
+        for k in FACTORS:
+            v = (row.factors or {}).get(k)
+            values[k] = "" if v is None else f"{v:.2f}"
+        if row.unreadable:
+            values.update(Score=f"unreadable: {row.unreadable}", Lens="")
+        elif row.tiny:
+            values["Score"] += "  (too small to judge)"
+        values["Enhanced"] = "yes" if row.enhanced else "not yet"
+        if row.enhanced:
+            values["Verdict"] = item_verdict(row) or "not verified"
+            if row.verified_delta is not None:
+                values["Verdict"] += f"  ({row.verified_delta:+.1f} dB measured)"
+        values["Rating"] = RATING_WORDS.get(row.rating, "") if row.rating is not None else ""
         for key, text in values.items():
             self._labels[key].setText(text)
+            self._form.setRowVisible(self._labels[key], bool(text) or key == "Lens")
+
+    def show_lens(self, path: str, lens: str | None) -> None:
+        if self.row is not None and self.row.path == path:
+            self._labels["Lens"].setText(lens or "not recorded")
+            self.lens_shown.emit(path)
 
 
 class MainWindow(QMainWindow):
@@ -141,9 +181,9 @@ class MainWindow(QMainWindow):
         for lane in (self.preview_lane, self.batch_lane):
             lane.setMaxThreadCount(1)  # one inference lane each: models run serially
         self._scan_task: bridge.Task | None = None
+        self._unscorable: dict[int, str] = {}  # photo id -> why scoring could not read it
         self._watch_enabled = watch
         self.setWindowTitle("photoenhance")
-        self.resize(1280, 800)
         self.model = PhotoTableModel(self)
         self.proxy = PhotoFilterModel(self)
         self.proxy.setSourceModel(self.model)
@@ -151,6 +191,7 @@ class MainWindow(QMainWindow):
         self._build_body()
         self._build_statusbar()
         self._build_controllers(watch_options or {})
+        restore_layout(self, [self.split])
         self.reload()
 
     # --- layout -------------------------------------------------------------------------
@@ -182,7 +223,6 @@ class MainWindow(QMainWindow):
         self.enhance_button.clicked.connect(self.enhance_worth_fixing)
         self.search = QLineEdit(placeholderText="Search file names  (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
-        self.search.setFixedWidth(240)
         self.search.textChanged.connect(self.proxy.set_text)
         self.show_kind = QComboBox()
         for key, (text, _test) in FILTER_KINDS.items():
@@ -205,10 +245,8 @@ class MainWindow(QMainWindow):
         self.list_action.triggered.connect(lambda: self.show_grid(False))
         bar.addAction(self.grid_action)
         bar.addAction(self.list_action)
-        bar.addWidget(self.show_kind)
-        bar.addWidget(self.sort)
-        bar.addSeparator()
-        bar.addWidget(self.search)
+        self.search.setMinimumWidth(150)
+        self.search.setMaximumWidth(320)
         self._shortcuts()
 
     def _shortcuts(self) -> None:
@@ -218,6 +256,8 @@ class MainWindow(QMainWindow):
             "Ctrl+1": lambda: self.tabs.setCurrentIndex(LIBRARY),
             "Ctrl+2": lambda: self.tabs.setCurrentIndex(COMPARE),
             "Ctrl+3": lambda: self.tabs.setCurrentIndex(BATCH),
+            "Ctrl+4": lambda: self.tabs.setCurrentIndex(REVIEW),
+            "Ctrl+R": self.review_enhanced,
         }
         for key, slot in keys.items():
             action = QAction(self, shortcut=QKeySequence(key))
@@ -256,18 +296,21 @@ class MainWindow(QMainWindow):
         enter.triggered.connect(self.open_compare)
         self.table.addAction(enter)
         self.details = DetailsPanel()
-        self.details.setMinimumWidth(280)
-        split = QSplitter()
+        self.details.setMinimumWidth(240)
+        split = self.split = QSplitter()
         for w in (sidebar, self._centre(), self.details):
             split.addWidget(w)
         split.setStretchFactor(1, 1)
+        split.setCollapsible(1, False)
         self.compare = CompareView(self.settings.strength)
-        self.batch = BatchView()
+        self.batch = BatchView(self.thumbs)
+        self.review = ReviewView()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(split, "Library")
         self.tabs.addTab(self.compare, "Compare")
         self.tabs.addTab(self.batch, "Batch")
+        self.tabs.addTab(self.review, "Review")
         self.setCentralWidget(self.tabs)
 
     def _centre(self) -> QWidget:
@@ -294,9 +337,23 @@ class MainWindow(QMainWindow):
         self.views = QStackedWidget()
         self.views.addWidget(self.grid)
         self.views.addWidget(self.table)
+        self.review_button = QPushButton("Review enhanced")
+        self.review_button.setToolTip("Step through the enhanced photos shown: keep or reject "
+                                      "each copy, rate the gain (Ctrl+R)")
+        self.review_button.clicked.connect(self.review_enhanced)
+        filters = QHBoxLayout()  # in the library itself: never hidden in a toolbar overflow
+        filters.setContentsMargins(4, 4, 4, 0)
+        filters.addWidget(QLabel("Show"))
+        filters.addWidget(self.show_kind)
+        filters.addWidget(QLabel("Sort"))
+        filters.addWidget(self.sort)
+        filters.addWidget(self.review_button)
+        filters.addStretch(1)
+        filters.addWidget(self.search, 1)
         centre = QWidget()
         lay = QVBoxLayout(centre)
         lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(filters)
         lay.addWidget(self.empty_hint)
         lay.addWidget(self.views)
         return centre
@@ -345,10 +402,30 @@ class MainWindow(QMainWindow):
                                        self.enhancer, self.batch_lane, self.pool, self)
         self.batch.enhance_worth_fixing.connect(self.enhance_worth_fixing)
         self.batch.enhance_selection.connect(self.enhance_selection)
-        self.batcher.finished.connect(lambda _o: self.reload())
+        self.batcher.finished.connect(self._batch_finished)
+        self.batcher.started.connect(
+            lambda _j: self.statusBar().showMessage("Enhancing… (Esc in the Batch tab: Cancel)"))
+        self.batch.review_requested.connect(self.review_batch)
+        self.batcher.stopped.connect(lambda _j: self.statusBar().showMessage(
+            "Batch cancelled: Resume in the Batch tab continues it; Review shows what it "
+            "wrote."))
+        self.batcher.failed.connect(self.statusBar().showMessage)
+        self.batch.review_from.connect(lambda output: self.review_batch(output))
+        review_key = QAction(self.batch, shortcut=QKeySequence("R"))
+        review_key.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        review_key.triggered.connect(self.review_batch)
+        self.batch.addAction(review_key)
+        self.reviewer = ReviewController(self.review, self.catalog, self.pool, self)
+        self.reviewer.rating_saved.connect(
+            lambda _path, label, pid: self.model.update_row(pid, rating=label))
+        self.review.closed.connect(lambda: self.tabs.setCurrentIndex(self._review_from))
+        self._review_from = LIBRARY
         self.watcher = WatchController(self.catalog, self.scorer, self, **watch_options)
+        self._lens_soon = QTimer(self, singleShot=True, interval=120)
+        self._lens_soon.timeout.connect(self._read_lens)
         self._reload_soon = QTimer(self, singleShot=True, interval=300)
         self._reload_soon.timeout.connect(self.reload)
+        self.reviewer.rejected_photos.connect(lambda _ids: self._reload_soon.start())
         self._reload_scored = QTimer(self, singleShot=True, interval=1500)
         self._reload_scored.timeout.connect(self.reload)
         self.watcher.changed.connect(self._reload_soon.start)
@@ -363,14 +440,34 @@ class MainWindow(QMainWindow):
         bridge.start(task, self.pool)
 
     def _rows_arrived(self, result: object) -> None:
-        roots, rows = result  # type: ignore[misc]
+        roots, loaded = cast(tuple[list[str], list[PhotoRow]], result)
+        rows = loaded
+        if self._unscorable:
+            rows = [replace(r, unreadable=self._unscorable[r.id])
+                    if r.id in self._unscorable and r.score is None else r for r in rows]
         self.roots.clear()
         for root in roots:
             item = QListWidgetItem(Path(root).name or root)
             item.setData(Qt.ItemDataRole.UserRole, root)
             item.setToolTip(root)
             self.roots.addItem(item)
+        keep = self.details.row.id if self.details.row is not None else None
         self.model.set_rows(rows)
+        if keep is not None and (at := self.model.row_of(keep)) >= 0:  # the same photo, fresh
+            self.table.setCurrentIndex(self.proxy.index(at, 0))
+        else:
+            self.details.show_row(None)
+        unreadable = enhanced = 0
+        for r in rows:
+            unreadable += r.unreadable is not None
+            enhanced += r.enhanced
+        i = self.show_kind.findData("unreadable")
+        self.show_kind.setItemText(i, f"Unreadable ({unreadable})")
+        self.review_button.setEnabled(enhanced > 0)
+        self.review_button.setToolTip(
+            f"Step through the {enhanced} enhanced photo{'s' if enhanced != 1 else ''}: keep "
+            "or reject each copy, rate the gain (Ctrl+R)" if enhanced else
+            "Nothing to review yet: enhanced photos appear here after a batch")
         self.empty_hint.setVisible(not rows)
         self.views.setVisible(bool(rows))
         self._update_count()
@@ -420,7 +517,8 @@ class MainWindow(QMainWindow):
     def _route_escape(self, index: int) -> None:
         """Esc closes the compare view there, and cancels a running scan elsewhere: two
         active Esc shortcuts would be ambiguous, and Qt would fire neither."""
-        key = QKeySequence() if index == COMPARE else QKeySequence(Qt.Key.Key_Escape)
+        key = (QKeySequence() if index in (COMPARE, REVIEW)
+               else QKeySequence(Qt.Key.Key_Escape))
         self.cancel_button.setShortcut(key)
 
     def cancel_scan(self) -> None:
@@ -447,6 +545,10 @@ class MainWindow(QMainWindow):
         note = getattr(outcome, "scoring_note", None)
         if note:
             text += f" {note}"
+        self._unscorable = dict(getattr(outcome, "failed", []) or [])
+        if self._unscorable:
+            n = len(self._unscorable)
+            text += f" {n} photo{'s' if n != 1 else ''} could not be decoded for scoring."
         self._scan_done(text)
 
     def _scan_failed(self, message: str) -> None:
@@ -496,8 +598,18 @@ class MainWindow(QMainWindow):
         self.batch.set_worth_count(n, t)
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        self.details.show_row(current.data(PhotoTableModel.ROW_ROLE) if current.isValid()
-                              else None)
+        row = current.data(PhotoTableModel.ROW_ROLE) if current.isValid() else None
+        self.details.show_row(row)
+        if row is not None and not row.unreadable:
+            self._lens_soon.start()  # once the selection settles (keys held down)
+
+    def _read_lens(self) -> None:
+        row = self.details.row
+        if row is None:
+            return
+        task = bridge.Task(tasks.lens_of(row.path), self)
+        task.finished.connect(lambda result: self.details.show_lens(*result))
+        bridge.start(task, self.pool)
 
     def _selected_rows(self) -> list[PhotoRow]:
         rows = self.table.selectionModel().selectedRows()
@@ -535,6 +647,42 @@ class MainWindow(QMainWindow):
             return
         self.tabs.setCurrentIndex(BATCH)
         self.batcher.start_files([r.path for r in rows])
+
+    def _batch_finished(self, outcome: jobs.BatchOutcome) -> None:
+        s = outcome.summary
+        done = sum(1 for it in outcome.items if it.status == "done" and it.output)
+        text = "Batch finished." if s is None else (
+            f"Batch finished: {s.done} enhanced, {s.failed} failed, {s.skipped} skipped.")
+        if done:
+            text += " Review the results (R in the Batch tab) to keep or reject each."
+        self.statusBar().showMessage(text)
+        self.reload()
+
+    # --- review -------------------------------------------------------------------------
+    def review_batch(self, start_at: str | None = None) -> int:
+        """Review the written copies of the batch shown in the Batch tab (from the one
+        written to ``start_at``); how many."""
+        return self._review(self.batch.model.items(), BATCH, start_at)
+
+    def _review(self, items: list[jobs.ItemState], came_from: int,
+                start_at: str | None = None) -> int:
+        self._review_from = came_from
+        n = self.reviewer.start(items, start_at)
+        self.tabs.setCurrentIndex(REVIEW)
+        self.review.setFocus()
+        return n
+
+    def review_enhanced(self) -> bridge.Task | None:
+        """Review the enhanced photos the library shows (all enhanced ones if it shows none)."""
+        ids = [r.id for r in self.model.shown_rows() if r.enhanced] or [
+            r.id for r in self.model.all_rows() if r.enhanced]
+        if not ids:
+            self.statusBar().showMessage("No enhanced photo to review yet.")
+            return None
+        task = bridge.Task(lambda _p, _c: enhanced_items(self.catalog, ids), self)
+        task.finished.connect(lambda items: self._review(items, LIBRARY))
+        task.failed.connect(self._show_error)
+        return bridge.start(task, self.pool)
 
     def check_interrupted(self) -> bridge.Task:
         """Offer to resume batches that a crash or a quit left unfinished."""
@@ -579,9 +727,15 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> SettingsDialog:
         roots = self._root_strings()
         dialog = SettingsDialog(self.settings, roots, self)
-        dialog.accepted.connect(lambda: self.apply_settings(dialog.result_settings()))
+        dialog.accepted.connect(lambda: self._settings_saved(dialog))
         dialog.open()
         return dialog
+
+    def _settings_saved(self, dialog: SettingsDialog) -> None:
+        self.apply_settings(dialog.result_settings())
+        added = [Path(f) for f in dialog.added_folders()]
+        if added:
+            self.start_scan(added)  # a folder added to watch joins the library
 
     def apply_settings(self, settings: Settings) -> None:
         if (settings.device, settings.threads) != (self.settings.device, self.settings.threads):
@@ -616,4 +770,5 @@ class MainWindow(QMainWindow):
         self.preview_lane.waitForDone(10_000)
         self.pool.waitForDone(10_000)  # a cancelled scan commits what it did, then stops
         self._save_settings()
+        save_layout(self, [self.split])
         event.accept()

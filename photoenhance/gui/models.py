@@ -26,6 +26,11 @@ from PySide6.QtGui import QColor
 from photoenhance.gui.theme import WORTH_FIXING
 
 FACTORS = ("noise", "blur", "jpeg", "clipping")
+#: A factor strength (0-1) is named from here, and only when it is at least this share of
+#: the photo's strongest factor.
+FACTOR_MIN, FACTOR_SHARE = 0.1, 0.5
+#: Photos with a shorter side below this get no factor chips: too small to judge.
+MIN_SIDE = 64
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -52,6 +57,8 @@ class PhotoRow:
     enhanced: bool = False  # an enhanced copy was written
     rating: int | None = None  # the latest rating: 2, 1, 0 or -1
     not_improved: bool = False  # the latest copy was re-scored and gained nothing
+    unreadable: str | None = None  # why the file cannot be read, when it cannot
+    verified_delta: float | None = None  # the latest copy's re-scored gain (dB), if verified
 
     @property
     def name(self) -> str:
@@ -61,9 +68,21 @@ class PhotoRow:
     def folder(self) -> str:
         return str(PurePath(self.path).parent)
 
-    def dominant_factors(self, min_value: float = 0.25) -> list[str]:
-        vals = {k: v for k, v in (self.factors or {}).items() if v is not None and v >= min_value}
-        return sorted(vals, key=lambda k: -float(vals[k]))[:2]
+    @property
+    def tiny(self) -> bool:
+        """Too small for its factors to mean anything (an icon, a tracking pixel)."""
+        return bool(self.width and self.height and min(self.width, self.height) < MIN_SIDE)
+
+    def dominant_factors(self, min_value: float = FACTOR_MIN) -> list[str]:
+        """At most two factors that stand out, strongest first: at least ``min_value`` and
+        at least half the strongest one (so a second chip means a second real fault, not
+        the runner-up of one); none for unreadable or tiny images."""
+        if self.unreadable or self.tiny:
+            return []
+        vals = {k: float(v) for k, v in (self.factors or {}).items() if v is not None}
+        top = max(vals.values(), default=0.0)
+        keep = {k: v for k, v in vals.items() if v >= min_value and v >= top * FACTOR_SHARE}
+        return sorted(keep, key=lambda k: -keep[k])[:2]
 
 
 class ColumnsTableModel(QAbstractTableModel):
@@ -157,6 +176,18 @@ class PhotoTableModel(ColumnsTableModel):
     def all_rows(self) -> list[PhotoRow]:
         """Every loaded row, shown or filtered out, in the catalog's order."""
         return self._all
+
+    def shown_rows(self) -> list[PhotoRow]:
+        """The rows shown, in the order shown."""
+        rows = self._all
+        return [rows[i] for i in self._rows]
+
+    def row_of(self, photo_id: int) -> int:
+        """Where the photo ``photo_id`` is shown, or -1."""
+        if self._pos is None:
+            self._pos = {r.id: i for i, r in enumerate(self._all)}
+        i = self._pos.get(photo_id)
+        return -1 if i is None else self._where_map()[i]
 
     def update_row(self, photo_id: int, **changes: Any) -> PhotoRow | None:
         """Change one row in place (e.g. after a rating); None if it is not loaded."""
@@ -372,4 +403,5 @@ FILTER_KINDS: dict[str, tuple[str, Any]] = {
     "not_enhanced": ("Not enhanced yet", lambda r: not r.enhanced),
     "not_improved": ("Not improved", lambda r: r.not_improved),
     "rated": ("Rated", lambda r: r.rating is not None),
+    "unreadable": ("Unreadable", lambda r: r.unreadable is not None),
 }

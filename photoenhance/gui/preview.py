@@ -27,6 +27,7 @@ from photoenhance.core.imaging import load_image, read_metadata
 from photoenhance.core.imaging.orient import apply_orientation
 from photoenhance.core.jobs.cancel import CancelToken
 from photoenhance.core.ml.autostrength import ROUTE_MIN, measure
+from photoenhance.gui.change import change_magnitude, largest_change, overlay_image
 
 #: Tile side for previews: a whole viewport-sized region in one tile (no overlap work).
 PREVIEW_TILE = 1280
@@ -85,6 +86,10 @@ class Patch:
     image: QImage
     strength: float
     scale: float
+    #: where it changed: a translucent heat map of |enhanced - original| over ``rect``
+    change: QImage | None = None
+    #: the image point (x, y) at the centre of the largest change in ``rect``
+    focus: tuple[int, int] | None = None
 
 
 def to_display(pixels: np.ndarray, orientation: int | None) -> np.ndarray:
@@ -221,7 +226,10 @@ def enhance_region(
         blur=None if measured is None else blur,
         route=None if measured is None else route,
     )
-    return Patch(QRect(rect), to_qimage(out), strength, scale)
+    magnitude = change_magnitude(crop, out)
+    fx, fy = largest_change(magnitude, (max(1, round(400 * scale)), max(1, round(300 * scale))))
+    focus = (rect.left() + round(fx / scale), rect.top() + round(fy / scale))
+    return Patch(QRect(rect), to_qimage(out), strength, scale, overlay_image(magnitude), focus)
 
 
 def _source_crop(src: np.ndarray | DisplayImage, rect: QRect, scale: float) -> np.ndarray:

@@ -17,6 +17,8 @@ QProgressBar {{ border: 1px solid #3a3a3a; border-radius: 3px; text-align: cente
 QProgressBar::chunk {{ background: {ACCENT}; }}
 QHeaderView::section {{ background: #262626; color: #bbb; border: 0; padding: 4px; }}
 QStatusBar {{ color: #aaa; }}
+QPushButton:checked {{ background: #284a73; border: 1px solid {ACCENT}; border-radius: 3px;
+                      color: #ffffff; padding: 4px 8px; }}
 """
 
 

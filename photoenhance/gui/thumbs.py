@@ -113,6 +113,10 @@ class ThumbnailCache(QObject):
             self._dispatch_soon.start()
         return None
 
+    def failed(self, path: str) -> bool:
+        """Whether making the thumbnail of ``path`` failed (the file cannot be read)."""
+        return path in self._memory and self._memory[path] is None
+
     def _dispatch(self) -> None:
         wanted = [p for p in self._wanted if p not in self._memory]
         self._wanted.clear()

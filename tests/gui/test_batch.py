@@ -89,7 +89,8 @@ def test_failed_item_shows_its_error(qtbot, tmp_path: Path, photo, make_window,
     assert by_name["good.jpg"].status == "done"
     assert by_name["bad.jpg"].status == "failed" and by_name["bad.jpg"].error
     row = [i.source for i in win.batch.model.items()].index(str(bad))
-    assert "bad.jpg" in win.batch.model.index(row, 2).data()
+    error_col = QueueModel.COLUMNS.index("Enhanced copy or error")
+    assert "bad.jpg" in win.batch.model.index(row, error_col).data()
     assert "1 failed" in win.batch.status.text()
 
 

@@ -98,8 +98,8 @@ def test_tiles_are_stamped_from_a_few_cached_pieces(qtbot, tmp_path: Path) -> No
                 f"/p/IMG_{i}.jpg",
                 (i % 100) / 100,
                 {"noise": (i % 7) / 7, "blur": (i % 3) / 3, "jpeg": 0.3, "clipping": 0.0},
-                10,
-                10,
+                100,  # big enough for factor chips
+                100,
                 None,
                 None,
                 enhanced=i % 2 == 0,

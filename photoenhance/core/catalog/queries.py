@@ -143,3 +143,18 @@ def library_rows(session: Session) -> list[tuple[object, ...]]:
     assert conn is not None
     rows: list[tuple[object, ...]] = conn.execute(_LIBRARY_SQL, (PhotoStatus.OK.value,)).fetchall()
     return rows
+
+
+#: Status of an Enhancement whose copy the user rejected (it went to the system trash).
+REJECTED = "rejected"
+
+
+def mark_copy_rejected(session: Session, output_path: Path) -> list[int]:
+    """Mark the enhancements that wrote ``output_path`` as rejected by the user, so the
+    library no longer counts their photos as enhanced; the ids of those photos."""
+    from photoenhance.core.catalog.models import Enhancement  # (kept local: a late addition)
+
+    rows = list(session.scalars(select(Enhancement).where(Enhancement.output_path == output_path)))
+    for row in rows:
+        row.status = REJECTED
+    return sorted({row.source_id for row in rows})
