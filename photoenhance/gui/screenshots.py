@@ -32,8 +32,8 @@ class HeuristicDemoScorer:
                     cancel: Any = None) -> list[Any]:
         from PIL import Image
 
-        from photoenhance.core.rank import baselines
         from photoenhance.core.rank.scorer import ScoreResult
+        from photoenhance.train.rank import baselines
 
         out = []
         for p in paths:

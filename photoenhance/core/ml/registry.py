@@ -54,7 +54,7 @@ def verify(weights: Path, card: dict[str, Any]) -> str:
     if not weights.is_file():
         raise ModelError(
             f"Model weights {weights} are missing. Reinstall photoenhance, or train them with "
-            "`python -m photoenhance.core.ml.train enhancer`."
+            "`python -m photoenhance.train enhancer`."
         )
     digest = sha256_file(weights)
     expected = card.get("sha256")

@@ -1,4 +1,4 @@
-"""Train the improvability net: ``python -m photoenhance.core.rank.train [--minutes M]``.
+"""Train the improvability net: ``python -m photoenhance.train.rank.train [--minutes M]``.
 
 Reads the label pool of :mod:`.labels` (views of degraded regions, the shipped enhancer's
 true gain on each, per-factor strengths), trains :class:`ImprovabilityNet` with AdamW and a
@@ -31,10 +31,10 @@ from photoenhance.core.rank.calibration import (
     SLOPE_DB,
     gain_to_score,
 )
-from photoenhance.core.rank.labels import pool_dir, true_gain
 from photoenhance.core.rank.metrics import pr_auc, precision_recall_at, spearman
 from photoenhance.core.rank.net import ImprovabilityNet
 from photoenhance.core.rank.scorer import MODEL_NAME, save_model
+from photoenhance.train.rank.labels import pool_dir, true_gain
 
 CKPT = Path(__file__).resolve().parents[3] / "checkpoints" / "rank-last.pt"
 GAIN_CLIP = (-10.0, 10.0)
@@ -128,7 +128,7 @@ def lr_at(frac: float, peak: float, warmup: float = 0.03) -> float:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m photoenhance.core.rank.train")
+    p = argparse.ArgumentParser(prog="python -m photoenhance.train.rank.train")
     p.add_argument("--minutes", type=float, default=15.0)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--lr", type=float, default=2e-3)
@@ -180,7 +180,7 @@ def _card(args: argparse.Namespace, train: Pool, held: Pool, step: int, minutes:
         "score_scale": "score = 1 / (1 + exp(-(gain_db - 1.608) / 1.5)); 0.4 (default "
                        "threshold) = 1 dB gain, 0.26 = no change",
         "labels": {"source": "regions of the enhancer's training photos (data/manifest.json), "
-                             "downscaled 1.5-2x, degraded by photoenhance.core.ml.degrade "
+                             "downscaled 1.5-2x, degraded by photoenhance.train.degrade "
                              "(30 % clean)", "target": "true gain: PSNR(enhanced) - "
                    "PSNR(degraded) vs the clean original, 48 dB floor", "enhancer_sha256": enh,
                    "train_regions": len(train), "held_out_regions": len(held)},

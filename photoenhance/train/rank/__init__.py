@@ -1,0 +1,1 @@
+"""Offline tools of the improvability ranker: labels, training, quality baselines."""
