@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from photoenhance.core.catalog import Catalog, Enhancement, Rating, Root, library_rows
 from photoenhance.core.errors import ModelError
-from photoenhance.core.jobs.cancel import CancelToken, EtaEstimator, Progress
 from photoenhance.core.jobs.verify import NOT_IMPROVED
 from photoenhance.core.library.scan import ScanSummary, scan
+from photoenhance.core.progress import CancelToken, EtaEstimator, Progress
 from photoenhance.core.rank.catalog_scoring import score_unscored
 from photoenhance.core.rank.ratings import rate
 from photoenhance.gui.engines import ModelHolder

@@ -11,7 +11,7 @@ from typing import Any
 from tqdm import tqdm
 
 from photoenhance.core.catalog import Catalog
-from photoenhance.core.jobs.cancel import Progress
+from photoenhance.core.progress import Progress
 from photoenhance.core.rank.ratings import latest_ratings
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from tqdm import tqdm
 
 from photoenhance.core.errors import UsageError
-from photoenhance.core.jobs.cancel import Progress
+from photoenhance.core.progress import Progress
 from photoenhance.core.rank.calibration import DEFAULT_THRESHOLD
 
 if TYPE_CHECKING:  # torch loads only when a command runs, so --help stays instant

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from photoenhance.core.errors import UsageError
-from photoenhance.core.jobs.cancel import CancelToken, Progress, ProgressCallback
+from photoenhance.core.progress import CancelToken, Progress, ProgressCallback
 from photoenhance.core.rank.metrics import spearman
 from photoenhance.core.rank.scorer import Scorer, decoded_batches, views_to_tensors
 from photoenhance.core.rank.views import Views

@@ -19,9 +19,9 @@ import numpy as np
 import torch
 
 from photoenhance.core.errors import ModelError, PhotoEnhanceError
-from photoenhance.core.jobs.cancel import CancelToken, Progress, ProgressCallback
 from photoenhance.core.ml.registry import sha256_file
 from photoenhance.core.paths import models_dir
+from photoenhance.core.progress import CancelToken, Progress, ProgressCallback
 from photoenhance.core.rank.calibration import gain_to_score
 from photoenhance.core.rank.net import FACTORS, ImprovabilityNet
 from photoenhance.core.rank.userhead import load_user_head
