@@ -1,6 +1,6 @@
 """Render the main views on the demo library to PNGs, offscreen, for review.
 
-Usage: ``python -m photoenhance.gui.screenshots OUTDIR``
+Usage: ``python -m photoenhance.devtools.screenshots OUTDIR``
 
 Everything happens in a temporary folder (catalog, settings, demo library), so the user's own
 catalog and settings are never touched. When the improvability model is not shipped yet, the
@@ -158,7 +158,7 @@ def render(outdir: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m photoenhance.gui.screenshots OUTDIR", file=sys.stderr)
+        print("usage: python -m photoenhance.devtools.screenshots OUTDIR", file=sys.stderr)
         return 2
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     with tempfile.TemporaryDirectory(prefix="photoenhance-shots-") as tmp:
