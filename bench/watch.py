@@ -34,7 +34,7 @@ from photoenhance.core.catalog import Catalog, Photo, Score  # noqa: E402
 from photoenhance.core.errors import ModelError  # noqa: E402
 from photoenhance.core.library.alerts import Alert  # noqa: E402
 from photoenhance.core.library.ingest import WatchService  # noqa: E402
-from photoenhance.core.rank.net import ImprovabilityNet  # noqa: E402
+from photoenhance.core.ml.nets.improvability import ImprovabilityNet  # noqa: E402
 from photoenhance.core.rank.scorer import Scorer  # noqa: E402
 
 

@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from photoenhance.core.catalog import Catalog, Photo, Score
 from photoenhance.core.errors import Cancelled, ModelError
+from photoenhance.core.ml.nets.improvability import ImprovabilityNet
 from photoenhance.core.progress import CancelToken, Progress
 from photoenhance.core.rank.calibration import gain_to_score, score_to_gain
 from photoenhance.core.rank.catalog_scoring import score_photo_ids
-from photoenhance.core.rank.net import ImprovabilityNet
 from photoenhance.core.rank.scorer import Scorer
 from photoenhance.core.rank.views import CROP_SIZE, GLOBAL_SIZE, N_CROPS, crop_origins, make_views
 

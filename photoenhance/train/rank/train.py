@@ -24,6 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
 
+from photoenhance.core.ml.nets.improvability import ImprovabilityNet
 from photoenhance.core.paths import models_dir
 from photoenhance.core.rank.calibration import (
     CENTER_DB,
@@ -32,7 +33,6 @@ from photoenhance.core.rank.calibration import (
     gain_to_score,
 )
 from photoenhance.core.rank.metrics import pr_auc, precision_recall_at, spearman
-from photoenhance.core.rank.net import ImprovabilityNet
 from photoenhance.core.rank.scorer import MODEL_NAME, save_model
 from photoenhance.train.rank.labels import pool_dir, true_gain
 
@@ -167,16 +167,20 @@ def _step(net: ImprovabilityNet, opt: torch.optim.Optimizer, train: Pool,
     return float(loss.detach())
 
 
-def _card(args: argparse.Namespace, train: Pool, held: Pool, step: int, minutes: float,
-          best: dict[str, Any]) -> dict[str, Any]:
+def _card(args: argparse.Namespace, net: ImprovabilityNet, train: Pool, held: Pool, step: int,
+          minutes: float, best: dict[str, Any]) -> dict[str, Any]:
     enh = (next((args.pool or pool_dir()).iterdir()) / "enhancer.txt").read_text().strip()
     return {
         "task": "improvability: predicted PSNR gain of the shipped enhancer, plus per-factor "
                 "degradation strengths (noise, blur, jpeg, clipping)",
-        "architecture": "MobileNet-V2-style inverted residuals (photoenhance.core.rank.net), "
-                        "shared over a 160 px global view and 4 full-resolution 96 px detail "
-                        "crops; crop features mean- and max-pooled, concatenated with the "
-                        "global features, MLP, last layers 'overall' (gain dB) and 'factors'",
+        "architecture": {
+            "class": "ImprovabilityNet", "config": net.config,
+            "params": sum(p.numel() for p in net.parameters()),
+            "description": "MobileNet-V2-style inverted residuals "
+                           "(photoenhance.core.ml.nets.improvability), shared over a 160 px "
+                           "global view and 4 full-resolution 96 px detail crops; crop features "
+                           "mean- and max-pooled, concatenated with the global features, MLP, "
+                           "last layers 'overall' (gain dB) and 'factors'"},
         "score_scale": "score = 1 / (1 + exp(-(gain_db - 1.608) / 1.5)); 0.4 (default "
                        "threshold) = 1 dB gain, 0.26 = no change",
         "labels": {"source": "regions of the enhancer's training photos (data/manifest.json), "
@@ -245,7 +249,8 @@ def _checkpoint(net: ImprovabilityNet, held: Pool, step: int, t0: float, ema: fl
     torch.save({"config": net.config, "state_dict": net.state_dict(), "step": step}, CKPT)
     if metrics["spearman"] > best["spearman"]:
         best = {**metrics, "step": step}
-        save_model(net, out, version="1", card=_card(args, train, held, step, minutes, best))
+        card = _card(args, net, train, held, step, minutes, best)
+        save_model(net, out, version="1", card=card)
     return best
 
 
