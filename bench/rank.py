@@ -35,10 +35,10 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from photoenhance.core.rank.calibration import DEFAULT_THRESHOLD  # noqa: E402
+from photoenhance.core.rank.inputs import decode_rgb  # noqa: E402
 from photoenhance.core.rank.metrics import pr_auc, precision_recall_at, spearman  # noqa: E402
+from photoenhance.core.rank.scale import DEFAULT_THRESHOLD  # noqa: E402
 from photoenhance.core.rank.scorer import Scorer  # noqa: E402
-from photoenhance.core.rank.views import decode_rgb  # noqa: E402
 from photoenhance.train.degrade import DegradeConfig, degrade  # noqa: E402
 from photoenhance.train.rank import quality  # noqa: E402
 from photoenhance.train.rank.baselines import BASELINES  # noqa: E402

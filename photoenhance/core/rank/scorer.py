@@ -23,9 +23,9 @@ from photoenhance.core.ml.nets.improvability import FACTORS, ImprovabilityNet
 from photoenhance.core.ml.registry import open_checked, sha256_file
 from photoenhance.core.paths import models_dir
 from photoenhance.core.progress import CancelToken, Progress, ProgressCallback
-from photoenhance.core.rank.calibration import gain_to_score
+from photoenhance.core.rank.inputs import Views, load_views, make_views
+from photoenhance.core.rank.scale import gain_to_score
 from photoenhance.core.rank.userhead import load_user_head
-from photoenhance.core.rank.views import Views, load_views, make_views
 
 MODEL_NAME = "improvability-v1"
 

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from photoenhance.core.rank.views import make_views
+from photoenhance.core.rank.inputs import make_views
 from photoenhance.train.data import data_root
 from photoenhance.train.degrade import DegradeConfig, degrade
 

@@ -26,13 +26,13 @@ import torch.nn.functional as F  # noqa: N812
 
 from photoenhance.core.ml.nets.improvability import ImprovabilityNet
 from photoenhance.core.paths import models_dir
-from photoenhance.core.rank.calibration import (
+from photoenhance.core.rank.metrics import pr_auc, precision_recall_at, spearman
+from photoenhance.core.rank.scale import (
     CENTER_DB,
     DEFAULT_THRESHOLD,
     SLOPE_DB,
     gain_to_score,
 )
-from photoenhance.core.rank.metrics import pr_auc, precision_recall_at, spearman
 from photoenhance.core.rank.scorer import MODEL_NAME, save_model
 from photoenhance.train.rank.labels import pool_dir, true_gain
 
