@@ -24,7 +24,8 @@ WIDTH, HEIGHT = 1440, 900
 
 
 class HeuristicDemoScorer:
-    """Stand-in ranking for screenshots only, from the classic baselines in photoenhance.train.rank."""
+    """Stand-in ranking for screenshots only, from the classic baselines in
+    photoenhance.train.rank."""
 
     model_id, version = "demo-heuristic", "1"
 
