@@ -41,8 +41,8 @@ from PIL import Image
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from photoenhance.core.ml import degrade as deg  # noqa: E402
 from photoenhance.core.ml.infer import DEFAULT_TILE, Enhancer  # noqa: E402
+from photoenhance.train import degrade as deg  # noqa: E402
 
 BENCH = Path(os.environ.get("PHOTOENHANCE_SHARED", REPO.parent / "shared")) / "data" / "bench"
 Array = np.ndarray

@@ -38,13 +38,15 @@ from photoenhance.core.errors import PhotoEnhanceError  # noqa: E402
 from photoenhance.core.imaging import (  # noqa: E402
     OutputPolicy,
     Provenance,
-    exiftool_diff,
     load_image,
     read_metadata,
-    verify_metadata,
     write_enhanced_copy,
 )
-from photoenhance.core.imaging.verify import recorded_drops  # noqa: E402
+from photoenhance.devtools.metadata_check import (  # noqa: E402
+    exiftool_diff,
+    recorded_drops,
+    verify_metadata,
+)
 
 SUFFIXES = {".jpg", ".jpeg", ".heic", ".heif", ".tif", ".tiff"}
 #: Files that are not expected to round trip, with the reason (none in the current corpus).

@@ -11,7 +11,7 @@ the shipped measure (Haar capped by the weak-texture PCA):
 - clean Kodak24, CBSD68 and LIVE1 (``shared/data/bench``): how many route to the noise
   specialist (they should not) and the summed noise ramp (0 is right);
 - the same photos (Kodak24 and every 4th CBSD68) with synthetic noise of the enhancer's kinds
-  (:mod:`photoenhance.core.ml.degrade`: white, camera-pipeline and luma/chroma-correlated, and
+  (:mod:`photoenhance.train.degrade`: white, camera-pipeline and luma/chroma-correlated, and
   white noise then JPEG at quality 85 and 75): the summed ramp (higher is right);
 - RNI15, real noisy photos without a reference: the summed ramp.
 
@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from photoenhance.core.ml import autostrength as A  # noqa: E402
-from photoenhance.core.ml.degrade import camera_noise, correlated_noise  # noqa: E402
+from photoenhance.train.degrade import camera_noise, correlated_noise  # noqa: E402
 
 CLEAN_SETS = ("kodak24", "cbsd68", "live1_color")
 NOISY = ("white", "camera", "correlated", "white+jpeg85", "white+jpeg75")

@@ -35,15 +35,15 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from photoenhance.core.ml.degrade import DegradeConfig, degrade  # noqa: E402
-from photoenhance.core.rank import quality  # noqa: E402
-from photoenhance.core.rank.baselines import BASELINES  # noqa: E402
-from photoenhance.core.rank.calibration import DEFAULT_THRESHOLD  # noqa: E402
-from photoenhance.core.rank.enhance_batch import BatchEnhancer  # noqa: E402
-from photoenhance.core.rank.labels import mse_batch, true_gain  # noqa: E402
+from photoenhance.core.rank.inputs import decode_rgb  # noqa: E402
 from photoenhance.core.rank.metrics import pr_auc, precision_recall_at, spearman  # noqa: E402
+from photoenhance.core.rank.scale import DEFAULT_THRESHOLD  # noqa: E402
 from photoenhance.core.rank.scorer import Scorer  # noqa: E402
-from photoenhance.core.rank.views import decode_rgb  # noqa: E402
+from photoenhance.train.degrade import DegradeConfig, degrade  # noqa: E402
+from photoenhance.train.rank import quality  # noqa: E402
+from photoenhance.train.rank.baselines import BASELINES  # noqa: E402
+from photoenhance.train.rank.enhance_batch import BatchEnhancer  # noqa: E402
+from photoenhance.train.rank.labels import mse_batch, true_gain  # noqa: E402
 
 #: 40 % clean; the rest in the enhancer's proportions (noise, JPEG, blur, mixed).
 BENCH_DEGRADE = DegradeConfig(p_clean=0.40, p_noise=0.21, p_jpeg=0.14, p_blur=0.09)

@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from photoenhance.core.catalog import Catalog, Photo, Score  # noqa: E402
 from photoenhance.core.errors import ModelError  # noqa: E402
 from photoenhance.core.library.alerts import Alert  # noqa: E402
-from photoenhance.core.library.ingest import WatchService  # noqa: E402
-from photoenhance.core.rank.net import ImprovabilityNet  # noqa: E402
+from photoenhance.core.library.service import WatchService  # noqa: E402
+from photoenhance.core.ml.nets.improvability import ImprovabilityNet  # noqa: E402
 from photoenhance.core.rank.scorer import Scorer  # noqa: E402
 
 

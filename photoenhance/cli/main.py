@@ -19,8 +19,7 @@ from photoenhance.core.logs import setup_logging
 
 #: Subcommand modules, in help order. A module that is missing is skipped.
 COMMANDS = (
-    "scan", "rank", "score", "enhance", "jobs", "watch", "rate", "calibrate", "models",
-    "doctor", "gui",
+    "scan", "rank", "score", "enhance", "jobs", "watch", "rate", "calibrate", "doctor", "gui",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
@@ -44,13 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"photoenhance.cli.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"photoenhance.cli.commands.{name}":
-                continue
-            raise
-        module.register(sub)
+        importlib.import_module(f"photoenhance.cli.commands.{name}").register(sub)
     return parser
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from photoenhance.core.errors import Cancelled, PhotoEnhanceError
-from photoenhance.core.jobs.cancel import CancelToken, Progress
+from photoenhance.core.progress import CancelToken, Progress
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 
 from photoenhance.core.catalog import Catalog, Enhancement, JobItem, Photo, Score
 from photoenhance.core.imaging import OutputPolicy
-from photoenhance.core.jobs.cancel import CancelToken, Progress
 from photoenhance.core.jobs.enhance import EnhanceOptions
 from photoenhance.core.jobs.library_items import CatalogLinks, pick_from_catalog
 from photoenhance.core.jobs.runner import (
@@ -25,6 +24,7 @@ from photoenhance.core.jobs.runner import (
     run_job,
     unfinished_jobs,
 )
+from photoenhance.core.progress import CancelToken, Progress
 from photoenhance.core.settings import Settings
 from photoenhance.gui.engines import ModelHolder
 

@@ -37,9 +37,9 @@ from PySide6.QtWidgets import (
 )
 
 from photoenhance.core.catalog import Catalog
-from photoenhance.core.jobs.cancel import Progress
 from photoenhance.core.library.scan import ScanSummary
 from photoenhance.core.paths import cache_dir
+from photoenhance.core.progress import Progress
 from photoenhance.core.settings import Settings, save_settings
 from photoenhance.gui import bridge, gcpolicy, jobs, tasks
 from photoenhance.gui.batch_controller import BatchController

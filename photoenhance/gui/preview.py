@@ -25,8 +25,8 @@ from PySide6.QtGui import QImage
 
 from photoenhance.core.imaging import load_image, read_metadata
 from photoenhance.core.imaging.orient import apply_orientation
-from photoenhance.core.jobs.cancel import CancelToken
 from photoenhance.core.ml.autostrength import ROUTE_MIN, measure
+from photoenhance.core.progress import CancelToken
 from photoenhance.gui.change import change_magnitude, largest_change, overlay_image
 
 #: Tile side for previews: a whole viewport-sized region in one tile (no overlap work).

@@ -23,9 +23,9 @@ from photoenhance.core.catalog import (
     library_rows,
 )
 from photoenhance.core.errors import ModelError
-from photoenhance.core.jobs.cancel import CancelToken, EtaEstimator, Progress
 from photoenhance.core.jobs.verify import NOT_IMPROVED
 from photoenhance.core.library.scan import ScanSummary, scan
+from photoenhance.core.progress import CancelToken, EtaEstimator, Progress
 from photoenhance.core.rank.catalog_scoring import score_unscored
 from photoenhance.core.rank.ratings import rate
 from photoenhance.gui.engines import ModelHolder

@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QImage
 
 from photoenhance.core.errors import PhotoEnhanceError
-from photoenhance.core.jobs.cancel import CancelToken
+from photoenhance.core.progress import CancelToken
 from photoenhance.gui import bridge
 
 log = logging.getLogger(__name__)

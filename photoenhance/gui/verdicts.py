@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from photoenhance.core.jobs.verify import NOT_IMPROVED, NOT_IMPROVED_DB
-from photoenhance.core.rank.calibration import score_to_gain
+from photoenhance.core.rank.scale import score_to_gain
 
 VERDICTS = ("improved", "unchanged", "not improved", "blocked")
 #: Colour of each verdict (text and chips), on the dark theme.

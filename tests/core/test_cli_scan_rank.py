@@ -131,7 +131,7 @@ def test_scan_scores_new_photos_then_rank_orders_them(lib: Path, db: Path, capsy
                                                        monkeypatch) -> None:
     import json
 
-    from photoenhance.core.rank.net import ImprovabilityNet
+    from photoenhance.core.ml.nets.improvability import ImprovabilityNet
     from photoenhance.core.rank.scorer import Scorer
 
     torch = pytest.importorskip("torch")

@@ -16,10 +16,10 @@ from photoenhance.core.imaging import (
     Provenance,
     load_image,
     read_metadata,
-    verify_metadata,
     write_enhanced_copy,
 )
 from photoenhance.core.imaging.jpegseg import read_header_segments, splice
+from photoenhance.devtools.metadata_check import verify_metadata
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "imaging"))
 import imaging_fixtures as fx  # noqa: E402

@@ -17,17 +17,20 @@ import numpy as np
 import pytest
 
 from photoenhance.core.imaging import (
-    ExiftoolDiff,
     OutputPolicy,
     Provenance,
     estimate_jpeg_quality,
-    exiftool_diff,
     load_image,
     read_metadata,
-    verify_metadata,
     write_enhanced_copy,
 )
-from photoenhance.core.imaging.verify import diff_exiftool_tags, exiftool_tags
+from photoenhance.devtools.metadata_check import (
+    ExiftoolDiff,
+    diff_exiftool_tags,
+    exiftool_diff,
+    exiftool_tags,
+    verify_metadata,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "imaging"))
 import imaging_fixtures as fx  # noqa: E402
@@ -253,7 +256,7 @@ def test_verifier_and_exiftool_catch_a_real_loss(tmp_path: Path) -> None:
 
 def test_exiftool_diff_is_none_without_exiftool(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    from photoenhance.core.imaging import verify
+    from photoenhance.devtools import metadata_check as verify
 
     src = fx.jpeg(tmp_path / "x.jpg")
     monkeypatch.setattr(verify.shutil, "which", lambda name: None)

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from photoenhance.core.catalog import Catalog, Photo, PhotoStatus, Rating, Root, Score
 from photoenhance.core.errors import Cancelled, PhotoEnhanceError
-from photoenhance.core.jobs.cancel import CancelToken, Progress
 from photoenhance.core.library import ScanSummary, probe, run_scan, scan
+from photoenhance.core.progress import CancelToken, Progress
 
 EXIF = piexif.dump({
     "0th": {piexif.ImageIFD.Make: b"Canon", piexif.ImageIFD.Model: b"EOS R5",

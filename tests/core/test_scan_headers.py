@@ -11,8 +11,8 @@ import piexif
 import pytest
 from PIL import Image
 
-from photoenhance.core.library.exif import parse_datetime, read_exif
-from photoenhance.core.library.jpeg import read_jpeg_header
+from photoenhance.core.imaging.jpegseg import read_jpeg_header
+from photoenhance.core.imaging.tiffifd import parse_datetime, read_exif
 from photoenhance.core.library.probe import probe_file
 
 

@@ -22,13 +22,12 @@ from PIL import Image
 from photoenhance.core.imaging import (
     OutputPolicy,
     Provenance,
-    exiftool_diff,
     load_image,
     read_metadata,
-    verify_metadata,
     write_enhanced_copy,
 )
 from photoenhance.core.imaging.jpegseg import image_end
+from photoenhance.devtools.metadata_check import exiftool_diff, verify_metadata
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "imaging"))
 import trailer_fixtures as tf  # noqa: E402

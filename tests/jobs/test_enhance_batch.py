@@ -11,10 +11,10 @@ import torch
 from PIL import Image
 
 from photoenhance.core.errors import Cancelled
-from photoenhance.core.jobs.cancel import CancelToken, Progress
 from photoenhance.core.jobs.enhance import EnhanceItem, EnhanceOptions, enhance_batch
 from photoenhance.core.ml.infer import Enhancer
 from photoenhance.core.ml.nets import build
+from photoenhance.core.progress import CancelToken, Progress
 
 torch.set_num_threads(1)
 

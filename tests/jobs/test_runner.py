@@ -17,7 +17,6 @@ from PIL import Image
 from photoenhance.core.catalog import Catalog, Job, JobItem, JobStatus
 from photoenhance.core.errors import Cancelled
 from photoenhance.core.imaging import load_image
-from photoenhance.core.jobs.cancel import CancelToken
 from photoenhance.core.jobs.enhance import EnhanceItem, EnhanceOptions
 from photoenhance.core.jobs.runner import (
     cancel_job,
@@ -27,6 +26,7 @@ from photoenhance.core.jobs.runner import (
     unfinished_jobs,
 )
 from photoenhance.core.ml.infer import Enhancer
+from photoenhance.core.progress import CancelToken
 
 HERE = Path(__file__).resolve().parent
 

@@ -153,7 +153,7 @@ def test_the_blur_hint_follows_the_ramp(monkeypatch: pytest.MonkeyPatch) -> None
 def test_the_trainers_hint_tables_follow_the_ramp() -> None:
     """The enhancer learns hints as this ramp reads them: the tables in the trainer are
     deciles of ramp values, so they lie in 0-1 and rise."""
-    from photoenhance.core.ml.train import enhancer as tr
+    from photoenhance.train import enhancer as tr
 
     assert autostrength.BLUR_RAMP == (0.45, 0.75)  # the ramp the tables were measured with
     for table in (tr.HINT_DECILES_BLURRED, tr.HINT_DECILES_UNBLURRED):

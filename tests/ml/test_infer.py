@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from photoenhance.core.errors import Cancelled, PhotoEnhanceError
-from photoenhance.core.jobs.cancel import CancelToken, Progress
 from photoenhance.core.ml.infer import Enhancer, tile_spans, tile_starts
 from photoenhance.core.ml.nets import EnhanceUNet
+from photoenhance.core.progress import CancelToken, Progress
 
 
 def _tiny_net(seed: int = 0, levels: int = 2) -> EnhanceUNet:

@@ -63,7 +63,7 @@ def test_shipped_model_deblurs_a_defocused_photo(shared) -> None:
     from PIL import Image
 
     from photoenhance.core.ml import autostrength
-    from photoenhance.core.ml import degrade as deg
+    from photoenhance.train import degrade as deg
 
     if not weights_path().exists():
         pytest.skip("models/enhancer-v1.pt not trained yet")

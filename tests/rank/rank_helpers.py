@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from photoenhance.core.rank.net import ImprovabilityNet
+from photoenhance.core.ml.nets.improvability import ImprovabilityNet
 
 TINY_STAGES = ((1, 8, 1, 1), (2, 8, 1, 2), (2, 16, 1, 2))
 

@@ -13,10 +13,10 @@ from rank_helpers import textured
 from photoenhance.cli.main import main
 from photoenhance.core.catalog import Catalog
 from photoenhance.core.errors import UsageError
-from photoenhance.core.rank.calibrate import calibrate
-from photoenhance.core.rank.net import ImprovabilityNet
+from photoenhance.core.ml.nets.improvability import ImprovabilityNet
 from photoenhance.core.rank.ratings import latest_ratings, rate
 from photoenhance.core.rank.scorer import Scorer, save_model
+from photoenhance.core.rank.userfit import calibrate
 from photoenhance.core.rank.userhead import load_user_head
 
 

@@ -13,12 +13,12 @@ from sqlalchemy import select
 
 from photoenhance.core.catalog import Catalog, Photo, Score
 from photoenhance.core.errors import Cancelled, ModelError
-from photoenhance.core.jobs.cancel import CancelToken, Progress
-from photoenhance.core.rank.calibration import gain_to_score, score_to_gain
+from photoenhance.core.ml.nets.improvability import ImprovabilityNet
+from photoenhance.core.progress import CancelToken, Progress
 from photoenhance.core.rank.catalog_scoring import score_photo_ids
-from photoenhance.core.rank.net import ImprovabilityNet
+from photoenhance.core.rank.inputs import CROP_SIZE, GLOBAL_SIZE, N_CROPS, crop_origins, make_views
+from photoenhance.core.rank.scale import gain_to_score, score_to_gain
 from photoenhance.core.rank.scorer import Scorer
-from photoenhance.core.rank.views import CROP_SIZE, GLOBAL_SIZE, N_CROPS, crop_origins, make_views
 
 
 def test_net_output_shape_and_config_round_trip() -> None:

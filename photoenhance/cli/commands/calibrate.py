@@ -11,7 +11,7 @@ from typing import Any
 from tqdm import tqdm
 
 from photoenhance.core.catalog import Catalog
-from photoenhance.core.jobs.cancel import Progress
+from photoenhance.core.progress import Progress
 from photoenhance.core.rank.ratings import latest_ratings
 
 
@@ -29,8 +29,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # torch loads only when the command runs, so the CLI starts instantly
-    from photoenhance.core.rank.calibrate import calibrate
     from photoenhance.core.rank.scorer import Scorer
+    from photoenhance.core.rank.userfit import calibrate
     from photoenhance.core.rank.userhead import remove_user_head, save_user_head
 
     scorer = Scorer.load(args.model, use_user_head=False)

@@ -17,11 +17,11 @@ from tqdm import tqdm
 from photoenhance.core.catalog import Catalog
 from photoenhance.core.errors import Cancelled, UsageError
 from photoenhance.core.imaging import OutputPolicy
-from photoenhance.core.jobs.cancel import CancelToken, Progress
 from photoenhance.core.jobs.enhance import EnhanceOptions, EnhanceResult
 from photoenhance.core.jobs.library_items import CatalogLinks, pick_from_catalog
 from photoenhance.core.jobs.runner import create_job, run_job
 from photoenhance.core.jobs.verify import NOT_IMPROVED, Verifier, enhancement_status, gain_verifier
+from photoenhance.core.progress import CancelToken, Progress
 from photoenhance.core.settings import load_settings
 
 

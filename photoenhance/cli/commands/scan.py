@@ -11,8 +11,8 @@ from typing import Any
 from tqdm import tqdm
 
 from photoenhance.core.catalog import Catalog
-from photoenhance.core.jobs.cancel import Progress
 from photoenhance.core.library import ScanSummary, check_roots, scan
+from photoenhance.core.progress import Progress
 
 #: Unreadable folders listed by name before the rest are summed up.
 MAX_LISTED_ERRORS = 10

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from tqdm import tqdm
 
 from photoenhance.core.errors import UsageError
-from photoenhance.core.jobs.cancel import Progress
-from photoenhance.core.rank.calibration import DEFAULT_THRESHOLD
+from photoenhance.core.progress import Progress
+from photoenhance.core.rank.scale import DEFAULT_THRESHOLD
 
 if TYPE_CHECKING:  # torch loads only when a command runs, so --help stays instant
     from photoenhance.core.rank.scorer import ScoreResult

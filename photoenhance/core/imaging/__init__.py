@@ -7,12 +7,6 @@ from photoenhance.core.imaging.decode import (
     read_metadata,
 )
 from photoenhance.core.imaging.metadata import Provenance, estimate_jpeg_quality
-from photoenhance.core.imaging.verify import (
-    ExiftoolDiff,
-    VerifyReport,
-    exiftool_diff,
-    verify_metadata,
-)
 from photoenhance.core.imaging.write import (
     OutputPolicy,
     cleanup_stale_temp_files,
@@ -21,16 +15,12 @@ from photoenhance.core.imaging.write import (
 
 __all__ = [
     "DecodedImage",
-    "ExiftoolDiff",
     "OutputPolicy",
     "Provenance",
     "SourceMetadata",
-    "VerifyReport",
     "cleanup_stale_temp_files",
     "estimate_jpeg_quality",
-    "exiftool_diff",
     "load_image",
     "read_metadata",
-    "verify_metadata",
     "write_enhanced_copy",
 ]

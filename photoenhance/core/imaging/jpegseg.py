@@ -1,21 +1,34 @@
-"""Read and splice JPEG marker segments (APPn and COM) byte for byte."""
+"""The one JPEG marker walker: read and splice marker segments (APPn and COM) byte for byte,
+find where an image ends, and read a frame's size and EXIF without Pillow.
+
+Pillow's ``Image.open`` on a JPEG also parses quantisation and Huffman tables and builds
+its EXIF directory: several times the cost of walking the markers. The library scanner tries
+:func:`read_jpeg_header` first and falls back to Pillow (which then reports the precise
+error) whenever the header is unusual: a segment past the bytes read, a missing or odd frame
+header.
+"""
 
 from __future__ import annotations
 
 import struct
-from typing import BinaryIO
+from collections.abc import Iterator
+from typing import BinaryIO, NamedTuple
 
 SOI = b"\xff\xd8"
 _STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})
 _METADATA = frozenset({*range(0xE0, 0xF0), 0xFE})
+#: Start-of-frame markers (all JPEG processes; not DHT C4, JPG C8, DAC CC).
+_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+_EXIF_PREFIX = b"Exif\x00\x00"
 MAX_SEGMENT_PAYLOAD = 65533
 
 
-def _iter_segments(data: bytes) -> list[tuple[int, int, int]]:
-    """(marker, start, end) of each marker segment from after SOI up to (excluding) SOS."""
-    out: list[tuple[int, int, int]] = []
-    pos = 2
-    while pos + 4 <= len(data):
+def walk(data: bytes, pos: int = 2) -> Iterator[tuple[int, int, int]]:
+    """(marker, start, end) of each marker segment from ``pos`` (just after SOI) up to
+    (excluding) SOS; ``start`` is at the segment's 0xFF byte. ``end`` may lie past the bytes
+    given when the data is cut short. Raises ValueError where a marker should be and is not."""
+    size = len(data)
+    while pos + 4 <= size:
         if data[pos] != 0xFF:
             raise ValueError(f"expected a marker at byte {pos}")
         marker = data[pos + 1]
@@ -26,11 +39,49 @@ def _iter_segments(data: bytes) -> list[tuple[int, int, int]]:
             pos += 2
             continue
         if marker == 0xDA:  # start of scan: entropy-coded data follows
-            break
-        (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
-        out.append((marker, pos, pos + 2 + length))
-        pos += 2 + length
-    return out
+            return
+        end = pos + 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+        yield marker, pos, end
+        pos = end
+
+
+def _iter_segments(data: bytes) -> list[tuple[int, int, int]]:
+    """(marker, start, end) of each marker segment from after SOI up to (excluding) SOS."""
+    return list(walk(data))
+
+
+class JpegHeader(NamedTuple):
+    width: int
+    height: int
+    exif: bytes | None
+
+
+def _frame(data: bytes, pos: int, length: int, exif: bytes | None) -> JpegHeader | None:
+    if length < 8:
+        return None
+    height = int.from_bytes(data[pos + 5 : pos + 7], "big")
+    width = int.from_bytes(data[pos + 7 : pos + 9], "big")
+    if not (width and height and data[pos + 9] in (1, 3, 4)):
+        return None  # DNL-defined height or unusual layers: let Pillow decide
+    return JpegHeader(width, height, exif)
+
+
+def read_jpeg_header(data: bytes) -> JpegHeader | None:
+    """Width, height and EXIF of the JPEG whose first bytes are ``data``; None if unsure."""
+    if not data.startswith(SOI):
+        return None
+    size, exif = len(data), None
+    try:
+        for marker, start, end in walk(data):
+            if marker in (0xD8, 0xD9) or end < start + 4 or end > size:
+                return None  # SOI again, EOI before any frame, or a segment cut short
+            if marker in _SOF:
+                return _frame(data, start, end - start - 2, exif)
+            if marker == 0xE1 and exif is None and data.startswith(_EXIF_PREFIX, start + 4):
+                exif = data[start + 4 : end]
+    except ValueError:
+        return None
+    return None  # SOS (or the end of the bytes read) before any frame
 
 
 def read_header_segments(

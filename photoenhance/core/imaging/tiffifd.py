@@ -1,16 +1,23 @@
-"""Minimal, lossless editing of a raw EXIF (TIFF-structured) block.
+"""The one IFD parser: minimal, lossless editing of a raw EXIF (TIFF-structured) block, and
+a fast reader of the few fields the catalog keeps (:func:`read_exif`).
 
 Re-serialising EXIF (as piexif.dump does) moves every value, which breaks maker notes that use
 absolute offsets (Canon, Olympus, Panasonic, ...). This module instead edits a block *in place*:
 every existing byte stays where it was, and anything new (a relocated IFD with an extra entry, a
 new string, a new thumbnail) is appended at the end and pointed to. Readers follow offsets, so
 the old copies are just unreferenced bytes.
+
+Pillow's generic :class:`PIL.Image.Exif` builds every tag of every IFD; a library scan only
+needs orientation, camera make and model, and capture time. :func:`read_exif` reads just those
+and returns what it can from a damaged block instead of failing.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 EXIF_PREFIX = b"Exif\x00\x00"
 TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
@@ -25,6 +32,8 @@ TAG_PIXEL_Y = 0xA003
 TAG_THUMB_OFFSET = 0x0201
 TAG_THUMB_LENGTH = 0x0202
 TAG_COMPRESSION = 0x0103
+TAG_MAKE, TAG_MODEL, TAG_DATETIME, TAG_DATETIME_ORIGINAL = 0x010F, 0x0110, 0x0132, 0x9003
+_TYPE_ASCII, _TYPE_SHORT, _TYPE_LONG = 2, 3, 4
 #: IFD1 entries that describe an uncompressed (strip) thumbnail; dropped when it is regenerated.
 THUMB_STRUCTURE_TAGS = frozenset({0x0100, 0x0101, 0x0102, 0x0106, 0x0111, 0x0115, 0x0116,
                                   0x0117, 0x011C, 0x0201, 0x0202, 0x0103})
@@ -53,6 +62,14 @@ class Ifd:
 
     def get(self, tag: int) -> Entry | None:
         return next((e for e in self.entries if e.tag == tag), None)
+
+
+def ifd_rows(
+    data: bytes | bytearray, offset: int, endian: str, count: int
+) -> Iterator[tuple[int, int, int, bytes]]:
+    """(tag, type, count, 4-byte value field) of the first ``count`` entries of the IFD at
+    ``offset``; the caller checks that they lie inside ``data``."""
+    return struct.iter_unpack(endian + "HHI4s", data[offset + 2 : offset + 2 + 12 * count])
 
 
 def strip_prefix(block: bytes) -> bytes:
@@ -93,10 +110,7 @@ class ExifBlock:
         if end + 4 > len(self.data) + 4 or count > 1000:
             raise ExifFormatError("IFD runs past the end of the block")
         ifd = Ifd(offset)
-        for i in range(count):
-            pos = offset + 2 + 12 * i
-            tag, typ, n = struct.unpack_from(self.endian + "HHI", self.data, pos)
-            ifd.entries.append(Entry(tag, typ, n, bytes(self.data[pos + 8 : pos + 12])))
+        ifd.entries = [Entry(*row) for row in ifd_rows(self.data, offset, self.endian, count)]
         ifd.next_offset = self._unpack("I", self.data, end) if end + 4 <= len(self.data) else 0
         return ifd
 
@@ -193,3 +207,66 @@ class ExifBlock:
 
     def tobytes(self) -> bytes:
         return bytes(self.data)
+
+
+# -- the scanner's fast reader -------------------------------------------------------------
+def _entries(data: bytes, offset: int, order: str) -> dict[int, tuple[int, int, bytes]]:
+    """``tag -> (type, count, 4-byte value field)`` for one IFD; empty if out of range."""
+    if offset + 2 > len(data):
+        return {}
+    (count,) = struct.unpack_from(order + "H", data, offset)
+    count = min(count, 512, (len(data) - offset - 2) // 12)
+    return {tag: (typ, n, raw) for tag, typ, n, raw in ifd_rows(data, offset, order, count)}
+
+
+def _ascii(data: bytes, entry: tuple[int, int, bytes] | None, order: str) -> str | None:
+    if entry is None or entry[0] != _TYPE_ASCII:
+        return None
+    _, n, raw = entry
+    text = raw[:n] if n <= 4 else data[(o := struct.unpack(order + "I", raw)[0]):o + n]
+    value = text.split(b"\x00", 1)[0].decode("utf-8", "replace").strip()
+    return value or None
+
+
+def _int(entry: tuple[int, int, bytes] | None, order: str) -> int | None:
+    if entry is None:
+        return None
+    typ, _, raw = entry
+    if typ == _TYPE_SHORT:
+        return int(struct.unpack(order + "H", raw[:2])[0])
+    if typ == _TYPE_LONG:
+        return int(struct.unpack(order + "I", raw)[0])
+    return None
+
+
+def parse_datetime(text: str | None) -> datetime | None:
+    """``YYYY:MM:DD HH:MM:SS`` (EXIF's format) as a datetime; None if malformed."""
+    if not text or len(text) < 19:
+        return None
+    try:
+        return datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]),
+                        int(text[11:13]), int(text[14:16]), int(text[17:19]))
+    except ValueError:
+        return None
+
+
+def read_exif(block: bytes) -> dict[str, object]:
+    """Orientation, make, model and capture time from a raw EXIF block."""
+    data = strip_prefix(block)
+    order = {b"II": "<", b"MM": ">"}.get(data[:2])
+    if order is None or len(data) < 8:
+        return {}
+    try:
+        ifd0 = _entries(data, struct.unpack_from(order + "I", data, 4)[0], order)
+        sub = _int(ifd0.get(TAG_EXIF_IFD), order)
+        exif = _entries(data, sub, order) if sub else {}
+        taken = _ascii(data, exif.get(TAG_DATETIME_ORIGINAL), order)
+        return {
+            "orientation": _int(ifd0.get(TAG_ORIENTATION), order),
+            "camera_make": _ascii(data, ifd0.get(TAG_MAKE), order),
+            "camera_model": _ascii(data, ifd0.get(TAG_MODEL), order),
+            "captured_at": parse_datetime(taken)
+            or parse_datetime(_ascii(data, ifd0.get(TAG_DATETIME), order)),
+        }
+    except (struct.error, ValueError):
+        return {}

@@ -25,8 +25,8 @@ from photoenhance.core.imaging import (
     load_image,
     write_enhanced_copy,
 )
-from photoenhance.core.jobs.cancel import CancelToken, EtaEstimator, Progress, ProgressCallback
 from photoenhance.core.ml import autostrength
+from photoenhance.core.progress import CancelToken, EtaEstimator, Progress, ProgressCallback
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,6 @@ from photoenhance.core.catalog.types import utcnow
 from photoenhance.core.errors import PhotoEnhanceError, UsageError
 from photoenhance.core.imaging import load_image, read_metadata
 from photoenhance.core.imaging.write import existing_copies, planned_location
-from photoenhance.core.jobs.cancel import CancelToken, ProgressCallback
 from photoenhance.core.jobs.enhance import (
     EnhanceItem,
     EnhanceOptions,
@@ -34,6 +33,7 @@ from photoenhance.core.jobs.enhance import (
 )
 from photoenhance.core.jobs.library_items import CatalogLinks
 from photoenhance.core.jobs.verify import Verifier
+from photoenhance.core.progress import CancelToken, ProgressCallback
 
 log = logging.getLogger(__name__)
 

@@ -14,17 +14,17 @@ from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError
 
-from photoenhance.core.library.exif import (
-    DATETIME,
-    DATETIME_ORIGINAL,
-    EXIF_IFD,
-    MAKE,
-    MODEL,
-    ORIENTATION,
+from photoenhance.core.imaging.jpegseg import read_jpeg_header
+from photoenhance.core.imaging.tiffifd import (
+    TAG_DATETIME,
+    TAG_DATETIME_ORIGINAL,
+    TAG_EXIF_IFD,
+    TAG_MAKE,
+    TAG_MODEL,
+    TAG_ORIENTATION,
     parse_datetime,
     read_exif,
 )
-from photoenhance.core.library.jpeg import read_jpeg_header
 
 try:  # HEIC/HEIF support comes from pillow-heif
     from pillow_heif import register_heif_opener
@@ -78,13 +78,15 @@ def _pillow_exif(im: Image.Image) -> dict[str, object]:
     """EXIF through Pillow: TIFF tags, PNG text profiles, XMP orientation."""
     # The base-class getexif reads the header; PNG's override would decode pixels.
     exif = Image.Image.getexif(im)
-    orientation = exif.get(ORIENTATION)
-    taken = exif.get_ifd(EXIF_IFD).get(DATETIME_ORIGINAL) if EXIF_IFD in exif else None
+    orientation = exif.get(TAG_ORIENTATION)
+    taken = (exif.get_ifd(TAG_EXIF_IFD).get(TAG_DATETIME_ORIGINAL)
+             if TAG_EXIF_IFD in exif else None)
     return {
         "orientation": orientation if isinstance(orientation, int) else None,
-        "camera_make": _text(exif.get(MAKE)),
-        "camera_model": _text(exif.get(MODEL)),
-        "captured_at": parse_datetime(_text(taken)) or parse_datetime(_text(exif.get(DATETIME))),
+        "camera_make": _text(exif.get(TAG_MAKE)),
+        "camera_model": _text(exif.get(TAG_MODEL)),
+        "captured_at": (parse_datetime(_text(taken))
+                        or parse_datetime(_text(exif.get(TAG_DATETIME)))),
     }
 
 

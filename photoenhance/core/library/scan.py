@@ -1,6 +1,6 @@
 """The library scanner: keeps the catalog in step with the disk, incrementally.
 
-:func:`scan` is a generator. It yields :class:`~photoenhance.core.jobs.cancel.Progress` at
+:func:`scan` is a generator. It yields :class:`~photoenhance.core.progress.Progress` at
 most about 30 times a second, then one :class:`ScanSummary`. Stop iterating, or cancel the
 token, to stop it; work already committed stays.
 
@@ -35,9 +35,9 @@ from photoenhance.core.catalog import Catalog, Photo, PhotoStatus, Root, Score
 from photoenhance.core.catalog.bulk import insert_photos
 from photoenhance.core.catalog.types import to_posix, utcnow
 from photoenhance.core.errors import Cancelled, PhotoEnhanceError
-from photoenhance.core.jobs.cancel import CancelToken, Progress
 from photoenhance.core.library import probe
 from photoenhance.core.library.walk import Found, WalkState, parse_found, walk
+from photoenhance.core.progress import CancelToken, Progress
 
 #: Called after each committed batch with the ids of photos whose content is new or changed:
 #: the hook where scoring plugs in.

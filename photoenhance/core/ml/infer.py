@@ -32,11 +32,11 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 
 from photoenhance.core.errors import ModelError, PhotoEnhanceError
-from photoenhance.core.jobs.cancel import CancelToken, EtaEstimator, Progress, ProgressCallback
 from photoenhance.core.ml import autostrength
 from photoenhance.core.ml.device import pick_device, use_bf16
 from photoenhance.core.ml.nets import EnhanceUNet, build
 from photoenhance.core.ml.registry import read_card, verify, weights_path
+from photoenhance.core.progress import CancelToken, EtaEstimator, Progress, ProgressCallback
 
 _SCALE = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
 

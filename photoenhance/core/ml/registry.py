@@ -1,8 +1,12 @@
 """Where shipped model files live, and how their model cards are read and checksummed.
 
-A model ``NAME`` is two files in ``models/``: ``NAME.pt`` (a plain state_dict, loaded with
-``torch.load(..., weights_only=True)``) and ``NAME.json`` (its model card: architecture
-config, training data, degradations, metrics and the sha256 of the ``.pt`` file).
+Both models (the enhancer and the improvability ranker) load through :func:`open_checked`.
+A model ``NAME`` is two files in ``models/``: ``NAME.pt`` (weights, loaded with
+``torch.load(..., weights_only=True)``) and ``NAME.json``, its model card, one shape for every
+model: ``name``, ``version``, ``file``, ``sha256`` of the ``.pt`` file, ``architecture``
+(``{"class": ..., "config": {...}, ...}``), then the training data, training and metrics of
+this version. Earlier versions are recorded in ``models/history/NAME.json``, which the app
+never reads.
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ def verify(weights: Path, card: dict[str, Any]) -> str:
     if not weights.is_file():
         raise ModelError(
             f"Model weights {weights} are missing. Reinstall photoenhance, or train them with "
-            "`python -m photoenhance.core.ml.train enhancer`."
+            "`python -m photoenhance.train enhancer`."
         )
     digest = sha256_file(weights)
     expected = card.get("sha256")
@@ -65,6 +69,13 @@ def verify(weights: Path, card: dict[str, Any]) -> str:
             "version; reinstall photoenhance."
         )
     return digest
+
+
+def open_checked(weights: Path) -> tuple[dict[str, Any], str]:
+    """The model card of ``weights`` and the weights' sha256, checked against each other;
+    ModelError when either file is missing, unreadable or they do not match."""
+    card = read_card(weights)
+    return card, verify(weights, card)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

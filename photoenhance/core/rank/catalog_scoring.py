@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from photoenhance.core.catalog import Catalog, Photo, Score, unscored_photo_ids
-from photoenhance.core.jobs.cancel import CancelToken, Progress, ProgressCallback
+from photoenhance.core.progress import CancelToken, Progress, ProgressCallback
 from photoenhance.core.rank.scorer import Scorer
 
 #: Photos scored and committed per database transaction.

@@ -19,13 +19,13 @@ import numpy as np
 import torch
 
 from photoenhance.core.errors import ModelError, PhotoEnhanceError
-from photoenhance.core.jobs.cancel import CancelToken, Progress, ProgressCallback
-from photoenhance.core.ml.registry import sha256_file
+from photoenhance.core.ml.nets.improvability import FACTORS, ImprovabilityNet
+from photoenhance.core.ml.registry import open_checked, sha256_file
 from photoenhance.core.paths import models_dir
-from photoenhance.core.rank.calibration import gain_to_score
-from photoenhance.core.rank.net import FACTORS, ImprovabilityNet
+from photoenhance.core.progress import CancelToken, Progress, ProgressCallback
+from photoenhance.core.rank.inputs import Views, load_views, make_views
+from photoenhance.core.rank.scale import gain_to_score
 from photoenhance.core.rank.userhead import load_user_head
-from photoenhance.core.rank.views import Views, load_views, make_views
 
 MODEL_NAME = "improvability-v1"
 
@@ -73,10 +73,7 @@ class Scorer:
         path = path or models_dir() / f"{MODEL_NAME}.pt"
         if not path.is_file():
             raise ModelError("the improvability model is missing; reinstall photoenhance", path)
-        sha = sha256_file(path)
-        card = path.with_suffix(".json")
-        if card.is_file() and json.loads(card.read_text()).get("sha256") not in (None, sha):
-            raise ModelError("model weights do not match their model card (sha256)", path)
+        sha = open_checked(path)[1]
         try:
             blob = torch.load(path, map_location="cpu", weights_only=True)
             net = ImprovabilityNet.from_config(blob["config"])
@@ -181,6 +178,6 @@ def save_model(net: ImprovabilityNet, path: Path, version: str = "1",
                 "version": version}, path)
     sha = sha256_file(path)
     full = {"name": path.stem, "version": version, "file": path.name, "sha256": sha,
-            "config": net.config, **(card or {})}
+            "architecture": {"class": "ImprovabilityNet", "config": net.config}, **(card or {})}
     path.with_suffix(".json").write_text(json.dumps(full, indent=2) + "\n")
     return sha

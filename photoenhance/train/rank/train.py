@@ -1,4 +1,4 @@
-"""Train the improvability net: ``python -m photoenhance.core.rank.train [--minutes M]``.
+"""Train the improvability net: ``python -m photoenhance.train.rank.train [--minutes M]``.
 
 Reads the label pool of :mod:`.labels` (views of degraded regions, the shipped enhancer's
 true gain on each, per-factor strengths), trains :class:`ImprovabilityNet` with AdamW and a
@@ -24,17 +24,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
 
+from photoenhance.core.ml.nets.improvability import ImprovabilityNet
 from photoenhance.core.paths import models_dir
-from photoenhance.core.rank.calibration import (
+from photoenhance.core.rank.metrics import pr_auc, precision_recall_at, spearman
+from photoenhance.core.rank.scale import (
     CENTER_DB,
     DEFAULT_THRESHOLD,
     SLOPE_DB,
     gain_to_score,
 )
-from photoenhance.core.rank.labels import pool_dir, true_gain
-from photoenhance.core.rank.metrics import pr_auc, precision_recall_at, spearman
-from photoenhance.core.rank.net import ImprovabilityNet
 from photoenhance.core.rank.scorer import MODEL_NAME, save_model
+from photoenhance.train.rank.labels import pool_dir, true_gain
 
 CKPT = Path(__file__).resolve().parents[3] / "checkpoints" / "rank-last.pt"
 GAIN_CLIP = (-10.0, 10.0)
@@ -128,7 +128,7 @@ def lr_at(frac: float, peak: float, warmup: float = 0.03) -> float:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m photoenhance.core.rank.train")
+    p = argparse.ArgumentParser(prog="python -m photoenhance.train.rank.train")
     p.add_argument("--minutes", type=float, default=15.0)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--lr", type=float, default=2e-3)
@@ -167,20 +167,24 @@ def _step(net: ImprovabilityNet, opt: torch.optim.Optimizer, train: Pool,
     return float(loss.detach())
 
 
-def _card(args: argparse.Namespace, train: Pool, held: Pool, step: int, minutes: float,
-          best: dict[str, Any]) -> dict[str, Any]:
+def _card(args: argparse.Namespace, net: ImprovabilityNet, train: Pool, held: Pool, step: int,
+          minutes: float, best: dict[str, Any]) -> dict[str, Any]:
     enh = (next((args.pool or pool_dir()).iterdir()) / "enhancer.txt").read_text().strip()
     return {
         "task": "improvability: predicted PSNR gain of the shipped enhancer, plus per-factor "
                 "degradation strengths (noise, blur, jpeg, clipping)",
-        "architecture": "MobileNet-V2-style inverted residuals (photoenhance.core.rank.net), "
-                        "shared over a 160 px global view and 4 full-resolution 96 px detail "
-                        "crops; crop features mean- and max-pooled, concatenated with the "
-                        "global features, MLP, last layers 'overall' (gain dB) and 'factors'",
+        "architecture": {
+            "class": "ImprovabilityNet", "config": net.config,
+            "params": sum(p.numel() for p in net.parameters()),
+            "description": "MobileNet-V2-style inverted residuals "
+                           "(photoenhance.core.ml.nets.improvability), shared over a 160 px "
+                           "global view and 4 full-resolution 96 px detail crops; crop features "
+                           "mean- and max-pooled, concatenated with the global features, MLP, "
+                           "last layers 'overall' (gain dB) and 'factors'"},
         "score_scale": "score = 1 / (1 + exp(-(gain_db - 1.608) / 1.5)); 0.4 (default "
                        "threshold) = 1 dB gain, 0.26 = no change",
         "labels": {"source": "regions of the enhancer's training photos (data/manifest.json), "
-                             "downscaled 1.5-2x, degraded by photoenhance.core.ml.degrade "
+                             "downscaled 1.5-2x, degraded by photoenhance.train.degrade "
                              "(30 % clean)", "target": "true gain: PSNR(enhanced) - "
                    "PSNR(degraded) vs the clean original, 48 dB floor", "enhancer_sha256": enh,
                    "train_regions": len(train), "held_out_regions": len(held)},
@@ -245,7 +249,8 @@ def _checkpoint(net: ImprovabilityNet, held: Pool, step: int, t0: float, ema: fl
     torch.save({"config": net.config, "state_dict": net.state_dict(), "step": step}, CKPT)
     if metrics["spearman"] > best["spearman"]:
         best = {**metrics, "step": step}
-        save_model(net, out, version="1", card=_card(args, train, held, step, minutes, best))
+        card = _card(args, net, train, held, step, minutes, best)
+        save_model(net, out, version="1", card=card)
     return best
 
 

@@ -14,7 +14,7 @@ is ranking by predicted gain (photos the enhancer would harm keep their order be
 and it can be inverted with :func:`score_to_gain`.
 
 Per-factor scores are the predicted strengths of each degradation in [0, 1], on the scales
-of :func:`photoenhance.core.ml.degrade.degrade`: noise = noise std / (50/255) (0.2 looks
+of :func:`photoenhance.train.degrade.degrade`: noise = noise std / (50/255) (0.2 looks
 like Gaussian noise of sigma 10/255), blur = blur-kernel spatial std / 4 px, jpeg =
 (95 - quality) / 85, clipping = 4 x the fraction of newly clipped values.
 """

@@ -15,8 +15,8 @@ from photoenhance.core.ml import autostrength
 from photoenhance.core.ml.infer import Enhancer, load_weights
 from photoenhance.core.ml.nets import EnhanceUNet
 from photoenhance.core.ml.registry import write_card
-from photoenhance.core.ml.train.enhancer import export
-from photoenhance.core.rank.enhance_batch import BatchEnhancer
+from photoenhance.train.enhancer import export
+from photoenhance.train.rank.enhance_batch import BatchEnhancer
 
 
 def _soft_photo(seed: int) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Choose Q: which no-reference quality delta agrees best with the true gain?
 
-``python -m photoenhance.core.rank.choose_q [--n 150]`` takes held-out regions of the label
+``python -m photoenhance.train.rank.choose_q [--n 150]`` takes held-out regions of the label
 pool, runs the enhancer on them, computes delta-Q = Q(enhanced) - Q(degraded) for each
 candidate (Q = -NIQE, Q = -BRISQUE, and their z-scored mean) and reports its Spearman
 correlation with the true full-reference gain and its PR-AUC for "gain >= 1 dB". The
@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from photoenhance.core.rank import quality
-from photoenhance.core.rank.enhance_batch import BatchEnhancer
-from photoenhance.core.rank.labels import mse_batch, pool_dir, true_gain
 from photoenhance.core.rank.metrics import pr_auc, spearman
+from photoenhance.train.rank import quality
+from photoenhance.train.rank.enhance_batch import BatchEnhancer
+from photoenhance.train.rank.labels import mse_batch, pool_dir, true_gain
 
 
 def held_out_sample(n: int, seed: int, weights: Path | None
@@ -61,7 +61,7 @@ def choose(n: int, seed: int, weights: Path | None = None) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m photoenhance.core.rank.choose_q")
+    p = argparse.ArgumentParser(prog="python -m photoenhance.train.rank.choose_q")
     p.add_argument("--n", type=int, default=150)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--enhancer", type=Path, default=None, help="weights (default shipped)")

@@ -13,8 +13,8 @@ import torch
 from PIL import Image
 
 from photoenhance.core.ml.nets import build
-from photoenhance.core.ml.train import data
-from photoenhance.core.ml.train import enhancer as tr
+from photoenhance.train import data
+from photoenhance.train import enhancer as tr
 
 
 def _textured_photo(path: Path, size: tuple[int, int] = (1200, 900)) -> None:
@@ -168,7 +168,7 @@ def test_arch_option_shapes_the_exported_net(
 
 
 def test_patches_pack_small_and_unpack_close(tmp_path: Path) -> None:
-    from photoenhance.core.ml.train import pack
+    from photoenhance.train import pack
 
     src, dst = tmp_path / "src", tmp_path / "dst"
     src.mkdir()

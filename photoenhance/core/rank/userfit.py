@@ -22,10 +22,10 @@ import torch
 from torch import nn
 
 from photoenhance.core.errors import UsageError
-from photoenhance.core.jobs.cancel import CancelToken, Progress, ProgressCallback
+from photoenhance.core.progress import CancelToken, Progress, ProgressCallback
+from photoenhance.core.rank.inputs import Views
 from photoenhance.core.rank.metrics import spearman
 from photoenhance.core.rank.scorer import Scorer, decoded_batches, views_to_tensors
-from photoenhance.core.rank.views import Views
 
 LABEL_GAIN = {2: 3.0, 1: 1.5, 0: 0.3, -1: -0.5}
 MIN_RATINGS = 20

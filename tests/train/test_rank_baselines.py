@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 from rank_helpers import textured
 
-from photoenhance.core.rank.baselines import jpeg_blockiness, laplacian_var, noise_sigma
+from photoenhance.train.rank.baselines import jpeg_blockiness, laplacian_var, noise_sigma
 
 
 def test_baselines_point_the_right_way() -> None:

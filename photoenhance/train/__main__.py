@@ -1,4 +1,4 @@
-"""``python -m photoenhance.core.ml.train MODEL [options]``: MODEL is ``enhancer``, ``data``,
+"""``python -m photoenhance.train MODEL [options]``: MODEL is ``enhancer``, ``data``,
 ``blurcal``, or ``pack`` / ``unpack`` (the patches, for a lent GPU machine)."""
 
 from __future__ import annotations
@@ -14,19 +14,19 @@ def main(argv: list[str] | None = None) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     if argv[0] == "data":
-        from photoenhance.core.ml.train import data
+        from photoenhance.train import data
 
         data.main(argv[1:])
     elif argv[0] == "blurcal":
-        from photoenhance.core.ml.train import blurcal
+        from photoenhance.train import blurcal
 
         blurcal.main(argv[1:])
     elif argv[0] in ("pack", "unpack"):
-        from photoenhance.core.ml.train import pack
+        from photoenhance.train import pack
 
         pack.main(argv[1:], argv[0])
     else:
-        from photoenhance.core.ml.train import enhancer
+        from photoenhance.train import enhancer
 
         enhancer.run(argv[1:])
     return 0

@@ -1,7 +1,7 @@
-"""Train the enhancer: ``python -m photoenhance.core.ml.train enhancer [--minutes M] [--resume]``.
+"""Train the enhancer: ``python -m photoenhance.train enhancer [--minutes M] [--resume]``.
 
-Reads the clean patches made by :mod:`photoenhance.core.ml.train.data`, degrades them on
-the fly with :func:`photoenhance.core.ml.degrade.degrade`, and trains
+Reads the clean patches made by :mod:`photoenhance.train.data`, degrades them on
+the fly with :func:`photoenhance.train.degrade.degrade`, and trains
 :class:`~photoenhance.core.ml.nets.EnhanceUNet` with AdamW, a warm-up + cosine learning rate
 and the Charbonnier loss. Each step's batch, augmentation and degradation are drawn from
 ``seed`` and the step number, so a run with ``--steps`` is reproducible; with ``--minutes``
@@ -30,18 +30,18 @@ from typing import Any
 import numpy as np
 import torch
 
-from photoenhance.core.ml import degrade as deg
 from photoenhance.core.ml.device import pick_device, use_bf16
 from photoenhance.core.ml.nets import EnhanceUNet, build
 from photoenhance.core.ml.registry import ENHANCER, write_atomic, write_card
-from photoenhance.core.ml.train.data import data_root
 from photoenhance.core.paths import models_dir
+from photoenhance.train import degrade as deg
+from photoenhance.train.data import data_root
 
 CKPT_DIR = Path(__file__).resolve().parents[4] / "checkpoints"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m photoenhance.core.ml.train enhancer")
+    p = argparse.ArgumentParser(prog="python -m photoenhance.train enhancer")
     p.add_argument("--minutes", type=float, default=90.0, help="wall-clock training budget")
     p.add_argument("--steps", type=int, default=0, help="fixed step count (reproducible)")
     p.add_argument("--resume", action="store_true")
@@ -473,7 +473,7 @@ def run(argv: list[str] | None = None) -> None:
         tex_path = root / "patches_train_tex_128.npy"
         if not tex_path.exists():
             raise SystemExit(
-                f"{tex_path} is missing: run `python -m photoenhance.core.ml.train data "
+                f"{tex_path} is missing: run `python -m photoenhance.train data "
                 "--textured` first, or pass --textured-share 0"
             )
         textured = np.load(tex_path)

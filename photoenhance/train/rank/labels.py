@@ -1,15 +1,15 @@
 """Improvability labels: degrade clean regions, run the shipped enhancer, measure the gain.
 
-``python -m photoenhance.core.rank.labels prepare`` (no enhancer needed) cuts clean regions
+``python -m photoenhance.train.rank.labels prepare`` (no enhancer needed) cuts clean regions
 from the training photos (``data/manifest.json``; each photo downscaled by a random 1.5-2x,
 Lanczos, as the enhancer's patches were), degrades them with the enhancer's own
-:func:`photoenhance.core.ml.degrade.degrade` at random strengths and mixes (30 % left clean),
+:func:`photoenhance.train.degrade.degrade` at random strengths and mixes (30 % left clean),
 and stores the clean and degraded regions, per-factor strengths and the ranker's views.
 
-``python -m photoenhance.core.rank.labels autostrength`` re-applies the enhancer's
+``python -m photoenhance.train.rank.labels autostrength`` re-applies the enhancer's
 automatic strength to outputs stored at full strength (no network run).
 
-``python -m photoenhance.core.rank.labels enhance`` runs the shipped enhancer on every
+``python -m photoenhance.train.rank.labels enhance`` runs the shipped enhancer on every
 degraded region and records the true full-reference gain (PSNR of the enhanced copy minus
 PSNR of the input, both against the clean original; see :func:`true_gain`). Regions from a
 few held-out photos (``holdout``) are for validation and for choosing Q.
@@ -30,9 +30,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from photoenhance.core.ml.degrade import DegradeConfig, degrade
-from photoenhance.core.ml.train.data import data_root
-from photoenhance.core.rank.views import make_views
+from photoenhance.core.rank.inputs import make_views
+from photoenhance.train.data import data_root
+from photoenhance.train.degrade import DegradeConfig, degrade
 
 Image.MAX_IMAGE_PIXELS = 200_000_000
 SHAPES = ((256, 384), (384, 256), (320, 320))
@@ -136,7 +136,7 @@ def true_gain(mse_in: np.ndarray, mse_out: np.ndarray) -> np.ndarray:
 
 
 def enhance(batch_size: int, weights: Path | None = None) -> None:
-    from photoenhance.core.rank.enhance_batch import BatchEnhancer
+    from photoenhance.train.rank.enhance_batch import BatchEnhancer
 
     enhancer = BatchEnhancer(weights)
     for folder in sorted(pool_dir().iterdir()):
@@ -180,7 +180,7 @@ def autostrength() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m photoenhance.core.rank.labels")
+    p = argparse.ArgumentParser(prog="python -m photoenhance.train.rank.labels")
     p.add_argument("stage", choices=["prepare", "views", "enhance", "autostrength"])
     p.add_argument("--per-photo", type=int, default=40)
     p.add_argument("--seed", type=int, default=7)

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from photoenhance.core.rank import train as rank_train
-from photoenhance.core.rank.labels import MSE_FLOOR, mse_batch, true_gain
 from photoenhance.core.rank.metrics import pr_auc, precision_recall_at, rankdata, spearman
 from photoenhance.core.rank.scorer import Scorer
+from photoenhance.train.rank import train as rank_train
+from photoenhance.train.rank.labels import MSE_FLOOR, mse_batch, true_gain
 
 
 def test_true_gain_is_delta_psnr_with_a_floor() -> None:

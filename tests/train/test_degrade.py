@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from photoenhance.core.ml import degrade as deg
+from photoenhance.train import degrade as deg
 
 
 def _clean(n: int = 8, size: int = 48) -> torch.Tensor:

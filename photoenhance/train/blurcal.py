@@ -1,9 +1,9 @@
-"""Calibrate the blur hint: ``python -m photoenhance.core.ml.train blurcal``.
+"""Calibrate the blur hint: ``python -m photoenhance.train blurcal``.
 
 The enhancer is told how blurred a photo reads: the softness ramp of
 :mod:`photoenhance.core.ml.autostrength`. This script measures how that softness relates to
 the true blur strength (the spatial standard deviation of the blur kernel / 4 px, as
-:mod:`photoenhance.core.ml.degrade` reports it), which is what the hint tables the enhancer
+:mod:`photoenhance.train.degrade` reports it), which is what the hint tables the enhancer
 is trained with (``HINT_DECILES_*`` in ``train/enhancer.py``) were read from. It
 downscales the training photos (never the benchmark ones) 2-3.5x like the textured patch
 set, cuts 384 px crops, blurs three in four of them with a random kernel from the training
@@ -21,8 +21,8 @@ import torch
 from PIL import Image
 
 from photoenhance.core.ml import autostrength
-from photoenhance.core.ml import degrade as deg
-from photoenhance.core.ml.train.data import _downscale, data_root, pick
+from photoenhance.train import degrade as deg
+from photoenhance.train.data import _downscale, data_root, pick
 
 CROP = 384
 
@@ -98,7 +98,7 @@ def summarise(rows: list[tuple[float, float, int]]) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(prog="python -m photoenhance.core.ml.train blurcal")
+    ap = argparse.ArgumentParser(prog="python -m photoenhance.train blurcal")
     ap.add_argument("--crops", type=int, default=8, help="crops per photo")
     ap.add_argument("--disk-radius", type=float, nargs=2, default=(0.5, 3.0))
     ap.add_argument("--gauss-blur", type=float, nargs=2, default=(0.3, 2.0))

@@ -15,7 +15,7 @@ Steps (each one is skipped when its output already exists, so the script can be 
 4. With ``--textured``: also the textured set of :func:`cut_textured`
    (``data/patches_<split>_tex_<size>.npy``), which the enhancer trains on by default.
 
-Run with ``python -m photoenhance.core.ml.train data [--textured]``. Never commit the images.
+Run with ``python -m photoenhance.train data [--textured]``. Never commit the images.
 """
 
 from __future__ import annotations
@@ -269,7 +269,7 @@ def cut_textured(root: Path, photos: list[Photo], size: int = 128, seed: int = 0
 def main(argv: list[str] | None = None) -> None:
     import argparse
 
-    ap = argparse.ArgumentParser(prog="python -m photoenhance.core.ml.train data")
+    ap = argparse.ArgumentParser(prog="python -m photoenhance.train data")
     ap.add_argument(
         "--textured", action="store_true", help="also cut the textured patch set (cut_textured)"
     )

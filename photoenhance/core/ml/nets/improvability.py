@@ -9,7 +9,7 @@ through a small shared MLP. Two last layers read that hidden vector:
 - ``overall``: the predicted PSNR gain of the shipped enhancer, in dB (regression);
 - ``factors``: logits of the noise, blur, jpeg and clipping strengths (0-1 after sigmoid).
 
-Calibration from user ratings replaces only ``overall`` (see :mod:`.calibrate`).
+Calibration from user ratings replaces only ``overall`` (see :mod:`photoenhance.core.rank.userfit`).
 
 Contract: ``forward(global_view (B, 3, G, G), crops (B, K, 3, C, C))``, float in [0, 1],
 returns ``(B, 5)``: gain in dB, then four factor logits.

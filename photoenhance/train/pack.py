@@ -8,8 +8,8 @@ targets are measured at), keeps the validation sets whole and an evenly spaced s
 training set so the file fits ``budget_mb``. ``unpack`` decodes it back into the
 ``data/patches_*.npy`` arrays the trainer reads::
 
-    python -m photoenhance.core.ml.train pack [--budget-mb 36] [--out data/pack.npz]
-    python -m photoenhance.core.ml.train unpack data/pack.npz     # on the GPU machine
+    python -m photoenhance.train pack [--budget-mb 36] [--out data/pack.npz]
+    python -m photoenhance.train unpack data/pack.npz     # on the GPU machine
 
 The GPU recipe is in ``docs/bench_enhance.md`` ("Training on a lent GPU").
 """
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from photoenhance.core.ml.train.data import data_root
+from photoenhance.train.data import data_root
 
 #: The patch sets, as in ``data/patches_<name>.npy``; validation sets travel whole.
 SETS = ("train_128", "train_tex_128", "val_128", "val_tex_128")
@@ -111,7 +111,7 @@ def unpack(src: Path, root: Path) -> dict[str, int]:
 
 
 def main(argv: list[str] | None, command: str) -> None:
-    ap = argparse.ArgumentParser(prog=f"python -m photoenhance.core.ml.train {command}")
+    ap = argparse.ArgumentParser(prog=f"python -m photoenhance.train {command}")
     if command == "pack":
         ap.add_argument("--out", type=Path, default=data_root() / "pack.npz")
         ap.add_argument("--budget-mb", type=float, default=36.0)

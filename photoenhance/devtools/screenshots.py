@@ -1,6 +1,6 @@
 """Render every view on the demo library to PNGs at two window sizes, offscreen, for review.
 
-Usage: ``python -m photoenhance.gui.screenshots OUTDIR``
+Usage: ``python -m photoenhance.devtools.screenshots OUTDIR``
 
 Each view is written at 1600 x 1000 (``library.png``, ...) and at 1280 x 800
 (``library_1280x800.png``, ...). Each step waits for the signal that says its view is
@@ -27,7 +27,8 @@ import numpy as np
 
 
 class HeuristicDemoScorer:
-    """Stand-in ranking for screenshots only, from the classic baselines in core.rank."""
+    """Stand-in ranking for screenshots only, from the classic baselines in
+    photoenhance.train.rank."""
 
     model_id, version = "demo-heuristic", "1"
 
@@ -35,8 +36,8 @@ class HeuristicDemoScorer:
                     cancel: Any = None) -> list[Any]:
         from PIL import Image
 
-        from photoenhance.core.rank import baselines
         from photoenhance.core.rank.scorer import ScoreResult
+        from photoenhance.train.rank import baselines
 
         out = []
         for p in paths:
@@ -276,7 +277,7 @@ def render(outdir: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m photoenhance.gui.screenshots OUTDIR", file=sys.stderr)
+        print("usage: python -m photoenhance.devtools.screenshots OUTDIR", file=sys.stderr)
         return 2
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     with tempfile.TemporaryDirectory(prefix="photoenhance-shots-") as tmp:

@@ -1,1 +1,0 @@
-"""photoenhance.core.ml.train."""
