@@ -1,11 +1,12 @@
 """Write enhanced copies: never over an original or an existing file, atomically.
 
-The copy is encoded in memory, written to ``.photoenhance-tmp-<random>.<ext>`` in the target
+The copy is encoded in memory, written to ``.photoenhance-tmp-<pid>-<random>.<ext>`` in the target
 folder, flushed and fsynced, then hard-linked to its final name (``os.link`` fails if that name
 exists, so nothing can be clobbered, even by a concurrent writer) and the temporary name is
 removed; the folder is fsynced last. Where hard links are not supported (FAT, some network
 shares) a check-then-rename is used instead. A crash leaves at most a temporary file, which
-:func:`cleanup_stale_temp_files` removes at the next start.
+:func:`cleanup_stale_temp_files` removes at the next start (the job runner calls it for the
+output folders of unfinished jobs when the app starts, on ``jobs resume`` and ``enhance``).
 
 Naming: ``<stem>_enhanced<ext>``, then ``<stem>_enhanced-2<ext>``, ... In "mirror" mode the file
 goes to ``<library_root>/Enhanced/<folder relative to the root>/``; in "suffix" mode next to the
