@@ -115,12 +115,6 @@ def unscored_photo_ids(session: Session, model_id: str, model_version: str,
     return list(session.scalars(stmt.order_by(Photo.path)))
 
 
-def _under_roots(stmt: Select[tuple[Path, str | None]],
-                 roots: Sequence[Path]) -> Select[tuple[Path, str | None]]:
-    return stmt.where(or_(*(Photo.path.startswith(to_posix(r).rstrip("/") + "/",
-                                                  autoescape=True) for r in roots)))
-
-
 def unreadable_photos(session: Session,
                       roots: Sequence[Path] | None = None) -> list[tuple[Path, str]]:
     """``(path, reason)`` of every original that is present but cannot be read (not an
@@ -130,7 +124,8 @@ def unreadable_photos(session: Session,
     stmt = select(Photo.path, Photo.error).where(Photo.status == PhotoStatus.UNREADABLE,
                                                  Photo.is_output.is_(False))
     if roots:
-        stmt = _under_roots(stmt, roots)
+        stmt = stmt.where(or_(*(Photo.path.startswith(to_posix(r).rstrip("/") + "/",
+                                                      autoescape=True) for r in roots)))
     return [(path, error or "cannot be read")
             for path, error in session.execute(stmt.order_by(Photo.path))]
 
