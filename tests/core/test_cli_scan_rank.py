@@ -13,7 +13,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from photoenhance.cli.main import main
-from photoenhance.core.catalog import Catalog, Photo, Score
+from photoenhance.core.catalog import Catalog, Photo, Score, unreadable_photos
 
 
 @pytest.fixture
@@ -45,6 +45,24 @@ def test_scan_prints_counts(lib: Path, db: Path, capsys) -> None:
     (lib / "c.webp").unlink()
     assert main(["--catalog", str(db), "scan", str(lib)]) == 0
     assert counts(capsys.readouterr().out)["missing"] == 1
+
+
+def test_scan_names_the_unreadable_and_a_rescan_counts_them_the_same(
+        lib: Path, db: Path, capsys) -> None:
+    assert main(["--catalog", str(db), "-v", "scan", str(lib), "--no-score"]) == 0
+    out = capsys.readouterr().out
+    bad = lib.resolve() / "bad.jpg"
+    assert f"  {bad}: not a readable image" in out
+    assert main(["--catalog", str(db), "scan", str(lib), "--no-score", "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    # the rescan reads nothing, yet counts and names the unreadable file as the first did
+    assert {k: again[k] for k in ("added", "unreadable", "unchanged")} == {
+        "added": 0, "unreadable": 1, "unchanged": 3}
+    assert again["scored"] is None and again["unreadable_folders"] == []
+    (row,) = again["unreadable_files"]
+    assert row["path"] == str(bad) and "not a readable image" in row["reason"]
+    with Catalog.open(db) as catalog, catalog.session() as s:
+        assert unreadable_photos(s) == [(bad, row["reason"])]
 
 
 def test_scan_missing_root_is_one_line(tmp_path: Path, db: Path, capsys) -> None:

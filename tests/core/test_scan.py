@@ -307,3 +307,21 @@ def test_undecodable_names_and_dangling_links_are_reported(catalog: Catalog,
     assert summary.added == 4
     reasons = sorted(error for _, error in summary.errors)
     assert len(reasons) == 2 and any("UTF-8" in r for r in reasons)
+
+
+def test_unreadable_files_count_the_same_on_a_rescan(catalog: Catalog, tmp_path: Path) -> None:
+    root = tmp_path / "mixed"
+    good = make_jpeg(root / "good.jpg")
+    (root / "text.jpg").write_text("not an image at all")
+    (root / "sub").mkdir()
+    (root / "sub" / "zero.png").write_bytes(b"")
+    first = run_scan(catalog, [root])
+    names = [(p.name, reason) for p, reason in first.unreadable_files]
+    assert names[0] == ("zero.png", "empty file") and names[1][0] == "text.jpg"
+    for summary in (first, run_scan(catalog, [root])):  # the rescan reads no file
+        c = summary.counts()
+        assert c["unreadable"] == 2 and sum(c.values()) == 3
+        assert [p.name for p, _ in summary.unreadable_files] == ["zero.png", "text.jpg"]
+    (root / "text.jpg").write_bytes(good.read_bytes())  # fixed by the user
+    fixed = run_scan(catalog, [root])
+    assert (fixed.updated, fixed.unreadable, fixed.unchanged) == (1, 1, 1)

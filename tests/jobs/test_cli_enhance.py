@@ -95,3 +95,29 @@ def test_jobs_list_resume_cancel(tmp_path, tiny_model, capsys) -> None:
     assert (tmp_path / "in" / "Enhanced" / "a_enhanced.jpg").is_file()
     assert not (tmp_path / "in" / "Enhanced" / "b_enhanced.jpg").exists()
     assert main(["--catalog", str(cat), "jobs", "resume", str(j2)]) == 2
+
+
+def test_job_is_recorded_before_the_model_loads(tmp_path, tiny_model, monkeypatch,
+                                                capsys) -> None:
+    """A kill while torch or the model loads must leave a job to resume; a model that
+    cannot load cancels that job instead of leaving it for 'jobs resume'."""
+    from photoenhance.core.catalog import Job
+    from photoenhance.core.errors import ModelError
+    from photoenhance.core.ml import infer
+
+    photo = _jpeg(tmp_path / "lib" / "a.jpg")
+    cat = tmp_path / "c.sqlite"
+    seen = []
+
+    def load(*args, **kwargs):
+        with Catalog.open(cat) as c, c.session() as s:
+            (job,) = s.query(Job).all()
+            seen.append((job.status, job.parameters["planned"]))
+        raise ModelError("weights are corrupt")
+
+    monkeypatch.setattr(infer.Enhancer, "load", load)
+    assert main(["--catalog", str(cat), "enhance", str(photo), "--model", str(tiny_model)]) == 1
+    assert "weights are corrupt" in capsys.readouterr().err
+    assert seen == [("queued", [str(photo.parent / "Enhanced" / "a_enhanced.jpg")])]
+    with Catalog.open(cat) as c, c.session() as s:
+        assert [j.status for j in s.query(Job)] == ["cancelled"]

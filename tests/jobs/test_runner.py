@@ -205,3 +205,26 @@ def test_read_only_folder_and_full_disk_fail_only_their_item(tmp_path: Path, tin
     assert [by_name[f"img0{i}.png"].status for i in (2, 3)] == ["done", "done"]
     assert [p.name for p in _outputs(lib)] == ["img02_enhanced.png", "img03_enhanced.png"]
     assert not list(lib.rglob(".photoenhance-tmp*"))
+
+
+def test_job_records_each_items_planned_copy(tmp_path: Path) -> None:
+    from photoenhance.core.imaging import OutputPolicy
+
+    lib = tmp_path / "lib"
+    a, b = _library(lib / "2024", 2)
+    outside = tmp_path / "elsewhere" / "c.jpeg"
+    items = [EnhanceItem(a, lib), EnhanceItem(b, lib), EnhanceItem(outside, lib)]
+    with Catalog.open(tmp_path / "c.sqlite") as cat:
+        mirror = create_job(cat, items, EnhanceOptions())
+        as_jpeg = create_job(cat, [EnhanceItem(outside), EnhanceItem(a)],
+                             EnhanceOptions(policy=OutputPolicy(format="jpeg",
+                                                                location="suffix")))
+        with cat.session() as s:
+            planned = [s.get(Job, j).parameters["planned"]  # type: ignore[union-attr]
+                       for j in (mirror, as_jpeg)]
+    enhanced = lib / "Enhanced" / "2024"
+    # a photo outside its library root cannot be planned: it fails when it runs
+    assert planned[0] == [str(enhanced / "img00_enhanced.png"),
+                          str(enhanced / "img01_enhanced.png"), None]
+    assert planned[1] == [str(outside.parent / "c_enhanced.jpeg"),
+                          str(lib / "2024" / "img00_enhanced.jpg")]

@@ -140,13 +140,29 @@ def test_fused_forward_is_the_module(shape: tuple[int, int]) -> None:
         assert torch.allclose(FusedUNet(net)(x), net(x), atol=1e-6)
 
 
-def test_fused_path_is_chosen_on_cpu_and_can_be_turned_off(monkeypatch) -> None:
+@pytest.mark.parametrize("bf16", ["0", "1", None])
+def test_fused_path_is_chosen_on_cpu_and_can_be_turned_off(monkeypatch, bf16) -> None:
+    """fp32 on CPU takes the fused path; bf16 (forced, or native on this CPU) the autocast
+    module. ``PHOTOENHANCE_BF16`` covers both kinds of CPU on whichever runs the test."""
+    from photoenhance.core.ml.device import cpu_has_native_bf16
     from photoenhance.core.ml.infer import FusedUNet
 
-    assert isinstance(Enhancer.from_model(_tiny_net(), device="cpu")._net(None)[0], FusedUNet)
+    if bf16 is None:
+        monkeypatch.delenv("PHOTOENHANCE_BF16", raising=False)
+    else:
+        monkeypatch.setenv("PHOTOENHANCE_BF16", bf16)
+    uses_bf16 = bf16 == "1" or (bf16 is None and cpu_has_native_bf16())
+    chosen = Enhancer.from_model(_tiny_net(), device="cpu")
+    assert isinstance(chosen._net(None)[0], EnhanceUNet if uses_bf16 else FusedUNet)
     monkeypatch.setenv("PHOTOENHANCE_FUSED", "0")
     plain = Enhancer.from_model(_tiny_net(), device="cpu")
     assert isinstance(plain._net(None)[0], EnhanceUNet)
+    # whichever path was chosen, it gives the fp32 module's picture (bf16: to rounding)
+    monkeypatch.setenv("PHOTOENHANCE_BF16", "0")
+    reference = Enhancer.from_model(_tiny_net(), device="cpu")
+    img = _image(40, 56)
+    diff = np.abs(chosen.enhance(img).astype(int) - reference.enhance(img).astype(int))
+    assert diff.max() <= (4 if uses_bf16 else 1)
 
 
 def test_bands_give_the_same_rows_as_one_band() -> None:

@@ -80,6 +80,31 @@ def test_score_table_and_missing_file(model_file: Path, photos: list[Path], caps
     assert "no such file" in capsys.readouterr().err
 
 
+def test_score_scores_the_good_files_and_reports_the_bad_ones(
+        model_file: Path, photos: list[Path], tmp_path: Path, capsys) -> None:
+    text = tmp_path / "notes.jpg"
+    text.write_text("not a photo")
+    args = [str(photos[0]), str(tmp_path / "nope.jpg"), str(text), str(photos[1])]
+    assert main(["score", "--json", "--model", str(model_file), *args]) == 1
+    captured = capsys.readouterr()
+    rows = json.loads(captured.out)
+    assert [r["path"] for r in rows] == args
+    assert [r["score"] is not None for r in rows] == [True, False, False, True]
+    assert "nope.jpg: file not found" in captured.err and "notes.jpg" in captured.err
+    assert "2 scored, 2 could not be read" in captured.err and "Traceback" not in captured.err
+
+
+def test_rate_refuses_a_file_that_is_not_a_photo(tmp_path: Path, capsys) -> None:
+    db = tmp_path / "cat.sqlite"
+    text = tmp_path / "notes.jpg"
+    text.write_text("not a photo")
+    assert main(["--catalog", str(db), "rate", str(text), "significant"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("photoenhance: cannot rate") and "not an image" in err
+    with Catalog.open(db) as catalog:
+        assert latest_ratings(catalog) == []
+
+
 def test_rate_then_calibrate_end_to_end(wide_model: Path, tmp_path: Path, capsys) -> None:
     db = tmp_path / "cat.sqlite"
     paths, labels = _user_photos(tmp_path / "rated", 30)

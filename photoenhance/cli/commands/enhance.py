@@ -19,7 +19,12 @@ from photoenhance.core.errors import Cancelled, UsageError
 from photoenhance.core.imaging import OutputPolicy
 from photoenhance.core.jobs.enhance import EnhanceOptions, EnhanceResult
 from photoenhance.core.jobs.library_items import CatalogLinks, pick_from_catalog
-from photoenhance.core.jobs.runner import create_job, run_job
+from photoenhance.core.jobs.runner import (
+    cancel_job,
+    clean_interrupted_writes,
+    create_job,
+    run_job,
+)
 from photoenhance.core.jobs.verify import NOT_IMPROVED, Verifier, enhancement_status, gain_verifier
 from photoenhance.core.progress import CancelToken, Progress
 from photoenhance.core.settings import load_settings
@@ -83,8 +88,6 @@ def _check_selection(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     _check_selection(args)
     opts = _options(args)
-    from photoenhance.core.ml.infer import Enhancer  # torch loads only when needed
-
     with Catalog.open(args.catalog) as catalog:
         links = CatalogLinks(catalog)
         if args.files:
@@ -95,11 +98,28 @@ def run(args: argparse.Namespace) -> int:
                 print("No catalogued photos match. Run 'photoenhance scan ROOT' first; "
                       "scores come from scanning.", file=sys.stderr)
                 return 0
-        enhancer = Enhancer.load(args.model, device=args.device)
+        # The job exists before torch is imported or the model loaded: a kill from here on
+        # leaves a job that 'photoenhance jobs resume' finishes.
         job_id = create_job(catalog, items, opts)
+        clean_interrupted_writes(catalog)  # temporary files a killed earlier batch left
+        enhancer = load_enhancer_for_job(catalog, job_id, args.model, args.device)
         results = run_job_with_bar(catalog, job_id, enhancer, len(items), load_verifier())
     _report(results, args.json)
     return 0 if all(r.status == "done" for r in results) else 1
+
+
+def load_enhancer_for_job(catalog: Catalog, job_id: int, model: Path | None,
+                          device: str | None) -> Any:
+    """Load the enhancer (torch is imported here); a model that cannot load cancels the
+    new job, so 'jobs resume' does not retry it."""
+    from photoenhance.core.errors import PhotoEnhanceError
+    from photoenhance.core.ml.infer import Enhancer
+
+    try:
+        return Enhancer.load(model, device=device)
+    except PhotoEnhanceError:
+        cancel_job(catalog, job_id)
+        raise
 
 
 def load_verifier() -> Verifier | None:

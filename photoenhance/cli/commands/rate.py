@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from photoenhance.core.catalog import Catalog
-from photoenhance.core.errors import UsageError
+from photoenhance.core.errors import ImageReadError, UsageError
 from photoenhance.core.rank.ratings import RATING_WORDS, rate
 
 
@@ -27,6 +27,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         raise UsageError(f"no such file: {args.file}")
     with Catalog.open(args.catalog) as catalog:
-        rate(catalog, args.file, RATING_WORDS[args.label])
+        try:
+            rate(catalog, args.file, RATING_WORDS[args.label])
+        except ImageReadError as exc:  # a bad FILE argument: exit 2, nothing stored
+            raise UsageError(f"cannot rate {args.file}: {exc.reason}") from exc
     print(f"rated {args.file}: {args.label}")
     return 0

@@ -45,9 +45,8 @@ def _print_table(results: list[ScoreResult]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    missing = [p for p in args.files if not p.is_file()]
-    if missing:
-        raise UsageError(f"no such file: {missing[0]}")
+    if not any(p.is_file() for p in args.files):
+        raise UsageError(f"no such file: {args.files[0]}")
     from photoenhance.core.rank.scorer import Scorer
 
     scorer = Scorer.load(args.model)
@@ -66,4 +65,11 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps([r.as_dict() for r in results], ensure_ascii=False))
     else:
         _print_table(results)
-    return 1 if any(r.score is None for r in results) else 0
+    # a missing or unreadable file fails only itself: the others are scored
+    failed = [r for r in results if r.score is None]
+    for r in failed:
+        print(f"photoenhance: {r.path}: {r.error}", file=sys.stderr)
+    if failed:
+        print(f"{len(results) - len(failed)} scored, {len(failed)} could not be read",
+              file=sys.stderr)
+    return 1 if failed else 0

@@ -38,8 +38,9 @@ def _loader() -> Any:
 
     def load() -> Any:
         if "scorer" not in state:
-            from photoenhance.core.rank.scorer import Scorer
+            from photoenhance.core.rank.scorer import Scorer, use_streaming_threads
 
+            use_streaming_threads()  # keeps the latency low when other work fills the CPUs
             try:
                 state["scorer"] = Scorer.load()
             except ModelError as exc:

@@ -24,6 +24,7 @@ from photoenhance.core.catalog.queries import (
     library_rows,
     photo_by_path,
     ranked_photos,
+    unreadable_photos,
     unscored_photo_ids,
 )
 
@@ -31,5 +32,5 @@ __all__ = [
     "RATING_LABELS", "SCHEMA_VERSION", "Base", "Catalog", "Enhancement", "Job", "JobItem",
     "JobStatus", "Photo", "PhotoStatus", "RankedPhoto", "Rating", "Root", "Score",
     "count_photos", "count_scores", "invalidate_scores", "latest_score", "library_rows",
-    "photo_by_path", "ranked_photos", "unscored_photo_ids",
+    "photo_by_path", "ranked_photos", "unreadable_photos", "unscored_photo_ids",
 ]

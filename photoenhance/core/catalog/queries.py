@@ -115,6 +115,21 @@ def unscored_photo_ids(session: Session, model_id: str, model_version: str,
     return list(session.scalars(stmt.order_by(Photo.path)))
 
 
+def unreadable_photos(session: Session,
+                      roots: Sequence[Path] | None = None) -> list[tuple[Path, str]]:
+    """``(path, reason)`` of every original that is present but cannot be read (not an
+    image, truncated header, empty ...), by path; optionally only under ``roots``.
+
+    The status index keeps this cheap however large the library is."""
+    stmt = select(Photo.path, Photo.error).where(Photo.status == PhotoStatus.UNREADABLE,
+                                                 Photo.is_output.is_(False))
+    if roots:
+        stmt = stmt.where(or_(*(Photo.path.startswith(to_posix(r).rstrip("/") + "/",
+                                                      autoescape=True) for r in roots)))
+    return [(path, error or "cannot be read")
+            for path, error in session.execute(stmt.order_by(Photo.path))]
+
+
 #: Columns of :func:`library_rows`, in order.
 LIBRARY_COLUMNS = ("id", "path", "score", "noise", "blur", "jpeg", "clipping", "width",
                    "height", "camera_make", "camera_model", "captured_at")

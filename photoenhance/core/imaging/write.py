@@ -1,11 +1,12 @@
 """Write enhanced copies: never over an original or an existing file, atomically.
 
-The copy is encoded in memory, written to ``.photoenhance-tmp-<random>.<ext>`` in the target
+The copy is encoded in memory, written to ``.photoenhance-tmp-<pid>-<random>.<ext>`` in the target
 folder, flushed and fsynced, then hard-linked to its final name (``os.link`` fails if that name
 exists, so nothing can be clobbered, even by a concurrent writer) and the temporary name is
 removed; the folder is fsynced last. Where hard links are not supported (FAT, some network
 shares) a check-then-rename is used instead. A crash leaves at most a temporary file, which
-:func:`cleanup_stale_temp_files` removes at the next start.
+:func:`cleanup_stale_temp_files` removes at the next start (the job runner calls it for the
+output folders of unfinished jobs when the app starts, on ``jobs resume`` and ``enhance``).
 
 Naming: ``<stem>_enhanced<ext>``, then ``<stem>_enhanced-2<ext>``, ... In "mirror" mode the file
 goes to ``<library_root>/Enhanced/<folder relative to the root>/``; in "suffix" mode next to the
@@ -156,7 +157,8 @@ def _os_error(exc: OSError, path: Path) -> OutputError:
 
 
 def _write_temp(folder: Path, ext: str, data: bytes) -> Path:
-    tmp = folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}{ext}"
+    # The writer's process id is in the name, so a cleanup never takes a live writer's file.
+    tmp = folder / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(8)}{ext}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -274,6 +276,24 @@ def planned_location(source: Path, library_root: Path | None,
     return _target_dir(source, library_root, policy), _ext_for(source, meta, policy)
 
 
+def planned_copy(source: Path, library_root: Path | None,
+                 policy: OutputPolicy = OutputPolicy()) -> Path:
+    """Where a copy of ``source`` is planned to go, without reading the file.
+
+    The folder is exact; the name is the first version's (a later write takes ``-2`` ... if
+    that name is taken by then) with the extension the source's suffix suggests.
+
+    Raises:
+        UsageError: "mirror" location and the source is outside ``library_root``.
+    """
+    suffix = source.suffix
+    if policy.format != "keep":
+        same = {"jpeg": (".jpg", ".jpeg", ".jpe"), "png": (".png",),
+                "tiff": (".tif", ".tiff")}[policy.format]
+        suffix = suffix if suffix.lower() in same else same[0]
+    return _target_dir(source, library_root, policy) / f"{source.stem}{ENHANCED_SUFFIX}{suffix}"
+
+
 def _ext_for(source: Path, meta: SourceMetadata, policy: OutputPolicy) -> str:
     fmt = output_format(meta, policy)
     return source.suffix if fmt == meta.format and source.suffix else _EXTENSIONS[fmt]
@@ -316,25 +336,55 @@ def write_enhanced_copy(source: Path, pixels: np.ndarray, provenance: Provenance
         raise _os_error(exc, source) from exc
 
 
-def cleanup_stale_temp_files(folder: Path, *, min_age_s: float = 0.0) -> list[Path]:
-    """Remove temporary files left by an interrupted write anywhere under ``folder``.
+#: A temporary file this old is stale even if its writer's process id is in use again.
+STALE_AFTER_S = 24 * 3600.0
 
-    Call at start-up, before any writer runs (or pass ``min_age_s`` to spare recent ones).
-    Returns the paths removed.
+
+def _writer_alive(name: str) -> bool:
+    """Whether the process that named temporary file ``name`` still runs (False: unknown)."""
+    pid_text = name[len(TEMP_PREFIX):].partition("-")[0]
+    if not pid_text.isdigit() or os.name == "nt":  # an older name, or no cheap check
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists but belongs to someone else
+        return True
+    return True
+
+
+def _stale_temp_files(folder: Path, recursive: bool) -> Iterator[Path]:
+    if recursive:
+        for dirpath, _dirs, files in os.walk(folder):
+            yield from (Path(dirpath) / n for n in files if n.startswith(TEMP_PREFIX))
+        return
+    try:
+        with os.scandir(folder) as it:
+            yield from (Path(e.path) for e in it
+                        if e.name.startswith(TEMP_PREFIX) and e.is_file(follow_symlinks=False))
+    except OSError:  # missing or unreadable folder: nothing of ours to clean there
+        return
+
+
+def cleanup_stale_temp_files(folder: Path, *, min_age_s: float = 0.0,
+                             recursive: bool = True) -> list[Path]:
+    """Remove temporary files left by an interrupted write in (or anywhere under) ``folder``.
+
+    Only files named like our own temporary files are touched, and never one whose writing
+    process still runs (unless it is a day old: its process id has been reused). Pass
+    ``min_age_s`` to spare recent ones too. Returns the paths removed.
     """
     import time
 
     removed: list[Path] = []
     now = time.time()
-    for dirpath, _dirs, files in os.walk(folder):
-        for name in files:
-            if not name.startswith(TEMP_PREFIX):
-                continue
-            path = Path(dirpath) / name
-            try:
-                if now - path.lstat().st_mtime >= min_age_s:
-                    path.unlink()
-                    removed.append(path)
-            except FileNotFoundError:
-                continue
+    for path in _stale_temp_files(folder, recursive):
+        try:
+            age = now - path.lstat().st_mtime
+            if age >= min_age_s and (age >= STALE_AFTER_S or not _writer_alive(path.name)):
+                path.unlink()
+                removed.append(path)
+        except OSError:  # gone already, or not ours to remove: leave it
+            continue
     return removed

@@ -23,7 +23,12 @@ from photoenhance.core.catalog import Catalog, Job, JobItem, JobStatus
 from photoenhance.core.catalog.types import utcnow
 from photoenhance.core.errors import PhotoEnhanceError, UsageError
 from photoenhance.core.imaging import load_image, read_metadata
-from photoenhance.core.imaging.write import existing_copies, planned_location
+from photoenhance.core.imaging.write import (
+    cleanup_stale_temp_files,
+    existing_copies,
+    planned_copy,
+    planned_location,
+)
 from photoenhance.core.jobs.enhance import (
     EnhanceItem,
     EnhanceOptions,
@@ -49,13 +54,26 @@ class JobSummary:
     results: list[EnhanceResult] = field(default_factory=list)
 
 
+def _planned(item: EnhanceItem, opts: EnhanceOptions) -> str | None:
+    try:
+        return str(planned_copy(item.source, item.library_root, opts.policy))
+    except PhotoEnhanceError:
+        return None  # the item fails with a clear error when it runs
+
+
 def create_job(catalog: Catalog, items: Sequence[EnhanceItem], opts: EnhanceOptions) -> int:
-    """Store a new enhancement job with every item queued; return its id."""
+    """Store a new enhancement job with every item queued; return its id.
+
+    Cheap (no file is read, nothing heavy imported), so a caller records the job before it
+    loads a model. The parameters keep the options and each item's planned copy (``planned``,
+    in item order; None where it cannot be planned), which also names the folders where an
+    interrupted write may have left a temporary file."""
     p = opts.policy
     params = {"strength": opts.strength, "auto": opts.auto, "tile": opts.tile,
               "location": p.location, "format": p.format,
               "jpeg_quality_floor": p.jpeg_quality_floor,
-              "folder": str(p.folder) if p.folder else None}
+              "folder": str(p.folder) if p.folder else None,
+              "planned": [_planned(it, opts) for it in items]}
     with catalog.session() as s:
         job = Job(kind=ENHANCE, status=JobStatus.QUEUED, parameters=params)
         s.add(job)
@@ -82,8 +100,46 @@ def _rowcount(result: object) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def _output_folders(job: Job) -> set[Path]:
+    """The folders ``job`` writes its copies into (from its plan, else from its items)."""
+    planned = (job.parameters or {}).get("planned")
+    if isinstance(planned, list):
+        return {Path(p).parent for p in planned if p}
+    opts = options_of(job)
+    folders = set()
+    for it in job.items:
+        if it.source_path is not None:
+            try:
+                folders.add(planned_copy(it.source_path, it.library_root, opts.policy).parent)
+            except PhotoEnhanceError:
+                continue
+    return folders
+
+
+def clean_interrupted_writes(catalog: Catalog, job_ids: Sequence[int] | None = None
+                             ) -> list[Path]:
+    """Remove the temporary files a killed writer left in unfinished jobs' output folders.
+
+    Cheap: it lists only those folders (not the library), and removes only our own
+    temporary files whose writing process is gone. ``job_ids`` limits it to those jobs."""
+    folders: set[Path] = set()
+    with catalog.session() as s:
+        stmt = select(Job).where(Job.kind == ENHANCE, Job.status.in_(
+            [JobStatus.QUEUED, JobStatus.RUNNING]))
+        if job_ids is not None:
+            stmt = select(Job).where(Job.id.in_(list(job_ids)))
+        for job in s.scalars(stmt):
+            folders |= _output_folders(job)
+    removed = [p for f in sorted(folders) for p in cleanup_stale_temp_files(f, recursive=False)]
+    for p in removed:
+        log.info("Removed %s, left by an interrupted write", p)
+    return removed
+
+
 def recover(catalog: Catalog) -> int:
-    """After a crash: running jobs and items go back to queued. Returns items requeued."""
+    """After a crash: running jobs and items go back to queued, and temporary files left in
+    their output folders are removed. Returns items requeued."""
+    clean_interrupted_writes(catalog)
     with catalog.session() as s:
         n = _rowcount(s.execute(update(JobItem).where(JobItem.status == JobStatus.RUNNING)
                                 .values(status=JobStatus.QUEUED)))
@@ -101,6 +157,7 @@ def unfinished_jobs(catalog: Catalog) -> list[int]:
 
 def cancel_job(catalog: Catalog, job_id: int) -> int:
     """Mark a job and its queued items cancelled; return how many items were cancelled."""
+    clean_interrupted_writes(catalog, [job_id])
     with catalog.session() as s:
         job = s.get(Job, job_id)
         if job is None:

@@ -31,7 +31,14 @@ from typing import Final
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session
 
-from photoenhance.core.catalog import Catalog, Photo, PhotoStatus, Root, Score
+from photoenhance.core.catalog import (
+    Catalog,
+    Photo,
+    PhotoStatus,
+    Root,
+    Score,
+    unreadable_photos,
+)
 from photoenhance.core.catalog.bulk import insert_photos
 from photoenhance.core.catalog.types import to_posix, utcnow
 from photoenhance.core.errors import Cancelled, PhotoEnhanceError
@@ -59,7 +66,13 @@ _LOAD_FINGERPRINTS = f"SELECT path, fingerprint {_ORIGINALS} AND fingerprint IS 
 
 @dataclass
 class ScanSummary:
-    """What a scan did. ``errors`` lists folders it could not read."""
+    """What a scan did. ``errors`` lists folders it could not read.
+
+    Every file found is counted once: ``added + updated + moved + unreadable + unchanged``
+    is the number of photo files under the roots. ``unreadable`` counts all the files there
+    that cannot be read, new or already known, so a rescan reports the same number;
+    ``unreadable_files`` names them with the reason.
+    """
 
     added: int = 0
     updated: int = 0
@@ -68,6 +81,7 @@ class ScanSummary:
     unreadable: int = 0
     unchanged: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
+    unreadable_files: list[tuple[Path, str]] = field(default_factory=list)
     to_score: list[int] = field(default_factory=list)
     elapsed_s: float = 0.0
 
@@ -217,6 +231,8 @@ class _Scanner:
         self.updates: list[dict[str, object]] = []
         self.invalidate: list[int] = []
         self.rescore: list[int] = []
+        self.read_unreadable = 0
+        self.compared = False  # whether the walk was compared file by file with the catalog
 
     def run(self) -> Iterator[ScanEvent]:
         start = time.monotonic()
@@ -231,6 +247,7 @@ class _Scanner:
             self.summary.unchanged = len(self.found)  # nothing to read, move or mark missing
         else:
             yield from self._apply_changes()
+        self._count_unreadable()
         self._finish_roots()
         if self.summary.to_score or self.summary.moved or self.summary.missing:
             self._checkpoint()
@@ -246,6 +263,7 @@ class _Scanner:
         return stored.issuperset(found)  # found holds no duplicates: sets are equal
 
     def _apply_changes(self) -> Iterator[Progress]:
+        self.compared = True
         self.seen = {
             path: (size, mtime_ns) for path, size, mtime_ns in map(parse_found, self.found)
         }
@@ -358,14 +376,25 @@ class _Scanner:
             self.updates.append({"id": moved[_ID], "path": key, **fields})
         else:
             self.inserts.append({"path": key, **fields})
-        if moved is not None:
+        if result.error:
+            self.read_unreadable += 1  # counted with all the others by _count_unreadable
+        elif moved is not None:
             self.summary.moved += 1
-        elif result.error:
-            self.summary.unreadable += 1
         elif row is not None:
             self.summary.updated += 1
         else:
             self.summary.added += 1
+
+    def _count_unreadable(self) -> None:
+        """Name every unreadable file under the roots; those this scan did not read again
+        were counted as unchanged, and move to ``unreadable``."""
+        with self.catalog.session() as session:
+            files = unreadable_photos(session, self.roots)
+        if self.compared:  # not those under a folder this walk could not enter
+            files = [(p, e) for p, e in files if to_posix(p) in self.seen]
+        self.summary.unreadable_files = files
+        self.summary.unreadable = len(files)
+        self.summary.unchanged -= len(files) - self.read_unreadable
 
     def _flush(self) -> None:
         if not (self.inserts or self.updates):

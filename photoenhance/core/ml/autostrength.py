@@ -63,6 +63,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from photoenhance.core.ml.threads import single_threaded_blas
+
 #: Luma noise sigma (8-bit units) where the strength starts rising, and where it is full.
 #: Clean held-out training photos measure 0.5-1.2; Gaussian noise of RGB sigma 3 measures 2.
 NOISE_RAMP = (1.5, 4.0)
@@ -377,6 +379,7 @@ def _blur_hint(softness: float) -> float:
 def measure(image: np.ndarray | Image.Image) -> AutoStrength:
     """Measure a photo (H x W [x C] uint8/uint16/float array, or an 8-bit RGB/L Pillow
     image) and pick its automatic strength."""
+    single_threaded_blas()  # its patch covariance is a BLAS product: see .threads
     a = image if isinstance(image, Image.Image) else np.asarray(image)
     if (a.width * a.height if isinstance(a, Image.Image) else a.size) == 0:
         return AutoStrength(0.0, 0.0, 0.0)

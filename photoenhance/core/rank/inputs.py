@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from photoenhance.core.errors import ImageReadError
 from photoenhance.core.ml.autostrength import measure
@@ -120,6 +120,11 @@ def decode_rgb(path: Path) -> Image.Image:
     """Fully decode an image file to upright 8-bit RGB, or raise :class:`ImageReadError`."""
     try:
         im = Image.open(path)
+    except FileNotFoundError as exc:
+        raise ImageReadError("file not found", path) from exc
+    except UnidentifiedImageError as exc:
+        raise ImageReadError(
+            "not an image file, or a format photoenhance cannot read", path) from exc
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise ImageReadError(f"cannot open image ({exc})", path) from exc
     try:

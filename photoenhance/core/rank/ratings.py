@@ -7,14 +7,21 @@ from pathlib import Path
 from sqlalchemy import select
 
 from photoenhance.core.catalog import Catalog, Photo, Rating, photo_by_path
+from photoenhance.core.imaging import read_metadata
 
 #: CLI words for the rating labels (the patent's four classes).
 RATING_WORDS = {"significant": 2, "moderate": 1, "neutral": 0, "regressed": -1}
 
 
 def rate(catalog: Catalog, path: Path, label: int) -> int:
-    """Store ``label`` for the photo at ``path`` (added to the catalog if absent); its id."""
+    """Store ``label`` for the photo at ``path`` (added to the catalog if absent); its id.
+
+    Raises:
+        ImageReadError: ``path`` is missing or is not an image photoenhance can read (its
+            header is checked, so a text file named ``.jpg`` is refused).
+    """
     path = path.resolve()
+    read_metadata(path)
     with catalog.session() as session:
         photo = photo_by_path(session, path)
         if photo is None:

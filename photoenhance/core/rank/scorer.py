@@ -28,6 +28,17 @@ from photoenhance.core.rank.scale import gain_to_score
 from photoenhance.core.rank.userhead import load_user_head
 
 MODEL_NAME = "improvability-v1"
+#: Torch intra-op threads for a process that scores photos one at a time as they arrive
+#: (``photoenhance watch``). One photo's forward is a few small convolutions: with two
+#: threads on two cores that another process kept busy, it took 0.99 s instead of 0.05 s
+#: (each OpenMP thread waits for the other to be scheduled), and the watch latency p95 went
+#: from 1.3 s to 5-9 s; with one thread it stayed under 2 s (bench/watch.py --load 2).
+STREAMING_THREADS = 1
+
+
+def use_streaming_threads() -> None:
+    """Set torch's (process-wide) thread count for scoring a stream of single photos."""
+    torch.set_num_threads(STREAMING_THREADS)
 
 
 @dataclass(frozen=True)
