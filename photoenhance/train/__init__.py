@@ -1,0 +1,1 @@
+"""Offline training code (data synthesis, trainers). The app never imports this package."""
