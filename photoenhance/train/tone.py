@@ -9,7 +9,9 @@ a good photo must come back unchanged. Night, sunset and low-key photos of the s
 therefore also shown as targets of themselves, which teaches the model to leave such
 photos alone unless the evidence of a fault is strong.
 
-Faults, applied in linear light where the physics is there (light adds, sensors clip):
+A faulty sample gets one fault (60 %), two (30 %) or three (10 %), drawn by the weights
+of :data:`FAULTS` (exposure most often, then white balance, flat contrast, ...). Faults,
+applied in linear light where the physics is there (light adds, sensors clip):
 exposure -3..+1.5 EV with clipping at white; white balance (temperature and tint, as
 per-channel gains); haze (``L (1 - a) + a A``, a light, slightly coloured airlight);
 then in the encoded (sRGB) domain: gamma 0.6..1.6, flattened contrast (lifted blacks,
@@ -51,14 +53,16 @@ from photoenhance.core.ml.registry import write_card
 
 REPO = Path(__file__).resolve().parents[2]
 PHOTO_SIDE = 384
-P_IDENTITY = 0.2
-#: (name, probability) of each fault in a faulty sample (at least one is drawn)
-FAULTS = {"exposure": 0.6, "white_balance": 0.45, "haze": 0.2, "gamma": 0.25,
-          "flat": 0.3, "steep": 0.15, "saturation": 0.3}
+P_IDENTITY = 0.3
+#: relative weight of each fault; a faulty sample gets 1, 2 or 3 distinct faults
+#: (probabilities N_FAULTS), drawn by these weights
+FAULTS = {"exposure": 0.3, "white_balance": 0.22, "haze": 0.1, "gamma": 0.1,
+          "flat": 0.14, "steep": 0.06, "saturation": 0.08}
+N_FAULTS = (0.6, 0.3, 0.1)
 RANGES = {"exposure_ev": (-3.0, 1.5), "temperature_log2": (-0.8, 0.8), "tint_log2": (-0.3, 0.3),
           "haze_a": (0.1, 0.45), "gamma": (0.6, 1.6), "flat_black": (0.03, 0.2),
           "flat_white": (0.8, 0.97), "steep_k": (1.3, 2.5), "saturation": (0.4, 1.6)}
-REG = 1e-3
+REG = 3e-3
 
 
 def load_photos(root: Path, split: str) -> list[torch.Tensor]:
@@ -111,9 +115,9 @@ def synth_one(x: torch.Tensor, g: torch.Generator) -> tuple[torch.Tensor, list[s
     """One faulty version of ``x`` (3, H, W) sRGB; returns it and the fault names."""
     if float(torch.rand(1, generator=g)) < P_IDENTITY:
         return x.clone(), []
-    names = [k for k, p in FAULTS.items() if float(torch.rand(1, generator=g)) < p]
-    if not names:
-        names = [list(FAULTS)[int(torch.randint(len(FAULTS), (1,), generator=g))]]
+    n = 1 + int(torch.multinomial(torch.tensor(N_FAULTS), 1, generator=g))
+    picked = torch.multinomial(torch.tensor(list(FAULTS.values())), n, generator=g)
+    names = [list(FAULTS)[int(i)] for i in picked]
     if "flat" in names and "steep" in names:
         names.remove("steep")
     r = RANGES
@@ -185,7 +189,7 @@ def train(args: argparse.Namespace) -> None:
         state = torch.load(ck / "last.pt", weights_only=True)
         net.load_state_dict(state["net"])
         opt.load_state_dict(state["opt"])
-        step, best = int(state["step"]), float(state["best"])
+        step = int(state["step"])  # the best is judged afresh: the sampling may have changed
     budget = args.minutes * 60
     log = (ck / "log.txt").open("a")
     while time.monotonic() - start < budget:
@@ -244,7 +248,8 @@ def export(args: argparse.Namespace) -> None:
                      "time budget", "loss": f"L1 in sRGB + {REG} x distance from identity",
                      "data": "Debian wallpaper photos (data/manifest.json, train split), "
                              f"long side {PHOTO_SIDE} px, random 40-100 % crops",
-                     "identity_share": P_IDENTITY, "fault_probabilities": FAULTS,
+                     "identity_share": P_IDENTITY, "fault_weights": FAULTS,
+                     "faults_per_sample_1_2_3": N_FAULTS,
                      "fault_ranges": RANGES},
         "metrics": metrics,
     }
