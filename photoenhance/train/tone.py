@@ -111,13 +111,17 @@ def _luma(x: torch.Tensor) -> torch.Tensor:
     return (x * w).sum(0, keepdim=True)
 
 
-def synth_one(x: torch.Tensor, g: torch.Generator) -> tuple[torch.Tensor, list[str]]:
-    """One faulty version of ``x`` (3, H, W) sRGB; returns it and the fault names."""
-    if float(torch.rand(1, generator=g)) < P_IDENTITY:
+def synth_one(x: torch.Tensor, g: torch.Generator, faults: dict[str, float] | None = None,
+              p_identity: float = P_IDENTITY) -> tuple[torch.Tensor, list[str]]:
+    """One faulty version of ``x`` (3, H, W) sRGB; returns it and the fault names.
+    ``faults``: the weights to draw from (default :data:`FAULTS`)."""
+    faults = faults or FAULTS
+    if float(torch.rand(1, generator=g)) < p_identity:
         return x.clone(), []
     n = 1 + int(torch.multinomial(torch.tensor(N_FAULTS), 1, generator=g))
-    picked = torch.multinomial(torch.tensor(list(FAULTS.values())), n, generator=g)
-    names = [list(FAULTS)[int(i)] for i in picked]
+    picked = torch.multinomial(torch.tensor(list(faults.values())), min(n, len(faults)),
+                               generator=g)
+    names = [list(faults)[int(i)] for i in picked]
     if "flat" in names and "steep" in names:
         names.remove("steep")
     r = RANGES
@@ -257,6 +261,29 @@ def export(args: argparse.Namespace) -> None:
     print(f"wrote {weights}")
 
 
+def calibrate(args: argparse.Namespace) -> None:
+    """Print how much the best checkpoint edits the clean training photos and single-fault
+    versions of them (mean change, 8-bit levels): the evidence for the runtime dead zone
+    (``photoenhance.core.ml.tone.DEAD_ZONE``). Uses training photos only."""
+    from photoenhance.core.ml.tone import ToneModel, edit_size, sample_codes
+
+    torch.set_num_threads(args.threads)
+    net = build_tone()
+    net.load_state_dict(torch.load(REPO / "checkpoints" / "tone" / "best.pt", weights_only=True))
+    model = ToneModel.from_net(net)
+    g = torch.Generator().manual_seed(7)
+    sizes: dict[str, list[float]] = {}
+    for photo in load_photos(REPO / "data", "train"):
+        for fault in ("clean", "exposure", "white_balance", "flat"):
+            x = photo if fault == "clean" else synth_one(photo, g, {fault: 1.0}, 0.0)[0]
+            rgb = (x.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+            p, _ = model.predict(rgb)
+            sizes.setdefault(fault, []).append(edit_size(sample_codes(rgb), p, rgb.dtype))
+    for k, v in sizes.items():
+        q = np.percentile(v, [10, 25, 50, 75, 90])
+        print(f"{k:>14}: mean change percentiles 10/25/50/75/90 = {np.round(q, 1)}")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m photoenhance.train.tone")
     ap.add_argument("--minutes", type=float, default=30.0)
@@ -267,11 +294,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--export", action="store_true", help="write models/tone-v1 and stop")
+    ap.add_argument("--calibrate", action="store_true",
+                    help="print the edit sizes on clean and faulty training photos")
     ap.add_argument("--metrics", default=None, help="bench/tone.py --json output for the card")
     ap.add_argument("--version", default="1")
     args = ap.parse_args(argv)
     if args.export:
         export(args)
+    elif args.calibrate:
+        calibrate(args)
     else:
         train(args)
 

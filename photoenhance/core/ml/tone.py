@@ -129,7 +129,7 @@ class ToneModel:
         if strength <= 0.0:
             return np.array(image, copy=True), none
         p, conf = self.predict(rgb)
-        sample = _codes(_subsample(rgb), rgb.dtype)
+        sample = sample_codes(rgb)
         s = strength * conf * _dead_zone(sample, p, rgb.dtype)
         s = _clip_guard(sample, p, s, rgb.dtype)
         if s <= 0.0:
@@ -199,6 +199,11 @@ def _codes(rgb: np.ndarray, dtype: np.dtype) -> np.ndarray:
     if dtype in (np.uint8, np.uint16):
         return rgb
     return np.clip(np.rint(np.asarray(rgb, np.float32) * 65535), 0, 65535).astype(np.uint16)
+
+
+def sample_codes(rgb: np.ndarray) -> np.ndarray:
+    """The subsample of an HxWx3 image the checks run on, as table codes."""
+    return _codes(_subsample(rgb), rgb.dtype)
 
 
 def _subsample(rgb: np.ndarray) -> np.ndarray:
@@ -308,11 +313,15 @@ def _sample_in(sample: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return sample.astype(np.float32) / (_levels(dtype) - 1)
 
 
+def edit_size(sample: np.ndarray, p: ToneParams, dtype: np.dtype) -> float:
+    """Mean change (8-bit levels) the edit ``p`` makes to the subsample ``sample``."""
+    return float(np.abs(_sample_out(sample, p, dtype) - _sample_in(sample, dtype)).mean()) * 255
+
+
 def _dead_zone(sample: np.ndarray, p: ToneParams, dtype: np.dtype) -> float:
     """1 for edits that matter, 0 for ones under DEAD_ZONE levels of mean change, a ramp
-    between."""
-    change = float(np.abs(_sample_out(sample, p, dtype) - _sample_in(sample, dtype)).mean())
-    return float(np.clip(change * 255 / DEAD_ZONE - 1.0, 0.0, 1.0))
+    up to twice that."""
+    return float(np.clip(edit_size(sample, p, dtype) / DEAD_ZONE - 1.0, 0.0, 1.0))
 
 
 def _clip_guard(sample: np.ndarray, p: ToneParams, s: float, dtype: np.dtype) -> float:

@@ -143,21 +143,36 @@ def render(x: torch.Tensor, p: ToneParams) -> torch.Tensor:
 
 
 def thumb_stats(x: torch.Tensor) -> torch.Tensor:
-    """Global statistics of thumbnails (B, 3, H, W) the net gets besides its own features:
-    per-channel mean and std, luma quantiles, and the shares of clipped and near-black
-    pixels, and the mean chroma (max - min) (14 numbers)."""
-    w = torch.tensor(LUMA, dtype=x.dtype, device=x.device).reshape(1, 3, 1, 1)
-    luma = (x * w).sum(dim=1).flatten(1)
+    """Global statistics of thumbnails (B, 3, H, W) the net gets besides its own features.
+
+    Exposure and white balance are gains in linear light, so most of these are log2 of
+    linear-light values, where a gain is a shift: the mean and the 1/10/50/90/99 %
+    quantiles of the linear luma, each channel's log2 mean relative to the luma's (a
+    colour cast), and the same three channel ratios on the brightest tenth (a white
+    reference); plus sRGB luma std, the shares of clipped and near-black pixels, and the
+    mean chroma (16 numbers, roughly unit scale)."""
+    lin = srgb_to_linear(x).flatten(2)
+    w = torch.tensor(LUMA, dtype=x.dtype, device=x.device).reshape(1, 3, 1)
+    luma = (lin * w).sum(dim=1)
+    eps = 1e-4
+    log_mean = torch.log2(luma.mean(1, keepdim=True) + eps)
     q = torch.quantile(luma, torch.tensor([0.01, 0.1, 0.5, 0.9, 0.99], dtype=x.dtype,
                                            device=x.device), dim=1).T
+    cast = torch.log2(lin.mean(2) + eps) - log_mean
+    bright = (luma >= torch.quantile(luma, 0.9, dim=1, keepdim=True)).unsqueeze(1).float()
+    bright_mean = (lin * bright).sum(2) / bright.sum(2).clamp_min(1)
+    bright_cast = torch.log2(bright_mean + eps) - torch.log2(
+        (bright_mean * w[..., 0]).sum(1, keepdim=True) + eps)
     flat = x.flatten(2)
+    srgb_luma = (flat * w).sum(dim=1)
     clip = (flat.amax(dim=1) >= 0.998).float().mean(dim=1, keepdim=True)
-    dark = (luma <= 0.02).float().mean(dim=1, keepdim=True)
+    dark = (srgb_luma <= 0.02).float().mean(dim=1, keepdim=True)
     chroma = (flat.amax(dim=1) - flat.amin(dim=1)).mean(dim=1, keepdim=True)
-    return torch.cat([flat.mean(2), flat.std(2), q, clip, dark, chroma], dim=1)
+    return torch.cat([log_mean / 4, torch.log2(q + eps) / 4, cast, bright_cast,
+                      srgb_luma.std(1, keepdim=True) * 4, clip, dark, chroma * 2], dim=1)
 
 
-N_STATS = 14
+N_STATS = 16
 
 
 class ToneNet(nn.Module):
