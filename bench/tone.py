@@ -2,7 +2,7 @@
 
 Usage::
 
-    python bench/tone.py [--quick] [--json OUT] [--no-speed] [--no-images]
+    python bench/tone.py [--quick | --limit N] [--json OUT] [--no-speed] [--no-images]
 
 Needs ``../shared/data/bench`` (evaluation only; never trained on). In one run:
 
@@ -161,10 +161,10 @@ def load(dirname: str) -> list[tuple[str, Array]]:
     return out
 
 
-def synthetic(model: ToneModel, quick: bool) -> dict[str, dict[str, float]]:
+def synthetic(model: ToneModel, limit: int | None) -> dict[str, dict[str, float]]:
     rows: dict[str, dict[str, list[float]]] = {}
     for set_name, dirname in SETS.items():
-        photos = load(dirname)[: 6 if quick else None]
+        photos = load(dirname)[:limit]
         for i, (_, img) in enumerate(photos):
             for f_i, (fault, fn) in enumerate(FAULTS.items()):
                 bad = fn(img, np.random.default_rng(1000 * f_i + i))
@@ -292,6 +292,7 @@ def main() -> None:
     ap.add_argument("--checkpoint", type=Path, default=None,
                     help="a trainer checkpoint (state_dict) instead of a shipped model")
     ap.add_argument("--quick", action="store_true", help="six photos per set")
+    ap.add_argument("--limit", type=int, default=None, help="the first N photos of each set")
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--no-images", action="store_true")
     ap.add_argument("--json", type=Path, default=None)
@@ -307,7 +308,7 @@ def main() -> None:
         model = ToneModel.from_net(net, "checkpoint")
     else:
         model = ToneModel.load(args.model)
-    syn = synthetic(model, args.quick)
+    syn = synthetic(model, 6 if args.quick else args.limit)
     low = lowlight(model, not args.no_images)
     spd = None if args.no_speed else speed(model)
     report(syn, low, spd)

@@ -62,7 +62,7 @@ N_FAULTS = (0.6, 0.3, 0.1)
 RANGES = {"exposure_ev": (-3.0, 1.5), "temperature_log2": (-0.8, 0.8), "tint_log2": (-0.3, 0.3),
           "haze_a": (0.1, 0.45), "gamma": (0.6, 1.6), "flat_black": (0.03, 0.2),
           "flat_white": (0.8, 0.97), "steep_k": (1.3, 2.5), "saturation": (0.4, 1.6)}
-REG = 3e-3
+REG = 1e-5
 
 
 def load_photos(root: Path, split: str) -> list[torch.Tensor]:
@@ -257,6 +257,8 @@ def export(args: argparse.Namespace) -> None:
                      "fault_ranges": RANGES},
         "metrics": metrics,
     }
+    if args.history:
+        card["training"]["history"] = args.history
     write_card(weights, card)
     print(f"wrote {weights}")
 
@@ -298,6 +300,7 @@ def main(argv: list[str] | None = None) -> None:
                     help="print the edit sizes on clean and faulty training photos")
     ap.add_argument("--metrics", default=None, help="bench/tone.py --json output for the card")
     ap.add_argument("--version", default="1")
+    ap.add_argument("--history", default=None, help="how the checkpoint was reached, for the card")
     args = ap.parse_args(argv)
     if args.export:
         export(args)
