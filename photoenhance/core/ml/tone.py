@@ -37,7 +37,6 @@ import torch
 
 from photoenhance.core.errors import ModelError, PhotoEnhanceError
 from photoenhance.core.ml.nets.tone import (
-    KNEE,
     LUMA,
     THUMB,
     ToneNet,
@@ -387,5 +386,5 @@ def describe(sample: np.ndarray, p: ToneParams, dtype: np.dtype) -> str:
     return ", ".join(words) or "no change"
 
 
-__all__ = ["DEAD_ZONE", "KNEE", "MAX_EXTRA_CLIP", "THUMB", "TONE", "ToneEdit", "ToneModel",
+__all__ = ["DEAD_ZONE", "MAX_EXTRA_CLIP", "THUMB", "TONE", "ToneEdit", "ToneModel",
            "apply_tone", "describe", "shipped"]

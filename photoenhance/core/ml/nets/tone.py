@@ -17,8 +17,10 @@ The edit, on sRGB values ``x`` in [0, 1]:
 1. per channel, in linear light: ``v = (lin(x) - d_c) / (1 - d_c) * 2 ** g_c``: a black
    offset ``d_c`` (haze or lifted blacks; negative lifts) and a gain ``g_c`` (exposure
    ``ev`` plus a white balance along a temperature and a tint axis);
-2. a highlight shoulder (extended Reinhard above ``KNEE``) that maps the brightest input
-   exactly to white instead of clipping everything above it, then back to sRGB;
+2. clipping to [0, 1] and back to sRGB. (A highlight shoulder that mapped the input's
+   white to white was tried first: for a dark photo it compresses the whole useful range,
+   so training learnt to brighten with the tone curve instead of the exposure. Clipping is
+   limited at run time instead: see :mod:`photoenhance.core.ml.tone`);
 3. saturation: ``y = Y + e ** s * (y - Y)`` (``Y`` the Rec. 709 luma), which keeps greys;
 4. one tone curve shared by the channels: ``K`` linear pieces, increasing, ending at
    0 and 1 (contrast, gamma, S-curves and their inverses).
@@ -39,8 +41,6 @@ K = 16
 N_PARAMS = 7 + K
 #: side of the square thumbnail the net reads
 THUMB = 64
-#: linear-light value above which the highlight shoulder compresses
-KNEE = 0.75
 LUMA = (0.2126, 0.7152, 0.0722)
 
 #: bounds of the decoded parameters (tanh-scaled)
@@ -96,23 +96,14 @@ class ToneParams:
                             self.ev - t / 2 + m / 3], dim=1)
 
 
-def _shoulder(v: torch.Tensor, vmax: torch.Tensor) -> torch.Tensor:
-    """Extended Reinhard above KNEE: ``vmax`` maps to 1, slope 1 at the knee; identity when
-    ``vmax <= 1``. ``v`` and ``vmax`` broadcast (``vmax`` per channel)."""
-    u_max = ((vmax - KNEE) / (1 - KNEE)).clamp_min(1.0)
-    u = ((v - KNEE) / (1 - KNEE)).clamp_min(0.0)
-    comp = u * (1 + u / u_max**2) / (1 + u)
-    return torch.where(v > KNEE, KNEE + (1 - KNEE) * comp, v)
-
-
 def channel_curves(x: torch.Tensor, p: ToneParams) -> torch.Tensor:
-    """Steps 1-2 on ``x`` (B, 3, ...) in sRGB [0, 1]: per-channel offset, gain, shoulder;
-    returns sRGB values in [0, 1]."""
+    """Steps 1-2 on ``x`` (B, 3, ...) in sRGB [0, 1]: per-channel offset and gain, clipped
+    to [0, 1]; returns sRGB values."""
     shape = (x.shape[0], 3) + (1,) * (x.dim() - 2)
     d = p.offset.reshape(shape)
     gain = torch.exp2(p.log_gains()).reshape(shape)
     v = (srgb_to_linear(x) - d) / (1 - d) * gain
-    return linear_to_srgb(_shoulder(v.clamp_min(0.0), gain))
+    return linear_to_srgb(v)
 
 
 def saturate(y: torch.Tensor, p: ToneParams) -> torch.Tensor:
