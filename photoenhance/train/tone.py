@@ -229,11 +229,12 @@ def train(args: argparse.Namespace) -> None:
 
 
 def export(args: argparse.Namespace) -> None:
-    """Write ``models/tone-v1.pt`` (float32 state_dict) and its card from the best
+    """Write ``models/tone-v1.pt`` (float32 state_dict) and its card from the chosen
     checkpoint; the card's metrics come from ``--metrics`` (bench/tone.py --json)."""
     ck = REPO / "checkpoints" / "tone"
     net = build_tone()
-    net.load_state_dict(torch.load(ck / "best.pt", weights_only=True))
+    state = torch.load(ck / f"{args.pick}.pt", weights_only=True)
+    net.load_state_dict(state.get("net", state))
     weights = REPO / "models" / "tone-v1.pt"
     torch.save(net.state_dict(), weights)
     info: dict[str, Any] = json.loads((ck / "train.json").read_text())
@@ -271,7 +272,8 @@ def calibrate(args: argparse.Namespace) -> None:
 
     torch.set_num_threads(args.threads)
     net = build_tone()
-    net.load_state_dict(torch.load(REPO / "checkpoints" / "tone" / "best.pt", weights_only=True))
+    state = torch.load(REPO / "checkpoints" / "tone" / f"{args.pick}.pt", weights_only=True)
+    net.load_state_dict(state.get("net", state))
     model = ToneModel.from_net(net)
     g = torch.Generator().manual_seed(7)
     sizes: dict[str, list[float]] = {}
@@ -298,6 +300,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--export", action="store_true", help="write models/tone-v1 and stop")
     ap.add_argument("--calibrate", action="store_true",
                     help="print the edit sizes on clean and faulty training photos")
+    ap.add_argument("--pick", choices=("best", "last"), default="best",
+                    help="checkpoint to export or calibrate: best on validation, or the last")
     ap.add_argument("--metrics", default=None, help="bench/tone.py --json output for the card")
     ap.add_argument("--version", default="1")
     ap.add_argument("--history", default=None, help="how the checkpoint was reached, for the card")

@@ -11,21 +11,22 @@ import torch
 from PIL import Image
 
 from photoenhance.core.errors import PhotoEnhanceError
-from photoenhance.core.ml.nets.tone import N_PARAMS, ToneParams, build_tone, render
+from photoenhance.core.ml.nets.tone import N_PARAMS, Z_SCALE, ToneParams, build_tone, render
 from photoenhance.core.ml.registry import weights_path
 from photoenhance.core.ml.tone import MAX_EXTRA_CLIP, TONE, ToneModel, apply_tone
 
 
 def _fixed(ev: float = 0.0, temp: float = 0.0, sat: float = 0.0,
            curve: list[float] | None = None) -> ToneModel:
-    """A model whose net predicts the same raw edit for every photo."""
+    """A model whose net predicts the same edit for every photo (``ev``, ``temp`` and ``sat``
+    about as decoded; ``curve`` as logits)."""
     net = build_tone({"widths": [4, 8], "hidden": 8})
     z = torch.zeros(N_PARAMS)
     z[0], z[1], z[6] = ev, temp, sat
     if curve is not None:
         z[7:] = torch.tensor(curve)
     with torch.no_grad():
-        net.head[-1].bias.copy_(z)
+        net.head[-1].bias.copy_(z / Z_SCALE)
     return ToneModel.from_net(net)
 
 
@@ -129,7 +130,7 @@ def test_shipped_model_brightens_a_dark_photo() -> None:
         pytest.skip("models/tone-v1.pt not trained yet")
     model = ToneModel.load()
     assert model.sha256 and model.model_id
-    dark = _scene(ev=-2.5)
+    dark = _scene(ev=-2.5, sky=False)
     out, edit = model.apply(dark)
     assert _luma(out) > _luma(dark) + 0.08
     assert edit.description.startswith("exposure +")
@@ -146,12 +147,12 @@ def test_batch_records_the_tone_step(tmp_path: Path) -> None:
     enhancer = Enhancer.from_model(build({"widths": [8, 16], "enc_blocks": [1, 1],
                                           "dec_blocks": [0]}), device="cpu")
     src = tmp_path / "dark.png"
-    Image.fromarray(_scene(ev=-2.5)).save(src)
+    Image.fromarray(_scene(ev=-2.5, sky=False)).save(src)
     out_dir = tmp_path / "out"
     from photoenhance.core.imaging import OutputPolicy
 
     on, off = (OutputPolicy(folder=out_dir / n) for n in ("on", "off"))
-    (r_on,) = enhance_batch([EnhanceItem(src)], enhancer, EnhanceOptions(policy=on))
+    (r_on,) = enhance_batch([EnhanceItem(src)], enhancer, EnhanceOptions(policy=on, tone=True))
     (r_off,) = enhance_batch([EnhanceItem(src)], enhancer,
                              EnhanceOptions(policy=off, tone=False))
     assert r_on.status == r_off.status == "done"

@@ -45,9 +45,9 @@ def register(sub: Any) -> None:
                    help="apply the strength as given, with the general network, instead of "
                         "scaling it by how much each photo needs (measured noise, JPEG "
                         "compression and softness, which also pick a specialist network)")
-    p.add_argument("--no-tone", dest="tone", action="store_false",
-                   help="only restore (noise, JPEG, blur); leave exposure, contrast and "
-                        "colour as they are")
+    p.add_argument("--tone", action=argparse.BooleanOptionalAction, default=False,
+                   help="after restoring, also correct exposure, contrast and colour with "
+                        "the tone model (--no-tone, the default for now: restore only)")
     p.add_argument("--format", choices=("keep", "jpeg", "png", "tiff"),
                    help="output format (default: keep the original's)")
     p.add_argument("--json", action="store_true",

@@ -86,8 +86,9 @@ class EnhanceOptions:
     tile: int = 1024  # the enhancer's own default (512 spent ~16 % more on tile overlaps)
     policy: OutputPolicy = field(default_factory=OutputPolicy)
     is_original: Callable[[Path], bool] | None = None
-    #: correct exposure, contrast and colour after restoring (core.ml.tone)
-    tone: bool = True
+    #: correct exposure, contrast and colour after restoring (core.ml.tone); off by default
+    #: until the tone model meets its benchmark targets (docs/BENCHMARKS.md, issue 22)
+    tone: bool = False
 
 
 def _decode(item: EnhanceItem) -> DecodedImage:

@@ -76,7 +76,7 @@ def options_of(job: Job) -> EnhanceOptions:
                           folder=Path(p["folder"]) if p.get("folder") else None)
     return EnhanceOptions(strength=float(p.get("strength", 1.0)), auto=bool(p.get("auto", True)),
                           tile=int(p.get("tile", 1024)), policy=policy,
-                          tone=bool(p.get("tone", True)))
+                          tone=bool(p.get("tone", False)))
 
 
 def _rowcount(result: object) -> int:

@@ -57,6 +57,19 @@ def linear_to_srgb(v: torch.Tensor) -> torch.Tensor:
     return torch.where(v <= 0.0031308, v * 12.92, 1.055 * v.clamp_min(1e-12) ** (1 / 2.4) - 0.055)
 
 
+def _z_scale() -> torch.Tensor:
+    s = torch.ones(N_PARAMS)
+    s[0], s[1:3], s[7:] = 4.0, 2.0, 0.25
+    return s
+
+
+#: scale of each raw output before decoding. With equal scales Adam moves the 16 curve
+#: outputs together much further per step than the one exposure output, and training
+#: settled on brightening dark photos with the curve (found while training v1); this
+#: makes exposure and white balance the cheap explanations.
+Z_SCALE = _z_scale()
+
+
 @dataclass
 class ToneParams:
     """Decoded edit parameters, each with a leading batch dimension (B,) or (B, n)."""
@@ -72,6 +85,7 @@ class ToneParams:
     def decode(cls, z: torch.Tensor) -> ToneParams:
         """Parameters from the net's raw outputs ``z`` (B, N_PARAMS); zeros decode to the
         identity edit."""
+        z = z * Z_SCALE.to(z)
         return cls(
             ev=EV_MAX * torch.tanh(z[:, 0] / EV_MAX),
             temp=TEMP_MAX * torch.tanh(z[:, 1] / TEMP_MAX),
