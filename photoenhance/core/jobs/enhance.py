@@ -75,7 +75,7 @@ class EnhanceResult:
 
     def as_dict(self) -> dict[str, str | None]:
         return {"source": str(self.source), "output": str(self.output) if self.output else None,
-                "status": self.status, "error": self.error, "tone": self.tone}
+                "status": self.status, "error": self.error}
 
 
 @dataclass
