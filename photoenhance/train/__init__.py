@@ -3,4 +3,5 @@
 The app (``photoenhance.core``, ``.cli``, ``.gui``) never imports this package
 (``tests/core/test_layers.py`` enforces it); this package imports the app's core freely.
 ``python -m photoenhance.train enhancer|data|blurcal|pack|unpack`` for the enhancer;
-``python -m photoenhance.train.rank.labels|train|choose_q`` for the ranker."""
+``python -m photoenhance.train.rank.labels|train|choose_q`` for the ranker;
+``python -m photoenhance.train.tone`` for the tone model."""

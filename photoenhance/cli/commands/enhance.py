@@ -50,6 +50,9 @@ def register(sub: Any) -> None:
                    help="apply the strength as given, with the general network, instead of "
                         "scaling it by how much each photo needs (measured noise, JPEG "
                         "compression and softness, which also pick a specialist network)")
+    p.add_argument("--tone", action=argparse.BooleanOptionalAction, default=False,
+                   help="after restoring, also correct exposure, contrast and colour with "
+                        "the tone model (--no-tone, the default for now: restore only)")
     p.add_argument("--format", choices=("keep", "jpeg", "png", "tiff"),
                    help="output format (default: keep the original's)")
     p.add_argument("--json", action="store_true",
@@ -72,7 +75,7 @@ def _options(args: argparse.Namespace) -> EnhanceOptions:
                           jpeg_quality_floor=settings.jpeg_min_quality,
                           folder=args.out.expanduser() if args.out else None)
     return EnhanceOptions(strength=strength, auto=args.auto and settings.auto_strength,
-                          tile=args.tile, policy=policy)
+                          tile=args.tile, policy=policy, tone=args.tone)
 
 
 def _check_selection(args: argparse.Namespace) -> None:
@@ -172,7 +175,8 @@ def _report(results: list[EnhanceResult], as_json: bool) -> None:
         return
     for r in results:
         if r.status == "done":
-            print(f"done    {r.source} -> {r.output}{_verdict(r.verified_delta)}")
+            tone = f"  [{r.tone}]" if r.tone else ""
+            print(f"done    {r.source} -> {r.output}{tone}{_verdict(r.verified_delta)}")
         else:
             print(f"{r.status:<7} {r.error or r.source}")
     failed = sum(r.status != "done" for r in results)

@@ -70,6 +70,8 @@ class EnhanceResult:
     verified_delta: float | None = None
     #: the specialist network that made the copy (None: the general one)
     specialist: str | None = None
+    #: what the tone and colour step did, in words (None: the step was off)
+    tone: str | None = None
 
     def as_dict(self) -> dict[str, str | None]:
         return {"source": str(self.source), "output": str(self.output) if self.output else None,
@@ -84,6 +86,9 @@ class EnhanceOptions:
     tile: int = 1024  # the enhancer's own default (512 spent ~16 % more on tile overlaps)
     policy: OutputPolicy = field(default_factory=OutputPolicy)
     is_original: Callable[[Path], bool] | None = None
+    #: correct exposure, contrast and colour after restoring (core.ml.tone); off by default
+    #: until the tone model meets its benchmark targets (docs/BENCHMARKS.md, issue 22)
+    tone: bool = False
 
 
 def _decode(item: EnhanceItem) -> DecodedImage:
@@ -121,7 +126,7 @@ def enhance_batch(
     eta = EtaEstimator(len(todo))
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="photoenhance-io") as pool:
         decoded: Future[DecodedImage] | None = pool.submit(_decode, todo[0]) if todo else None
-        writing: tuple[EnhanceItem, Future[Path], float, str | None] | None = None
+        writing: tuple[EnhanceItem, Future[Path], float, str | None, str | None] | None = None
         for i, item in enumerate(todo):
             if cancel is not None and cancel.cancelled:
                 break
@@ -138,10 +143,10 @@ def enhance_batch(
             if isinstance(pixels, EnhanceResult):
                 yield pixels
             else:
-                made, route = pixels
+                made, route, tone = pixels
                 item_prov = _provenance(enhancer, prov, route)
                 writing = (item, pool.submit(_write, item, made, item_prov, opts), start,
-                           item_prov.specialist_id or None)
+                           item_prov.specialist_id or None, tone)
             if progress is not None:
                 progress(Progress(i + 1, len(todo), str(item.source), "photos",
                                   eta.update(i + 1)))
@@ -156,8 +161,10 @@ def enhance_batch(
 def _enhance_one(item: EnhanceItem, decoded: Future[DecodedImage], enhancer: EnhancerLike,
                  opts: EnhanceOptions, index: int, total: int,
                  progress: ProgressCallback | None,
-                 cancel: CancelToken | None) -> tuple[np.ndarray, str | None] | EnhanceResult:
-    """The enhanced pixels and the route that picked their network, or the item's failure.
+                 cancel: CancelToken | None
+                 ) -> tuple[np.ndarray, str | None, str | None] | EnhanceResult:
+    """The enhanced pixels, the route that picked their network and what the tone step did,
+    or the item's failure. Restoration runs first, in the photo's own tone.
 
     The photo is measured here, once, so the copy's provenance can name the network used."""
     def tile_progress(p: Progress) -> None:
@@ -175,7 +182,12 @@ def _enhance_one(item: EnhanceItem, decoded: Future[DecodedImage], enhancer: Enh
                                           progress=tile_progress, cancel=cancel,
                                           auto=False, blur=blur, route=route),
             opts.tile, item.source)
-        return pixels, route
+        tone = None
+        if opts.tone:  # after restoring; torch is imported by the enhancer already
+            from photoenhance.core.ml.tone import apply_tone
+
+            pixels, tone = apply_tone(pixels, opts.strength)
+        return pixels, route, tone
     except Cancelled:
         return EnhanceResult(item.source, status="skipped", error="cancelled")
     except PhotoEnhanceError as exc:
@@ -211,7 +223,7 @@ def _with_smaller_tiles_on_oom(run: Callable[[int], np.ndarray], tile: int,
 
 
 def _finish(item: EnhanceItem, fut: Future[Path], start: float,
-            specialist: str | None = None) -> EnhanceResult:
+            specialist: str | None = None, tone: str | None = None) -> EnhanceResult:
     try:
         out = fut.result()
     except PhotoEnhanceError as exc:
@@ -223,4 +235,4 @@ def _finish(item: EnhanceItem, fut: Future[Path], start: float,
                              error=f"{item.source}: could not write the copy ({exc})",
                              seconds=time.monotonic() - start)
     return EnhanceResult(item.source, out, "done", seconds=time.monotonic() - start,
-                         specialist=specialist)
+                         specialist=specialist, tone=tone)

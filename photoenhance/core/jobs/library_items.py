@@ -64,7 +64,7 @@ class CatalogLinks:
                 model_version=getattr(enhancer, "version", None) or None,
                 parameters={"strength": opts.strength, "format": opts.policy.format,
                             "location": opts.policy.location,
-                            "specialist": result.specialist},
+                            "specialist": result.specialist, "tone": result.tone},
                 status=status, error=result.error, verified_delta=verified_delta,
             ))
 

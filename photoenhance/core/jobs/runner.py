@@ -70,7 +70,7 @@ def create_job(catalog: Catalog, items: Sequence[EnhanceItem], opts: EnhanceOpti
     interrupted write may have left a temporary file."""
     p = opts.policy
     params = {"strength": opts.strength, "auto": opts.auto, "tile": opts.tile,
-              "location": p.location, "format": p.format,
+              "tone": opts.tone, "location": p.location, "format": p.format,
               "jpeg_quality_floor": p.jpeg_quality_floor,
               "folder": str(p.folder) if p.folder else None,
               "planned": [_planned(it, opts) for it in items]}
@@ -93,7 +93,8 @@ def options_of(job: Job) -> EnhanceOptions:
                           jpeg_quality_floor=int(p.get("jpeg_quality_floor", 90)),
                           folder=Path(p["folder"]) if p.get("folder") else None)
     return EnhanceOptions(strength=float(p.get("strength", 1.0)), auto=bool(p.get("auto", True)),
-                          tile=int(p.get("tile", 1024)), policy=policy)
+                          tile=int(p.get("tile", 1024)), policy=policy,
+                          tone=bool(p.get("tone", False)))
 
 
 def _rowcount(result: object) -> int:

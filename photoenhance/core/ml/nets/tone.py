@@ -1,0 +1,224 @@
+"""The global tone and colour model: a small CNN that reads a thumbnail and predicts a few
+white-box photo edits, and the differentiable rendering of those edits.
+
+Form, and why. The faults this model undoes (wrong exposure, a colour cast, a flat or too
+steep tone curve, gamma, haze, saturation) are global and have a physical form, so the
+model predicts the parameters of that form rather than pixels: the white-box filters of
+Hu et al. 2018 ("Exposure: a white-box photo post-processing framework"), with the
+monotone piecewise-linear tone curve they and Zero-DCE (Guo et al. 2020) use. Compared
+with image-adaptive 3D LUTs (Zeng et al. 2020) this needs far fewer outputs (23 numbers),
+is identity when the net outputs zeros (so a well-exposed photo is easy to leave alone),
+scales with a strength slider in parameter space, and can be described in words
+("exposure +1.2 EV, warmer"). At full resolution it is three 1-D lookups per pixel plus
+a 3x3 saturation mix (:mod:`photoenhance.core.ml.tone`).
+
+The edit, on sRGB values ``x`` in [0, 1]:
+
+1. per channel, in linear light: ``v = (lin(x) - d_c) / (1 - d_c) * 2 ** g_c``: a black
+   offset ``d_c`` (haze or lifted blacks; negative lifts) and a gain ``g_c`` (exposure
+   ``ev`` plus a white balance along a temperature and a tint axis);
+2. clipping to [0, 1] and back to sRGB. (A highlight shoulder that mapped the input's
+   white to white was tried first: for a dark photo it compresses the whole useful range,
+   so training learnt to brighten with the tone curve instead of the exposure. Clipping is
+   limited at run time instead: see :mod:`photoenhance.core.ml.tone`);
+3. saturation: ``y = Y + e ** s * (y - Y)`` (``Y`` the Rec. 709 luma), which keeps greys;
+4. one tone curve shared by the channels: ``K`` linear pieces, increasing, ending at
+   0 and 1 (contrast, gamma, S-curves and their inverses).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F  # noqa: N812
+from torch import nn
+
+#: number of pieces of the tone curve
+K = 16
+#: outputs of the net: ev, temperature, tint, 3 black offsets, saturation, K curve logits
+N_PARAMS = 7 + K
+#: side of the square thumbnail the net reads
+THUMB = 64
+LUMA = (0.2126, 0.7152, 0.0722)
+
+#: bounds of the decoded parameters (tanh-scaled)
+EV_MAX, TEMP_MAX, TINT_MAX, OFFSET_MAX, SAT_MAX = 3.5, 1.0, 0.6, 0.45, 1.0
+
+
+def srgb_to_linear(x: torch.Tensor) -> torch.Tensor:
+    x = x.clamp(0, 1)
+    return torch.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+
+
+def linear_to_srgb(v: torch.Tensor) -> torch.Tensor:
+    v = v.clamp(0, 1)
+    return torch.where(v <= 0.0031308, v * 12.92, 1.055 * v.clamp_min(1e-12) ** (1 / 2.4) - 0.055)
+
+
+def _z_scale() -> torch.Tensor:
+    s = torch.ones(N_PARAMS)
+    s[0], s[1:3], s[7:] = 4.0, 2.0, 0.25
+    return s
+
+
+#: scale of each raw output before decoding. With equal scales Adam moves the 16 curve
+#: outputs together much further per step than the one exposure output, and training
+#: settled on brightening dark photos with the curve (found while training v1); this
+#: makes exposure and white balance the cheap explanations.
+Z_SCALE = _z_scale()
+
+
+@dataclass
+class ToneParams:
+    """Decoded edit parameters, each with a leading batch dimension (B,) or (B, n)."""
+
+    ev: torch.Tensor  # (B,) log2 gain
+    temp: torch.Tensor  # (B,) log2 red-over-blue, positive is warmer
+    tint: torch.Tensor  # (B,) positive is magenta (less green)
+    offset: torch.Tensor  # (B, 3) black offset per channel, linear light
+    sat: torch.Tensor  # (B,) log saturation factor
+    curve: torch.Tensor  # (B, K) positive piece heights summing to 1
+
+    @classmethod
+    def decode(cls, z: torch.Tensor) -> ToneParams:
+        """Parameters from the net's raw outputs ``z`` (B, N_PARAMS); zeros decode to the
+        identity edit."""
+        z = z * Z_SCALE.to(z)
+        return cls(
+            ev=EV_MAX * torch.tanh(z[:, 0] / EV_MAX),
+            temp=TEMP_MAX * torch.tanh(z[:, 1] / TEMP_MAX),
+            tint=TINT_MAX * torch.tanh(z[:, 2] / TINT_MAX),
+            offset=OFFSET_MAX * torch.tanh(z[:, 3:6] / OFFSET_MAX),
+            sat=SAT_MAX * torch.tanh(z[:, 6] / SAT_MAX),
+            curve=torch.softmax(z[:, 7:], dim=1),
+        )
+
+    def scaled(self, strength: float) -> ToneParams:
+        """The edit moved ``strength`` (0..1) of the way from the identity."""
+        s = float(strength)
+        flat = torch.full_like(self.curve, 1.0 / self.curve.shape[1])
+        return ToneParams(self.ev * s, self.temp * s, self.tint * s, self.offset * s,
+                          self.sat * s, flat + s * (self.curve - flat))
+
+    def log_gains(self) -> torch.Tensor:
+        """(B, 3) log2 gain of R, G, B: exposure plus temperature and tint axes (their
+        mean is the exposure)."""
+        t, m = self.temp, self.tint
+        return torch.stack([self.ev + t / 2 + m / 3, self.ev - 2 * m / 3,
+                            self.ev - t / 2 + m / 3], dim=1)
+
+
+def channel_curves(x: torch.Tensor, p: ToneParams) -> torch.Tensor:
+    """Steps 1-2 on ``x`` (B, 3, ...) in sRGB [0, 1]: per-channel offset and gain, clipped
+    to [0, 1]; returns sRGB values."""
+    shape = (x.shape[0], 3) + (1,) * (x.dim() - 2)
+    d = p.offset.reshape(shape)
+    gain = torch.exp2(p.log_gains()).reshape(shape)
+    v = (srgb_to_linear(x) - d) / (1 - d) * gain
+    return linear_to_srgb(v)
+
+
+def saturate(y: torch.Tensor, p: ToneParams) -> torch.Tensor:
+    """Step 3 on ``y`` (B, 3, ...): scale the distance from the luma by ``e ** sat``."""
+    w = torch.tensor(LUMA, dtype=y.dtype, device=y.device).reshape(1, 3, *([1] * (y.dim() - 2)))
+    luma = (y * w).sum(dim=1, keepdim=True)
+    f = torch.exp(p.sat).reshape(-1, *([1] * (y.dim() - 1)))
+    return (luma + f * (y - luma)).clamp(0, 1)
+
+
+def tone_curve(y: torch.Tensor, p: ToneParams) -> torch.Tensor:
+    """Step 4: the piecewise-linear curve (B, K heights) applied to ``y`` (B, C, ...)."""
+    b, k = p.curve.shape
+    knots = torch.cat([p.curve.new_zeros(b, 1), torch.cumsum(p.curve, dim=1)], dim=1)
+    pos = y.clamp(0, 1) * k
+    idx = pos.floor().clamp(max=k - 1)
+    frac = pos - idx
+    flat_idx = idx.long().reshape(b, -1)
+    lo = torch.gather(knots, 1, flat_idx).reshape(y.shape)
+    hi = torch.gather(knots, 1, flat_idx + 1).reshape(y.shape)
+    return lo + frac * (hi - lo)
+
+
+def render(x: torch.Tensor, p: ToneParams) -> torch.Tensor:
+    """The whole edit on ``x`` (B, 3, H, W) sRGB in [0, 1] (differentiable; for training
+    and thumbnails; full-resolution photos go through lookup tables instead)."""
+    return tone_curve(saturate(channel_curves(x, p), p), p)
+
+
+def thumb_stats(x: torch.Tensor) -> torch.Tensor:
+    """Global statistics of thumbnails (B, 3, H, W) the net gets besides its own features.
+
+    Exposure and white balance are gains in linear light, so most of these are log2 of
+    linear-light values, where a gain is a shift: the mean and the 1/10/50/90/99 %
+    quantiles of the linear luma, each channel's log2 mean relative to the luma's (a
+    colour cast), and the same three channel ratios on the brightest tenth (a white
+    reference); plus sRGB luma std, the shares of clipped and near-black pixels, and the
+    mean chroma (16 numbers, roughly unit scale)."""
+    lin = srgb_to_linear(x).flatten(2)
+    w = torch.tensor(LUMA, dtype=x.dtype, device=x.device).reshape(1, 3, 1)
+    luma = (lin * w).sum(dim=1)
+    eps = 1e-4
+    log_mean = torch.log2(luma.mean(1, keepdim=True) + eps)
+    q = torch.quantile(luma, torch.tensor([0.01, 0.1, 0.5, 0.9, 0.99], dtype=x.dtype,
+                                           device=x.device), dim=1).T
+    cast = torch.log2(lin.mean(2) + eps) - log_mean
+    bright = (luma >= torch.quantile(luma, 0.9, dim=1, keepdim=True)).unsqueeze(1).float()
+    bright_mean = (lin * bright).sum(2) / bright.sum(2).clamp_min(1)
+    bright_cast = torch.log2(bright_mean + eps) - torch.log2(
+        (bright_mean * w[..., 0]).sum(1, keepdim=True) + eps)
+    flat = x.flatten(2)
+    srgb_luma = (flat * w).sum(dim=1)
+    clip = (flat.amax(dim=1) >= 0.998).float().mean(dim=1, keepdim=True)
+    dark = (srgb_luma <= 0.02).float().mean(dim=1, keepdim=True)
+    chroma = (flat.amax(dim=1) - flat.amin(dim=1)).mean(dim=1, keepdim=True)
+    return torch.cat([log_mean / 4, torch.log2(q + eps) / 4, cast, bright_cast,
+                      srgb_luma.std(1, keepdim=True) * 4, clip, dark, chroma * 2], dim=1)
+
+
+N_STATS = 16
+
+
+class ToneNet(nn.Module):
+    """Four stride-2 convolutions on a THUMB x THUMB thumbnail, global pooling, the global
+    statistics of :func:`thumb_stats`, and a two-layer head to the N_PARAMS raw outputs
+    (zero-initialised, so an untrained net is the identity edit)."""
+
+    def __init__(self, widths: tuple[int, ...] = (16, 32, 64, 128), hidden: int = 128
+                 ) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        c = 3
+        for w in widths:
+            layers += [nn.Conv2d(c, w, 3, stride=2, padding=1), nn.LeakyReLU(0.1)]
+            c = w
+        self.features = nn.Sequential(*layers)
+        last = nn.Linear(hidden, N_PARAMS)
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)
+        self.head = nn.Sequential(nn.Linear(c + N_STATS, hidden), nn.LeakyReLU(0.1), last)
+        self.widths = tuple(widths)
+        self.hidden = hidden
+
+    def forward(self, thumb: torch.Tensor) -> torch.Tensor:
+        """Raw outputs (B, N_PARAMS) for thumbnails (B, 3, THUMB, THUMB) in sRGB [0, 1];
+        decode them with :meth:`ToneParams.decode`."""
+        f = self.features(thumb * 2 - 1).mean(dim=(2, 3))
+        out: torch.Tensor = self.head(torch.cat([f, thumb_stats(thumb)], dim=1))
+        return out
+
+
+def make_thumb(x: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) -> (B, 3, THUMB, THUMB) by area averaging (aspect not kept)."""
+    if x.shape[-2:] == (THUMB, THUMB):
+        return x
+    return F.interpolate(x, size=(THUMB, THUMB), mode="area") if min(x.shape[-2:]) >= THUMB \
+        else F.interpolate(x, size=(THUMB, THUMB), mode="bilinear", align_corners=False)
+
+
+def build_tone(config: dict[str, Any] | None = None) -> ToneNet:
+    """A ToneNet from a model card's ``architecture.config``."""
+    cfg = dict(config or {})
+    widths = tuple(int(w) for w in cfg.get("widths", (16, 32, 64, 128)))
+    return ToneNet(widths=widths, hidden=int(cfg.get("hidden", 128)))

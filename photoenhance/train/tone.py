@@ -1,0 +1,318 @@
+"""Train the global tone and colour model (``models/tone-v1``) on synthetic faults.
+
+Data: the project's own good photos (the Debian wallpaper photos fetched by
+``python -m photoenhance.core.ml.train data``; ``data/manifest.json``), downscaled to
+:data:`PHOTO_SIDE` px on the long side. Each sample is a random crop of one photo, resized
+to the net's thumbnail, with a random fault synthesised on it (:func:`synth_faults`); the
+target is the photo itself. A share of samples carries no fault at all (identity pairs):
+a good photo must come back unchanged. Night, sunset and low-key photos of the set are
+therefore also shown as targets of themselves, which teaches the model to leave such
+photos alone unless the evidence of a fault is strong.
+
+A faulty sample gets one fault (60 %), two (30 %) or three (10 %), drawn by the weights
+of :data:`FAULTS` (exposure most often, then white balance, flat contrast, ...). Faults,
+applied in linear light where the physics is there (light adds, sensors clip):
+exposure -3..+1.5 EV with clipping at white; white balance (temperature and tint, as
+per-channel gains); haze (``L (1 - a) + a A``, a light, slightly coloured airlight);
+then in the encoded (sRGB) domain: gamma 0.6..1.6, flattened contrast (lifted blacks,
+lowered whites), over-steep S-curves, saturation 0.4..1.6; finally 8-bit quantisation.
+
+Loss: L1 between the model's edit of the faulty crop and the clean crop, plus a small
+penalty on the distance of the edit from the identity (so, when a photo is ambiguous, the
+cheapest answer is to do little).
+
+Run: ``nice -n 10 python -m photoenhance.train.tone --minutes 30``; checkpoints go to
+``checkpoints/tone/``; ``--export`` writes ``models/tone-v1.pt`` and its card.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F  # noqa: N812
+from PIL import Image
+
+from photoenhance.core.ml.nets.tone import (
+    LUMA,
+    THUMB,
+    ToneNet,
+    ToneParams,
+    build_tone,
+    linear_to_srgb,
+    render,
+    srgb_to_linear,
+)
+from photoenhance.core.ml.registry import write_card
+
+REPO = Path(__file__).resolve().parents[2]
+PHOTO_SIDE = 384
+P_IDENTITY = 0.3
+#: relative weight of each fault; a faulty sample gets 1, 2 or 3 distinct faults
+#: (probabilities N_FAULTS), drawn by these weights
+FAULTS = {"exposure": 0.3, "white_balance": 0.22, "haze": 0.1, "gamma": 0.1,
+          "flat": 0.14, "steep": 0.06, "saturation": 0.08}
+N_FAULTS = (0.6, 0.3, 0.1)
+RANGES = {"exposure_ev": (-3.0, 1.5), "temperature_log2": (-0.8, 0.8), "tint_log2": (-0.3, 0.3),
+          "haze_a": (0.1, 0.45), "gamma": (0.6, 1.6), "flat_black": (0.03, 0.2),
+          "flat_white": (0.8, 0.97), "steep_k": (1.3, 2.5), "saturation": (0.4, 1.6)}
+REG = 1e-5
+
+
+def load_photos(root: Path, split: str) -> list[torch.Tensor]:
+    """Each photo of ``split`` as a (3, H, W) float tensor, long side PHOTO_SIDE (cached)."""
+    cache = root / f"tone_photos_{split}_{PHOTO_SIDE}.npz"
+    if not cache.exists():
+        manifest = json.loads((root / "manifest.json").read_text())
+        arrays = {}
+        for i, e in enumerate(manifest["images"]):
+            if e["split"] != split:
+                continue
+            with Image.open(root / "unpacked" / e["package"] / e["path"]) as im:
+                im = im.convert("RGB")
+                im.thumbnail((PHOTO_SIDE, PHOTO_SIDE), Image.Resampling.LANCZOS,
+                             reducing_gap=2.0)
+                arrays[f"p{i}"] = np.asarray(im)
+        np.savez(cache, **arrays)
+    with np.load(cache) as z:
+        return [torch.from_numpy(z[k]).permute(2, 0, 1).float() / 255 for k in z.files]
+
+
+def random_crops(photos: list[torch.Tensor], n: int, g: torch.Generator) -> torch.Tensor:
+    """``n`` random crops (40-100 % of the side, any aspect from 3:4 to 4:3), flipped at
+    random, resized to THUMB x THUMB: (n, 3, THUMB, THUMB)."""
+    out = []
+    for _ in range(n):
+        p = photos[int(torch.randint(len(photos), (1,), generator=g))]
+        _, h, w = p.shape
+        f = 0.4 + 0.6 * float(torch.rand(1, generator=g))
+        ch, cw = max(32, int(h * f)), max(32, int(w * f))
+        y0 = int(torch.randint(h - ch + 1, (1,), generator=g))
+        x0 = int(torch.randint(w - cw + 1, (1,), generator=g))
+        crop = p[:, y0 : y0 + ch, x0 : x0 + cw][None]
+        if float(torch.rand(1, generator=g)) < 0.5:
+            crop = crop.flip(-1)
+        out.append(F.interpolate(crop, size=(THUMB, THUMB), mode="area"))
+    return torch.cat(out)
+
+
+def _u(g: torch.Generator, lo: float, hi: float) -> float:
+    return lo + (hi - lo) * float(torch.rand(1, generator=g))
+
+
+def _luma(x: torch.Tensor) -> torch.Tensor:
+    w = torch.tensor(LUMA).reshape(3, 1, 1)
+    return (x * w).sum(0, keepdim=True)
+
+
+def synth_one(x: torch.Tensor, g: torch.Generator, faults: dict[str, float] | None = None,
+              p_identity: float = P_IDENTITY) -> tuple[torch.Tensor, list[str]]:
+    """One faulty version of ``x`` (3, H, W) sRGB; returns it and the fault names.
+    ``faults``: the weights to draw from (default :data:`FAULTS`)."""
+    faults = faults or FAULTS
+    if float(torch.rand(1, generator=g)) < p_identity:
+        return x.clone(), []
+    n = 1 + int(torch.multinomial(torch.tensor(N_FAULTS), 1, generator=g))
+    picked = torch.multinomial(torch.tensor(list(faults.values())), min(n, len(faults)),
+                               generator=g)
+    names = [list(faults)[int(i)] for i in picked]
+    if "flat" in names and "steep" in names:
+        names.remove("steep")
+    r = RANGES
+    lin = srgb_to_linear(x)
+    if "haze" in names:
+        a = _u(g, *r["haze_a"])
+        air = _u(g, 0.7, 1.0) * torch.tensor([_u(g, 0.9, 1.0), _u(g, 0.95, 1.0), 1.0])
+        lin = lin * (1 - a) + a * air.reshape(3, 1, 1)
+    gains = torch.ones(3)
+    if "white_balance" in names:
+        t, m = _u(g, *r["temperature_log2"]), _u(g, *r["tint_log2"])
+        gains = torch.exp2(torch.tensor([t / 2 + m / 3, -2 * m / 3, -t / 2 + m / 3]))
+    if "exposure" in names:
+        gains = gains * 2 ** _u(g, *r["exposure_ev"])
+    y = linear_to_srgb((lin * gains.reshape(3, 1, 1)).clamp(0, 1))
+    if "gamma" in names:
+        y = y.clamp_min(0) ** _u(g, *r["gamma"])
+    if "flat" in names:
+        lo, hi = _u(g, *r["flat_black"]), _u(g, *r["flat_white"])
+        y = lo + (hi - lo) * y
+    if "steep" in names:
+        k = _u(g, *r["steep_k"])
+        s0, s1 = math.tanh(-k / 2), math.tanh(k / 2)
+        y = (torch.tanh(k * (y - 0.5)) - s0) / (s1 - s0)
+    if "saturation" in names:
+        lum = _luma(y)
+        y = lum + _u(g, *r["saturation"]) * (y - lum)
+    return (y.clamp(0, 1) * 255).round() / 255, names
+
+
+def synth_faults(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    return torch.stack([synth_one(xi, g)[0] for xi in x])
+
+
+def reg_loss(p: ToneParams) -> torch.Tensor:
+    k = p.curve.shape[1]
+    return (p.ev**2 + p.temp**2 + p.tint**2 + (p.offset**2).sum(1) + p.sat**2
+            + k * ((p.curve * k - 1) ** 2).sum(1) / k).mean()
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    mse = float(((a - b) ** 2).mean())
+    return 10 * math.log10(1 / max(mse, 1e-10))
+
+
+def evaluate(net: ToneNet, val: torch.Tensor, faulty: torch.Tensor) -> tuple[float, float]:
+    """Mean PSNR (dB) of the faulty and the corrected validation thumbnails."""
+    with torch.no_grad():
+        out = render(faulty, ToneParams.decode(net(faulty)))
+    before = np.mean([psnr(f, v) for f, v in zip(faulty, val, strict=True)])
+    after = np.mean([psnr(o, v) for o, v in zip(out, val, strict=True)])
+    return float(before), float(after)
+
+
+def train(args: argparse.Namespace) -> None:
+    torch.set_num_threads(args.threads)
+    root = REPO / "data"
+    photos, val_photos = load_photos(root, "train"), load_photos(root, "val")
+    ck = REPO / "checkpoints" / "tone"
+    ck.mkdir(parents=True, exist_ok=True)
+    g = torch.Generator().manual_seed(args.seed)
+    gv = torch.Generator().manual_seed(123)
+    val = random_crops(val_photos, 96, gv)
+    val_faulty = synth_faults(val, gv)
+    net = build_tone()
+    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
+    step, start, best = 0, time.monotonic(), -1.0
+    if args.resume and (ck / "last.pt").exists():
+        state = torch.load(ck / "last.pt", weights_only=True)
+        net.load_state_dict(state["net"])
+        opt.load_state_dict(state["opt"])
+        step = int(state["step"])  # the best is judged afresh: the sampling may have changed
+    budget = args.minutes * 60
+    log = (ck / "log.txt").open("a")
+    while time.monotonic() - start < budget:
+        frac = (time.monotonic() - start) / budget
+        for group in opt.param_groups:
+            group["lr"] = args.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * frac)))
+        x = random_crops(photos, args.batch, g)
+        y = synth_faults(x, g)
+        p = ToneParams.decode(net(y))
+        loss = (render(y, p) - x).abs().mean() + REG * reg_loss(p)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+        step += 1
+        if step % args.every == 0:
+            before, after = evaluate(net, val, val_faulty)
+            line = (f"step {step} min {(time.monotonic() - start) / 60:.1f} loss "
+                    f"{float(loss):.4f} val {before:.2f} -> {after:.2f} dB")
+            print(line, flush=True)
+            log.write(line + "\n")
+            log.flush()
+            state = {"net": net.state_dict(), "opt": opt.state_dict(), "step": step,
+                     "best": max(best, after)}
+            torch.save(state, ck / "last.tmp")
+            (ck / "last.tmp").replace(ck / "last.pt")
+            if after > best:
+                best = after
+                torch.save(net.state_dict(), ck / "best.pt")
+    (ck / "train.json").write_text(json.dumps(
+        {"steps": step, "minutes": round((time.monotonic() - start) / 60, 1),
+         "batch": args.batch, "lr": args.lr, "best_val_psnr": round(best, 2)}))
+
+
+def export(args: argparse.Namespace) -> None:
+    """Write ``models/tone-v1.pt`` (float32 state_dict) and its card from the chosen
+    checkpoint; the card's metrics come from ``--metrics`` (bench/tone.py --json)."""
+    ck = REPO / "checkpoints" / "tone"
+    net = build_tone()
+    state = torch.load(ck / f"{args.pick}.pt", weights_only=True)
+    net.load_state_dict(state.get("net", state))
+    weights = REPO / "models" / "tone-v1.pt"
+    torch.save(net.state_dict(), weights)
+    info: dict[str, Any] = json.loads((ck / "train.json").read_text())
+    metrics = json.loads(Path(args.metrics).read_text()) if args.metrics else {}
+    card = {
+        "name": "tone-v1", "model_id": "photoenhance-tone", "version": args.version,
+        "task": "global exposure, contrast and colour correction, predicted from a "
+                "thumbnail and applied at full resolution as per-channel curves, a "
+                "saturation mix and a tone curve",
+        "architecture": {"class": "ToneNet", "config": {"widths": list(net.widths),
+                                                        "hidden": net.hidden},
+                         "params": sum(p.numel() for p in net.parameters()),
+                         "contract": "(N,3,64,64) sRGB [0,1] thumbnail -> 23 raw edit "
+                                     "parameters (photoenhance.core.ml.nets.tone)"},
+        "training": {**info, "optimizer": "AdamW wd 1e-4", "schedule": "cosine over the "
+                     "time budget", "loss": f"L1 in sRGB + {REG} x distance from identity",
+                     "data": "Debian wallpaper photos (data/manifest.json, train split), "
+                             f"long side {PHOTO_SIDE} px, random 40-100 % crops",
+                     "identity_share": P_IDENTITY, "fault_weights": FAULTS,
+                     "faults_per_sample_1_2_3": N_FAULTS,
+                     "fault_ranges": RANGES},
+        "metrics": metrics,
+    }
+    if args.history:
+        card["training"]["history"] = args.history
+    write_card(weights, card)
+    print(f"wrote {weights}")
+
+
+def calibrate(args: argparse.Namespace) -> None:
+    """Print how much the best checkpoint edits the clean training photos and single-fault
+    versions of them (mean change, 8-bit levels): the evidence for the runtime dead zone
+    (``photoenhance.core.ml.tone.DEAD_ZONE``). Uses training photos only."""
+    from photoenhance.core.ml.tone import ToneModel, edit_size, sample_codes
+
+    torch.set_num_threads(args.threads)
+    net = build_tone()
+    state = torch.load(REPO / "checkpoints" / "tone" / f"{args.pick}.pt", weights_only=True)
+    net.load_state_dict(state.get("net", state))
+    model = ToneModel.from_net(net)
+    g = torch.Generator().manual_seed(7)
+    sizes: dict[str, list[float]] = {}
+    for photo in load_photos(REPO / "data", "train"):
+        for fault in ("clean", "exposure", "white_balance", "flat"):
+            x = photo if fault == "clean" else synth_one(photo, g, {fault: 1.0}, 0.0)[0]
+            rgb = (x.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+            p, _ = model.predict(rgb)
+            sizes.setdefault(fault, []).append(edit_size(sample_codes(rgb), p, rgb.dtype))
+    for k, v in sizes.items():
+        q = np.percentile(v, [10, 25, 50, 75, 90])
+        print(f"{k:>14}: mean change percentiles 10/25/50/75/90 = {np.round(q, 1)}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m photoenhance.train.tone")
+    ap.add_argument("--minutes", type=float, default=30.0)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--every", type=int, default=200, help="steps between checkpoints")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--export", action="store_true", help="write models/tone-v1 and stop")
+    ap.add_argument("--calibrate", action="store_true",
+                    help="print the edit sizes on clean and faulty training photos")
+    ap.add_argument("--pick", choices=("best", "last"), default="best",
+                    help="checkpoint to export or calibrate: best on validation, or the last")
+    ap.add_argument("--metrics", default=None, help="bench/tone.py --json output for the card")
+    ap.add_argument("--version", default="1")
+    ap.add_argument("--history", default=None, help="how the checkpoint was reached, for the card")
+    args = ap.parse_args(argv)
+    if args.export:
+        export(args)
+    elif args.calibrate:
+        calibrate(args)
+    else:
+        train(args)
+
+
+if __name__ == "__main__":
+    main()

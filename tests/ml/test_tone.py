@@ -1,0 +1,161 @@
+"""The tone and colour step: identity at strength 0, no extra clipping, words, shapes, and a
+smoke test of the shipped weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from photoenhance.core.errors import PhotoEnhanceError
+from photoenhance.core.ml.nets.tone import N_PARAMS, Z_SCALE, ToneParams, build_tone, render
+from photoenhance.core.ml.registry import weights_path
+from photoenhance.core.ml.tone import MAX_EXTRA_CLIP, TONE, ToneModel, apply_tone
+
+
+def _fixed(ev: float = 0.0, temp: float = 0.0, sat: float = 0.0,
+           curve: list[float] | None = None) -> ToneModel:
+    """A model whose net predicts the same edit for every photo (``ev``, ``temp`` and ``sat``
+    about as decoded; ``curve`` as logits)."""
+    net = build_tone({"widths": [4, 8], "hidden": 8})
+    z = torch.zeros(N_PARAMS)
+    z[0], z[1], z[6] = ev, temp, sat
+    if curve is not None:
+        z[7:] = torch.tensor(curve)
+    with torch.no_grad():
+        net.head[-1].bias.copy_(z / Z_SCALE)
+    return ToneModel.from_net(net)
+
+
+def _scene(h: int = 96, w: int = 128, ev: float = 0.0, sky: bool = True) -> np.ndarray:
+    """A smooth colourful scene with a bright sky band, exposed ``ev`` stops off."""
+    yy, xx = np.mgrid[0:h, 0:w] / np.array([h, w]).reshape(2, 1, 1)
+    img = np.stack([0.2 + 0.6 * xx, 0.15 + 0.5 * yy, 0.5 + 0.3 * np.sin(6 * xx)], axis=2)
+    if sky:
+        img[: h // 6] = 0.97
+    lin = (img ** 2.2) * 2.0**ev
+    return np.clip(np.rint(np.clip(lin, 0, 1) ** (1 / 2.2) * 255), 0, 255).astype(np.uint8)
+
+
+def _luma(img: np.ndarray) -> float:
+    return float((img / 255.0 @ np.array([0.2126, 0.7152, 0.0722])).mean())
+
+
+def test_strength_zero_is_identity() -> None:
+    model = _fixed(ev=1.5, temp=0.5, sat=0.4)
+    img = _scene()
+    out, edit = model.apply(img, strength=0.0)
+    assert np.array_equal(out, img) and edit.description == "no change"
+    out_full, _ = model.apply(img, strength=1.0)
+    assert not np.array_equal(out_full, img)
+
+
+def test_untrained_net_leaves_photos_alone() -> None:
+    img = _scene()
+    out, desc = apply_tone(img, 1.0, model=_fixed())
+    assert np.array_equal(out, img) and desc == "no change"
+
+
+def test_strength_scales_the_edit() -> None:
+    model = _fixed(ev=2.0)
+    img = _scene(ev=-2.0)
+    half, full = model.apply(img, 0.5)[1], model.apply(img, 1.0)[1]
+    assert 0.3 * full.exposure_ev < half.exposure_ev < 0.7 * full.exposure_ev
+    assert full.exposure_ev > 1.0
+
+
+def test_highlights_are_not_clipped_more() -> None:
+    img = _scene(ev=-2.0)  # a sixth of it is bright sky: +3 EV would clip it
+    before = float((img >= 255).any(axis=2).mean())
+    out, edit = _fixed(ev=3.0).apply(img)
+    after = float((out >= 255).any(axis=2).mean())
+    assert after - before <= MAX_EXTRA_CLIP
+    assert _luma(out) > _luma(img) + 0.05  # it still brightened the rest
+    assert edit.strength > 0
+
+
+def test_words_describe_the_edit() -> None:
+    out, desc = apply_tone(_scene(ev=-2.0), 1.0, model=_fixed(ev=1.5, temp=0.6))
+    assert desc.startswith("exposure +") and "EV" in desc and "warmer" in desc
+    _, desc = apply_tone(_scene(), 1.0, model=_fixed(temp=-0.6))
+    assert "cooler" in desc
+    _, desc = apply_tone(_scene(), 1.0, model=_fixed(sat=-0.5))
+    assert "less saturated" in desc
+
+
+def test_lookup_tables_match_the_rendering() -> None:
+    """The full-resolution path (tables) computes the same edit as the training one."""
+    model = _fixed(ev=0.8, temp=0.3, sat=0.3, curve=[0.3 * np.sin(i) for i in range(16)])
+    img = _scene(ev=-1.0, sky=False)
+    out, edit = model.apply(img)
+    assert edit.strength == pytest.approx(1.0, abs=1e-6)
+    p = ToneParams.decode(model.net(torch.zeros(1, 3, 64, 64)))
+    with torch.no_grad():
+        ref = render(torch.from_numpy(img / 255.0).float().permute(2, 0, 1)[None], p)
+    ref8 = np.rint(ref[0].permute(1, 2, 0).numpy() * 255)
+    assert np.abs(out.astype(float) - ref8).max() <= 1.0
+
+
+@pytest.mark.parametrize("kind", ["grey", "rgba", "uint16", "float32"])
+def test_shapes_and_dtypes_pass_through(kind: str) -> None:
+    img8 = _scene(ev=-1.5)
+    img: np.ndarray
+    if kind == "grey":
+        img = img8[..., 1]
+    elif kind == "rgba":
+        img = np.dstack([img8, np.full(img8.shape[:2], 77, np.uint8)])
+    elif kind == "uint16":
+        img = img8.astype(np.uint16) * 257
+    else:
+        img = img8.astype(np.float32) / 255
+    out, _ = _fixed(ev=1.0).apply(img)
+    assert out.shape == img.shape and out.dtype == img.dtype
+    if kind == "rgba":
+        assert np.all(out[..., 3] == 77)
+    assert out.astype(np.float64).mean() > img.astype(np.float64).mean()
+
+
+def test_bad_input_is_a_clear_error() -> None:
+    with pytest.raises(PhotoEnhanceError):
+        _fixed().apply(np.zeros((4, 4, 2), np.uint8))
+    with pytest.raises(PhotoEnhanceError):
+        _fixed().apply(_scene(), strength=1.5)
+
+
+def test_shipped_model_brightens_a_dark_photo() -> None:
+    if not weights_path(TONE).exists():
+        pytest.skip("models/tone-v1.pt not trained yet")
+    model = ToneModel.load()
+    assert model.sha256 and model.model_id
+    dark = _scene(ev=-2.5, sky=False)
+    out, edit = model.apply(dark)
+    assert _luma(out) > _luma(dark) + 0.08
+    assert edit.description.startswith("exposure +")
+
+
+def test_batch_records_the_tone_step(tmp_path: Path) -> None:
+    from photoenhance.core.jobs.enhance import EnhanceItem, EnhanceOptions, enhance_batch
+    from photoenhance.core.ml.infer import Enhancer
+    from photoenhance.core.ml.nets import build
+
+    if not weights_path(TONE).exists():
+        pytest.skip("models/tone-v1.pt not trained yet")
+    torch.manual_seed(0)
+    enhancer = Enhancer.from_model(build({"widths": [8, 16], "enc_blocks": [1, 1],
+                                          "dec_blocks": [0]}), device="cpu")
+    src = tmp_path / "dark.png"
+    Image.fromarray(_scene(ev=-2.5, sky=False)).save(src)
+    out_dir = tmp_path / "out"
+    from photoenhance.core.imaging import OutputPolicy
+
+    on, off = (OutputPolicy(folder=out_dir / n) for n in ("on", "off"))
+    (r_on,) = enhance_batch([EnhanceItem(src)], enhancer, EnhanceOptions(policy=on, tone=True))
+    (r_off,) = enhance_batch([EnhanceItem(src)], enhancer,
+                             EnhanceOptions(policy=off, tone=False))
+    assert r_on.status == r_off.status == "done"
+    assert r_on.tone and r_on.tone.startswith("exposure +") and r_off.tone is None
+    assert r_on.output is not None and r_off.output is not None
+    assert _luma(np.asarray(Image.open(r_on.output))) > _luma(np.asarray(Image.open(r_off.output)))
