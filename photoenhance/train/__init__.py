@@ -1,0 +1,1 @@
+"""Offline training code (degradation models, data, trainers). The app never imports it."""
