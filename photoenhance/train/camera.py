@@ -530,6 +530,7 @@ def degrade_batch(
     gen: torch.Generator,
     cfg: CameraConfig | None = None,
     jpeg_backend: str = "torch",
+    measure_noise: bool = True,
 ) -> tuple[torch.Tensor, Params]:
     """Degrade clean sRGB images (N, 3, H, W) in [0, 1] through the camera model.
 
@@ -541,6 +542,9 @@ def degrade_batch(
         jpeg_backend: ``"torch"`` (:mod:`~photoenhance.train.jpegsim`, on the device) or
             ``"pil"`` (Pillow's encoder on the CPU, for the camera JPEG; the web rounds stay
             in torch because they need the other encoders' tables).
+        measure_noise: measure ``Params.noise_std`` (what the noise left in the output) by
+            running the sensor and ISP a second time without noise; ``False`` leaves it 0
+            and saves that run.
 
     Returns:
         The degraded images (same shape, on 8-bit levels) and the drawn :class:`Params`.
@@ -556,7 +560,7 @@ def degrade_batch(
     out = _sensor_and_isp(cam, d, gen, noise=True)
     noise_std = torch.zeros(n)
     noisy = (d["shot"] > 0).nonzero().flatten()
-    if noisy.numel():
+    if noisy.numel() and measure_noise:
         sub = {
             k: (v[noisy] if torch.is_tensor(v) and v.shape[:1] == (n,) else v) for k, v in d.items()
         }

@@ -143,9 +143,7 @@ def test_shake_kernels_are_normalised_sized_and_not_only_straight() -> None:
     ker = cam.shake_kernels(extent, _gen(8))
     assert ker.shape == (64, cam.KERNEL, cam.KERNEL) and float(ker.min()) >= 0
     assert torch.allclose(ker.sum((1, 2)), torch.ones(64))
-    ys, xs = torch.meshgrid(
-        torch.arange(cam.KERNEL), torch.arange(cam.KERNEL), indexing="ij"
-    )
+    ys, xs = torch.meshgrid(torch.arange(cam.KERNEL), torch.arange(cam.KERNEL), indexing="ij")
     curved = 0
     for k, e in zip(ker, extent, strict=True):
         on = k > 1e-3
@@ -228,6 +226,10 @@ def test_iso_sets_how_much_noise_the_output_carries() -> None:
     assert _psnr(lo, x) > _psnr(hi, x) + 10
     assert float(phi.noise_std.mean()) > 5 * float(plo.noise_std.mean())
     assert float(phi.strengths()[:, 0].mean()) > 0.1
+    same, unmeasured = cam.degrade_batch(
+        x, _gen(10), cam.CameraConfig(iso=(12800, 12800), **quiet), measure_noise=False
+    )
+    assert torch.equal(same, hi) and float(unmeasured.noise_std.abs().sum()) == 0
 
 
 def test_pillow_backend_matches_the_torch_one_closely() -> None:

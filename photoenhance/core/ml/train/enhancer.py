@@ -525,7 +525,9 @@ def camera_batch(
         return xb, yb, hint
     gen = torch.Generator(device=device).manual_seed(args.seed * 1_000_003 + step)
     clean = yb[n - k :]
-    xc, params = camera.degrade_batch(clean, gen, camera_config(args))
+    xc, params = camera.degrade_batch(
+        clean, gen, camera_config(args), measure_noise=hint is not None
+    )
     x = torch.cat([xb[: n - k], xc])
     if hint is not None:
         cam_hint = blur_hint(params.strengths(), args.seed * 7_919 + step).to(hint)
