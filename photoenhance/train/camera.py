@@ -305,7 +305,7 @@ def _rggb_masks(h: int, w: int, device: torch.device) -> torch.Tensor:
 def mosaic(x: torch.Tensor, pattern: torch.Tensor) -> torch.Tensor:
     """Camera-RGB images (N, 3, H, W), even H and W, to raw mosaics (N, 1, H, W)."""
     rggb = _flip_to_rggb(x, pattern)
-    raw = (rggb * _rggb_masks(*x.shape[-2:], x.device)).sum(1, keepdim=True)
+    raw = (rggb * _rggb_masks(x.shape[-2], x.shape[-1], x.device)).sum(1, keepdim=True)
     return _flip_to_rggb(raw, pattern)
 
 
@@ -345,7 +345,7 @@ def _conv(x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
 
 def demosaic_bilinear(raw: torch.Tensor) -> torch.Tensor:
     """RGGB mosaics (N, 1, H, W) to RGB by bilinear interpolation of each colour's sites."""
-    m = _rggb_masks(*raw.shape[-2:], raw.device)
+    m = _rggb_masks(raw.shape[-2], raw.shape[-1], raw.device)
     k_rb = torch.tensor([[1.0, 2, 1], [2, 4, 2], [1, 2, 1]]) / 4
     k_g = torch.tensor([[0.0, 1, 0], [1, 4, 1], [0, 1, 0]]) / 4
     chans = [_conv(raw * m[i], k[None])[:, 0] for i, k in ((0, k_rb), (1, k_g), (2, k_rb))]
@@ -394,7 +394,7 @@ def demosaic_hamilton_adams(raw: torch.Tensor) -> torch.Tensor:
     second-order correction of the site's own colour; both averaged on ties. Red and blue
     are then the bilinearly interpolated colour differences R - G and B - G, plus G.
     """
-    m = _rggb_masks(*raw.shape[-2:], raw.device)
+    m = _rggb_masks(raw.shape[-2], raw.shape[-1], raw.device)
     row = torch.zeros(4, 5, 5)
     row[0, 2] = torch.tensor([0, 0.5, 0, 0.5, 0])  # horizontal green average
     row[1, 2] = torch.tensor([-0.25, 0, 0.5, 0, -0.25])  # horizontal correction

@@ -500,7 +500,8 @@ def camera_config(args: argparse.Namespace) -> Any:
     extra = args.camera or {}
     if not isinstance(extra, dict) or set(extra) - fields:
         raise ValueError(f"takes a JSON object with some of {sorted(fields)}")
-    return CameraConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in extra.items()})
+    kwargs: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in extra.items()}
+    return CameraConfig(**kwargs)
 
 
 def camera_batch(
@@ -544,7 +545,7 @@ def camera_val_sets(
 
     pick = val[:: max(1, len(val) // 48)][:48]
     clean = torch.from_numpy(pick.copy()).permute(0, 3, 1, 2).float() / 255
-    off = {"p_clean": 0.0, "p_blur": 0.0, "p_sharpen": 0.0, "p_web": 0.0}
+    off: dict[str, Any] = {"p_clean": 0.0, "p_blur": 0.0, "p_sharpen": 0.0, "p_web": 0.0}
     noise = camera.CameraConfig(**{**off, "p_noise": 1.0, "iso": (1600, 1600)})
     shake = camera.CameraConfig(
         **{**off, "p_blur": 1.0, "blur_shares": (0.0, 1.0, 0.0), "p_noise": 0.0},
