@@ -7,6 +7,11 @@ and the Charbonnier loss. Each step's batch, augmentation and degradation are dr
 ``seed`` and the step number, so a run with ``--steps`` is reproducible; with ``--minutes``
 the schedule follows the wall clock (so it ends on time on a shared machine).
 
+``--degradations camera-v2`` degrades ``--camera-share`` of each batch with the camera model
+of :mod:`photoenhance.train.camera` instead (sensor noise through demosaicing and an ISP,
+camera shake, camera and web JPEG), made on the training device; ``--camera JSON`` sets its
+ranges. The default stays v1, as the shipped models were trained.
+
 It checkpoints to ``checkpoints/enhancer-last.pt`` every few minutes (``--resume`` carries
 on from there) and exports ``models/enhancer-v1.pt`` plus its model card periodically and at
 the end, so a usable model exists even if the run is cut short.
@@ -90,6 +95,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="JPEG quality range (default: DegradeConfig's)",
     )
     p.add_argument(
+        "--degradations",
+        choices=("v1", "camera-v2"),
+        default="v1",
+        help="v1 (default, as the shipped models): core/ml/degrade.py on the CPU; camera-v2: "
+        "--camera-share of each batch through the camera model of photoenhance/train/"
+        "camera.py, made on the training device (the rest stays v1)",
+    )
+    p.add_argument(
+        "--camera-share",
+        type=float,
+        default=1.0,
+        help="with --degradations camera-v2: share of each batch degraded by the camera "
+        "model; the rest gets v1 (--mix), which keeps the Gaussian and Pillow-JPEG skills",
+    )
+    p.add_argument(
+        "--camera",
+        type=json.loads,
+        default=None,
+        metavar="JSON",
+        help='CameraConfig fields over the defaults, e.g. \'{"p_blur": 0.9, '
+        '"blur_shares": [0.2, 0.8, 0]}\' for a shake-heavy mix',
+    )
+    p.add_argument(
         "--textured-share",
         type=float,
         default=0.75,
@@ -135,6 +163,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="sample textured patches more often from this step on",
     )
     args = p.parse_args(argv)
+    if not 0.0 <= args.camera_share <= 1.0:
+        p.error("--camera-share takes a share between 0 and 1")
+    if args.camera is not None:
+        try:
+            camera_config(args)
+        except (TypeError, ValueError) as e:
+            p.error(f"--camera: {e}")
     shape_keys = {"widths", "enc_blocks", "dec_blocks"}
     if args.arch is not None and (not isinstance(args.arch, dict) or set(args.arch) - shape_keys):
         p.error(f"--arch takes a JSON object with some of {sorted(shape_keys)}")
@@ -330,7 +365,7 @@ def evaluate(
     cond = bool(getattr(model, "n_cond", 0))
     for name, (x, y) in sets.items():
         # a 2 px defocus reads fully soft (hint 1); clean, noisy and JPEG patches read sharp
-        hint = torch.tensor([[1.0 if name.startswith("disk2") else 0.0]])
+        hint = torch.tensor([[1.0 if name.startswith(("disk2", "shake")) else 0.0]])
         parts = []
         for i in range(0, len(x), 16):
             xb = x[i : i + 16].to(device).contiguous(memory_format=torch.channels_last)
@@ -457,6 +492,72 @@ def degrade_config(args: argparse.Namespace) -> deg.DegradeConfig:
     )
 
 
+def camera_config(args: argparse.Namespace) -> Any:
+    """The camera model's :class:`~photoenhance.train.camera.CameraConfig` of ``--camera``."""
+    from photoenhance.train.camera import CameraConfig  # training-only package, loaded here
+
+    fields = {f.name for f in dataclasses.fields(CameraConfig)}
+    extra = args.camera or {}
+    if not isinstance(extra, dict) or set(extra) - fields:
+        raise ValueError(f"takes a JSON object with some of {sorted(fields)}")
+    kwargs: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in extra.items()}
+    return CameraConfig(**kwargs)
+
+
+def camera_batch(
+    xb: torch.Tensor,
+    yb: torch.Tensor,
+    hint: torch.Tensor | None,
+    step: int,
+    args: argparse.Namespace,
+    device: torch.device,
+) -> Batch:
+    """Degrade the last ``--camera-share`` of a batch with the camera model on ``device``.
+
+    The batch comes from :class:`Prefetch`: its first samples were degraded there by v1 (on
+    the CPU), its last ones left clean for this; the generator is seeded by the step.
+    """
+    from photoenhance.train import camera
+
+    n = xb.shape[0]
+    k = round(n * args.camera_share)
+    xb, yb = xb.to(device), yb.to(device)
+    if k == 0:
+        return xb, yb, hint
+    gen = torch.Generator(device=device).manual_seed(args.seed * 1_000_003 + step)
+    clean = yb[n - k :]
+    xc, params = camera.degrade_batch(
+        clean, gen, camera_config(args), measure_noise=hint is not None
+    )
+    x = torch.cat([xb[: n - k], xc])
+    if hint is not None:
+        cam_hint = blur_hint(params.strengths(), args.seed * 7_919 + step).to(hint)
+        hint = torch.cat([hint[: n - k], cam_hint])
+    return x, yb, hint
+
+
+def camera_val_sets(
+    val: np.ndarray, args: argparse.Namespace
+) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """Held-out patches through the camera model at fixed settings (CPU, seeded): mid-ISO
+    noise with a camera JPEG, and camera shake alone."""
+    from photoenhance.train import camera
+
+    pick = val[:: max(1, len(val) // 48)][:48]
+    clean = torch.from_numpy(pick.copy()).permute(0, 3, 1, 2).float() / 255
+    off: dict[str, Any] = {"p_clean": 0.0, "p_blur": 0.0, "p_sharpen": 0.0, "p_web": 0.0}
+    noise = camera.CameraConfig(**{**off, "p_noise": 1.0, "iso": (1600, 1600)})
+    shake = camera.CameraConfig(
+        **{**off, "p_blur": 1.0, "blur_shares": (0.0, 1.0, 0.0), "p_noise": 0.0},
+        p_camera_jpeg=0.0,
+    )
+    out = {}
+    for name, cfg in (("camera1600", noise), ("shake", shake)):
+        x, _ = camera.degrade_batch(clean, torch.Generator().manual_seed(4321), cfg)
+        out[name] = (x, clean)
+    return out
+
+
 def run(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     torch.manual_seed(args.seed)
@@ -479,6 +580,8 @@ def run(argv: list[str] | None = None) -> None:
         textured = np.load(tex_path)
         val_tex = np.load(root / "patches_val_tex_128.npy")
     sets = val_sets(np.load(root / "patches_val_128.npy"), val_tex)
+    if args.degradations == "camera-v2":
+        sets.update(camera_val_sets(np.load(root / "patches_val_128.npy"), args))
     weights = texture_weights(patches)
     model = build({**(args.arch or {}), "cond": 1 if args.cond_blur else 0})
     model = model.to(device).to(memory_format=torch.channels_last)
@@ -538,6 +641,16 @@ def run(argv: list[str] | None = None) -> None:
             }[args.loss],
             "init": str(args.init) if args.init else None,
             "degradation_mix": dataclasses.asdict(mix),
+            "degradation_model": (
+                {
+                    "name": "camera-v2",
+                    "share": args.camera_share,
+                    "config": dataclasses.asdict(camera_config(args)),
+                    "description": "photoenhance/train/camera.py (module docstring)",
+                }
+                if args.degradations == "camera-v2"
+                else {"name": "v1"}
+            ),
             "seed": args.seed,
             "blur_hint": (
                 {
@@ -557,11 +670,20 @@ def run(argv: list[str] | None = None) -> None:
 
     mix = degrade_config(args)
 
+    n_cam = round(args.batch * args.camera_share) if args.degradations == "camera-v2" else 0
+
     def make(at: int) -> Batch:
         clean = batch_at(patches, at, args, weights if at >= args.texture_from else None, textured)
-        d = deg.degrade(clean, seed=args.seed * 1_000_003 + at, cfg=mix)
-        hint = blur_hint(d.strengths, args.seed * 7_919 + at) if args.cond_blur else None
-        return d.image, d.target, hint
+        if n_cam:  # the last n_cam patches go to the camera model, on the device, clean
+            n1 = clean.shape[0] - n_cam
+            d = deg.degrade(clean[:n1], seed=args.seed * 1_000_003 + at, cfg=mix)
+            x, y = torch.cat([d.image, clean[n1:]]), torch.cat([d.target, clean[n1:]])
+            strengths = torch.cat([d.strengths, torch.zeros(n_cam, 4)])
+        else:
+            d = deg.degrade(clean, seed=args.seed * 1_000_003 + at, cfg=mix)
+            x, y, strengths = d.image, d.target, d.strengths
+        hint = blur_hint(strengths, args.seed * 7_919 + at) if args.cond_blur else None
+        return x, y, hint
 
     batches = Prefetch(make, step, prefetch_workers(args, device))
     model.train()
@@ -569,6 +691,8 @@ def run(argv: list[str] | None = None) -> None:
         for g in opt.param_groups:
             g["lr"] = lr_at(frac(), args.lr) * g["scale"]
         xb, yb, hint = batches.get()
+        if args.degradations == "camera-v2":
+            xb, yb, hint = camera_batch(xb, yb, hint, step, args, device)
         x = xb.to(device).contiguous(memory_format=torch.channels_last)
         y = yb.to(device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):

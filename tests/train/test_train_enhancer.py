@@ -214,3 +214,56 @@ def test_prefetch_defaults_to_none_on_the_cpu() -> None:
     assert tr.prefetch_workers(auto, torch.device("cpu")) == 0
     assert 1 <= tr.prefetch_workers(auto, torch.device("cuda")) <= 6
     assert tr.prefetch_workers(tr.parse_args(["--prefetch", "2"]), torch.device("cpu")) == 2
+
+
+def test_camera_v2_option_trains_on_device_made_camera_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two steps with half of each batch through the camera model (and blur hints), then a
+    loadable export whose card names the degradation model and its settings."""
+    rng = _tiny_data(tmp_path, monkeypatch, seed=4)
+    out = tmp_path / "cam.pt"
+    argv = ["--steps", "2", "--batch", "4", "--patch", "32", "--threads", "1", "--cond-blur"]
+    argv += [
+        "--prefetch",
+        "1",
+        "--degradations",
+        "camera-v2",
+        "--camera-share",
+        "0.5",
+        "--out",
+        str(out),
+    ]
+    argv += ["--camera", '{"p_web": 1.0, "blur_shares": [0, 1, 0]}']
+    tr.run(argv)
+    card = json.loads(out.with_suffix(".json").read_text())
+    model = card["training"]["degradation_model"]
+    assert model["name"] == "camera-v2" and model["share"] == 0.5
+    assert model["config"]["p_web"] == 1.0 and model["config"]["blur_shares"] == [0, 1, 0]
+    assert {"camera1600", "shake"} <= set(card["training"]["val_psnr_in_out"])
+
+    from photoenhance.core.ml.infer import Enhancer
+
+    img = rng.integers(0, 256, (40, 56, 3), np.uint8)
+    assert Enhancer.load(out).enhance(img, auto=False).shape == img.shape
+
+
+def test_camera_batch_degrades_only_its_share_and_keeps_the_targets() -> None:
+    args = tr.parse_args(["--degradations", "camera-v2", "--camera-share", "0.5", "--seed", "1"])
+    args.camera = {"p_clean": 0.0, "p_noise": 1.0, "iso": [6400, 6400]}
+    clean = torch.rand(4, 3, 32, 32)
+    xb = clean.clone()
+    xb[:2] += 0.01  # the v1 part
+    hint = torch.zeros(4, 1)
+    x, y, h = tr.camera_batch(xb, clean, hint, 7, args, torch.device("cpu"))
+    assert torch.equal(x[:2], xb[:2]) and torch.equal(y, clean)
+    assert float((x[2:] - clean[2:]).abs().mean()) > 0.01  # noisy now
+    assert h is not None and h.shape == (4, 1)
+    again, _, _ = tr.camera_batch(xb, clean, hint, 7, args, torch.device("cpu"))
+    assert torch.equal(x, again)  # seeded by the step
+
+
+def test_camera_options_are_checked() -> None:
+    for bad in (["--camera-share", "1.5"], ["--camera", '{"nope": 1}'], ["--camera", "[1]"]):
+        with pytest.raises(SystemExit):
+            tr.parse_args(["--degradations", "camera-v2", *bad])
