@@ -103,7 +103,7 @@ class Params:
     extra: dict[str, object] = field(default_factory=dict)
 
     def strengths(self) -> torch.Tensor:
-        """(N, 4) noise, blur, jpeg, clipping in [0, 1], as ``core.ml.degrade`` reports them
+        """(N, 4) noise, blur, jpeg, clipping in [0, 1], as ``train.degrade`` reports them
         (noise std / (50/255); kernel std / 4 px; (95 - q) / 85 of the worst JPEG)."""
         n = self.iso.shape[0]
         q = torch.stack([self.camera_q, *self.web_q.T], 1).float()
