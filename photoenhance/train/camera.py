@@ -43,7 +43,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 import torch.nn.functional as F  # noqa: N812
 
-from photoenhance.core.ml import degrade as deg
+from photoenhance.train import degrade as deg
 from photoenhance.train import jpegsim
 
 SHOT_AT_ISO100 = 1.2e-2 / 128
