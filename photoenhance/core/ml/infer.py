@@ -17,6 +17,10 @@ On CPU the net runs through :class:`FusedUNet`: the same weights and the same on
 convolutions, with each ResBlock's ReLU and residual add fused into its convolutions
 (bit-identical output, fewer passes over memory). It checks itself against the plain module
 once and falls back to it where the fused ops are missing or disagree.
+
+Every tile's output passes the do-no-harm guard (:mod:`photoenhance.core.ml.guard`) before
+it is blended: it gives back the detail and colour the net removed where the removed part
+is not noise. It sees the tile with its overlap, so its smooth maps blend without seams.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import torch.nn.functional as F  # noqa: N812
 from photoenhance.core.errors import ModelError, PhotoEnhanceError
 from photoenhance.core.jobs.cancel import CancelToken, EtaEstimator, Progress, ProgressCallback
 from photoenhance.core.ml import autostrength
+from photoenhance.core.ml.guard import GuardStats, guard
 from photoenhance.core.ml.device import pick_device, use_bf16
 from photoenhance.core.ml.nets import EnhanceUNet, build
 from photoenhance.core.ml.registry import read_card, verify, weights_path
@@ -211,6 +216,10 @@ class Enhancer:
         self._expert_ids = dict(expert_ids or {})
         self._nets: dict[str | None, tuple[Any, int]] = {None: self._prepare(model)}
         self._lock = threading.Lock()
+        #: run the do-no-harm guard (:mod:`photoenhance.core.ml.guard`) on every tile
+        self.guarded = True
+        #: what the guard did in the last :meth:`enhance` call
+        self.guard_stats = GuardStats()
 
     def _prepare(self, model: torch.nn.Module) -> tuple[Any, int]:
         """The forward to call for ``model`` on this device, and its number of hints."""
@@ -347,6 +356,7 @@ class Enhancer:
         overlap = max(0, min(int(overlap), tile // 2))
         h, w = rgb.shape[:2]
         scale = _SCALE.get(rgb.dtype, 1.0)
+        self.guard_stats = GuardStats()
         ys, xs = tile_spans(h, tile, overlap), tile_spans(w, tile, overlap)
         wys, wxs = _weights(ys), _weights(xs)
         total = len(ys) * len(xs)
@@ -391,6 +401,8 @@ class Enhancer:
         with torch.autocast(self._device.type, dtype=torch.bfloat16, enabled=self._bf16):
             y = forward(t) if cond is None else forward(t, cond)
         y = y.float()
+        if self.guarded:
+            y = guard(t, y, self.guard_stats)
         if strength < 1.0:
             y = t + strength * (y - t)
         out: torch.Tensor = y[0].permute(1, 2, 0).clamp_(0, 1).cpu()
