@@ -17,6 +17,7 @@ from photoenhance.core.imaging import OutputPolicy
 from photoenhance.core.jobs.cancel import CancelToken, Progress
 from photoenhance.core.jobs.enhance import EnhanceOptions
 from photoenhance.core.jobs.library_items import CatalogLinks, pick_from_catalog
+from photoenhance.core.jobs.verdict import load_judge
 from photoenhance.core.jobs.runner import (
     JobSummary,
     cancel_job,
@@ -101,7 +102,8 @@ def run_batch(catalog: Catalog, job_id: int, enhancer: ModelHolder) -> Callable[
 
         progress(BatchProgress(job_id, Progress(0, 0, None, "photos"),
                                tuple(item_states(catalog, job_id))))
-        summary = run_job(catalog, job_id, model, progress=relay, cancel=cancel)
+        summary = run_job(catalog, job_id, model, progress=relay, cancel=cancel,
+                          judge=load_judge())
         return BatchOutcome(job_id, summary, item_states(catalog, job_id))
 
     return run

@@ -21,7 +21,7 @@ from photoenhance.core.jobs.cancel import CancelToken, Progress
 from photoenhance.core.jobs.enhance import EnhanceOptions, EnhanceResult
 from photoenhance.core.jobs.library_items import CatalogLinks, pick_from_catalog
 from photoenhance.core.jobs.runner import create_job, run_job
-from photoenhance.core.jobs.verify import NOT_IMPROVED, Verifier, enhancement_status, gain_verifier
+from photoenhance.core.jobs.verdict import Judge, Verdict, load_judge
 from photoenhance.core.settings import load_settings
 
 
@@ -48,7 +48,11 @@ def register(sub: Any) -> None:
     p.add_argument("--format", choices=("keep", "jpeg", "png", "tiff"),
                    help="output format (default: keep the original's)")
     p.add_argument("--json", action="store_true",
-                   help="print one JSON array of {source, output, status, error}")
+                   help="print one JSON array of {source, output, status, error, verdict, "
+                        "predicted_gain}")
+    p.add_argument("--force", action="store_true",
+                   help="write the copy even when its verdict is 'blocked' or 'not improved' "
+                        "(by default such photos are skipped: keep the original)")
     p.add_argument("--tile", type=int, default=1024, help=argparse.SUPPRESS)
     p.add_argument("--model", type=Path, default=None, help=argparse.SUPPRESS)
     p.add_argument("--device", default=None, help="cpu, cuda or mps (default: best available)")
@@ -67,7 +71,7 @@ def _options(args: argparse.Namespace) -> EnhanceOptions:
                           jpeg_quality_floor=settings.jpeg_min_quality,
                           folder=args.out.expanduser() if args.out else None)
     return EnhanceOptions(strength=strength, auto=args.auto and settings.auto_strength,
-                          tile=args.tile, policy=policy)
+                          tile=args.tile, policy=policy, force=bool(getattr(args, "force", False)))
 
 
 def _check_selection(args: argparse.Namespace) -> None:
@@ -97,24 +101,13 @@ def run(args: argparse.Namespace) -> int:
                 return 0
         enhancer = Enhancer.load(args.model, device=args.device)
         job_id = create_job(catalog, items, opts)
-        results = run_job_with_bar(catalog, job_id, enhancer, len(items), load_verifier())
+        results = run_job_with_bar(catalog, job_id, enhancer, len(items), load_judge())
     _report(results, args.json)
-    return 0 if all(r.status == "done" for r in results) else 1
-
-
-def load_verifier() -> Verifier | None:
-    """Re-scoring of copies with the shipped ranking model, when it is installed."""
-    from photoenhance.core.errors import ModelError
-    from photoenhance.core.rank.scorer import Scorer
-
-    try:
-        return gain_verifier(Scorer.load())
-    except ModelError:
-        return None
+    return 0 if all(r.status != "failed" for r in results) else 1
 
 
 def run_job_with_bar(catalog: Catalog, job_id: int, enhancer: Any, total: int,
-                     verify: Verifier | None = None) -> list[EnhanceResult]:
+                     judge: Judge | None = None) -> list[EnhanceResult]:
     """Run a job with a terminal progress bar; Ctrl-C stops it cleanly, resumable."""
     token = CancelToken()
     bar = tqdm(total=total, unit=" photos", dynamic_ncols=True, leave=False,
@@ -129,7 +122,7 @@ def run_job_with_bar(catalog: Catalog, job_id: int, enhancer: Any, total: int,
 
     try:
         return run_job(catalog, job_id, enhancer, progress=progress, cancel=token,
-                       verify=verify).results
+                       judge=judge).results
     except (KeyboardInterrupt, Cancelled):
         token.cancel()
         raise Cancelled(f"Cancelled; no partial copy was written. Resume with "
@@ -138,12 +131,10 @@ def run_job_with_bar(catalog: Catalog, job_id: int, enhancer: Any, total: int,
         bar.close()
 
 
-def _verdict(delta: float | None) -> str:
-    if delta is None:
-        return ""
-    if enhancement_status(delta) == NOT_IMPROVED:
-        return "  (not improved: keep the original)"
-    return f"  (+{delta:.1f} dB predicted quality gain)"
+def verdict_text(r: EnhanceResult) -> str:
+    """The verdict as printed after a photo's line ("" when it was not judged)."""
+    text = Verdict(r.verdict, r.predicted_gain).text()
+    return f"  ({text})" if text else ""
 
 
 def _report(results: list[EnhanceResult], as_json: bool) -> None:
@@ -152,8 +143,12 @@ def _report(results: list[EnhanceResult], as_json: bool) -> None:
         return
     for r in results:
         if r.status == "done":
-            print(f"done    {r.source} -> {r.output}{_verdict(r.verified_delta)}")
+            print(f"done    {r.source} -> {r.output}{verdict_text(r)}")
+        elif r.status == "skipped" and r.verdict:
+            print(f"skipped {r.source}  ({r.error}; --force writes it anyway)")
         else:
             print(f"{r.status:<7} {r.error or r.source}")
-    failed = sum(r.status != "done" for r in results)
-    print(f"{len(results) - failed} enhanced, {failed} failed", file=sys.stderr)
+    done = sum(r.status == "done" for r in results)
+    skipped = sum(r.status == "skipped" for r in results)
+    failed = len(results) - done - skipped
+    print(f"{done} enhanced, {skipped} skipped, {failed} failed", file=sys.stderr)

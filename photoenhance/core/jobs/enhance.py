@@ -26,6 +26,7 @@ from photoenhance.core.imaging import (
     write_enhanced_copy,
 )
 from photoenhance.core.jobs.cancel import CancelToken, EtaEstimator, Progress, ProgressCallback
+from photoenhance.core.jobs.verdict import Judge, Verdict
 from photoenhance.core.ml import autostrength
 
 log = logging.getLogger(__name__)
@@ -70,10 +71,14 @@ class EnhanceResult:
     verified_delta: float | None = None
     #: the specialist network that made the copy (None: the general one)
     specialist: str | None = None
+    #: the verdict (:mod:`photoenhance.core.jobs.verdict`) and its predicted gain in dB
+    verdict: str | None = None
+    predicted_gain: float | None = None
 
-    def as_dict(self) -> dict[str, str | None]:
+    def as_dict(self) -> dict[str, str | float | None]:
         return {"source": str(self.source), "output": str(self.output) if self.output else None,
-                "status": self.status, "error": self.error}
+                "status": self.status, "error": self.error, "verdict": self.verdict,
+                "predicted_gain": self.predicted_gain}
 
 
 @dataclass
@@ -84,6 +89,8 @@ class EnhanceOptions:
     tile: int = 1024  # the enhancer's own default (512 spent ~16 % more on tile overlaps)
     policy: OutputPolicy = field(default_factory=OutputPolicy)
     is_original: Callable[[Path], bool] | None = None
+    #: write the copy even when its verdict is ``blocked`` or ``not improved``
+    force: bool = False
 
 
 def _decode(item: EnhanceItem) -> DecodedImage:
@@ -106,11 +113,14 @@ def _write(item: EnhanceItem, pixels: np.ndarray, prov: Provenance,
 def enhance_batch(
     items: Iterable[EnhanceItem], enhancer: EnhancerLike, opts: EnhanceOptions | None = None,
     *, progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
-    on_start: Callable[[EnhanceItem], None] | None = None,
+    on_start: Callable[[EnhanceItem], None] | None = None, judge: Judge | None = None,
 ) -> Iterator[EnhanceResult]:
     """Enhance ``items`` in order, yielding one result per item as it finishes.
 
     ``on_start(item)`` is called (on the calling thread) just before an item's inference.
+    With ``judge`` (:func:`photoenhance.core.jobs.verdict.load_judge`), each photo gets its
+    verdict before its copy is written; a ``blocked`` or ``not improved`` one is not written
+    (status ``skipped``, the reason in ``error``) unless ``opts.force``.
 
     Cancelling stops within one tile of work; the item in flight writes nothing and the
     generator raises :class:`Cancelled` after yielding the results already finished.
@@ -121,7 +131,7 @@ def enhance_batch(
     eta = EtaEstimator(len(todo))
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="photoenhance-io") as pool:
         decoded: Future[DecodedImage] | None = pool.submit(_decode, todo[0]) if todo else None
-        writing: tuple[EnhanceItem, Future[Path], float, str | None] | None = None
+        writing: tuple[EnhanceItem, Future[Path], float, str | None, Verdict] | None = None
         for i, item in enumerate(todo):
             if cancel is not None and cancel.cancelled:
                 break
@@ -131,17 +141,24 @@ def enhance_batch(
             start = time.monotonic()
             if on_start is not None:
                 on_start(item)
-            pixels = _enhance_one(item, current, enhancer, opts, i, len(todo), progress, cancel)
+            pixels = _enhance_one(item, current, enhancer, opts, i, len(todo), progress, cancel,
+                                  judge)
             if writing is not None:
                 yield _finish(*writing)
                 writing = None
             if isinstance(pixels, EnhanceResult):
                 yield pixels
             else:
-                made, route = pixels
-                item_prov = _provenance(enhancer, prov, route)
-                writing = (item, pool.submit(_write, item, made, item_prov, opts), start,
-                           item_prov.specialist_id or None)
+                made, route, verdict = pixels
+                if not verdict.writes and not opts.force:
+                    yield EnhanceResult(item.source, None, "skipped", verdict.reason,
+                                        time.monotonic() - start, verdict.realised_gain,
+                                        verdict=verdict.verdict,
+                                        predicted_gain=verdict.predicted_gain)
+                else:
+                    item_prov = _provenance(enhancer, prov, route)
+                    writing = (item, pool.submit(_write, item, made, item_prov, opts), start,
+                               item_prov.specialist_id or None, verdict)
             if progress is not None:
                 progress(Progress(i + 1, len(todo), str(item.source), "photos",
                                   eta.update(i + 1)))
@@ -155,9 +172,11 @@ def enhance_batch(
 
 def _enhance_one(item: EnhanceItem, decoded: Future[DecodedImage], enhancer: EnhancerLike,
                  opts: EnhanceOptions, index: int, total: int,
-                 progress: ProgressCallback | None,
-                 cancel: CancelToken | None) -> tuple[np.ndarray, str | None] | EnhanceResult:
-    """The enhanced pixels and the route that picked their network, or the item's failure.
+                 progress: ProgressCallback | None, cancel: CancelToken | None,
+                 judge: Judge | None = None,
+                 ) -> tuple[np.ndarray, str | None, Verdict] | EnhanceResult:
+    """The enhanced pixels, the route that picked their network and the verdict, or the
+    item's failure.
 
     The photo is measured here, once, so the copy's provenance can name the network used."""
     def tile_progress(p: Progress) -> None:
@@ -175,7 +194,11 @@ def _enhance_one(item: EnhanceItem, decoded: Future[DecodedImage], enhancer: Enh
                                           progress=tile_progress, cancel=cancel,
                                           auto=False, blur=blur, route=route),
             opts.tile, item.source)
-        return pixels, route
+        verdict = Verdict(None)
+        if judge is not None:
+            stats = getattr(enhancer, "guard_stats", None)
+            verdict = judge(image.pixels, pixels, stats.kept_share if stats else None)
+        return pixels, route, verdict
     except Cancelled:
         return EnhanceResult(item.source, status="skipped", error="cancelled")
     except PhotoEnhanceError as exc:
@@ -211,7 +234,7 @@ def _with_smaller_tiles_on_oom(run: Callable[[int], np.ndarray], tile: int,
 
 
 def _finish(item: EnhanceItem, fut: Future[Path], start: float,
-            specialist: str | None = None) -> EnhanceResult:
+            specialist: str | None = None, verdict: Verdict | None = None) -> EnhanceResult:
     try:
         out = fut.result()
     except PhotoEnhanceError as exc:
@@ -222,5 +245,7 @@ def _finish(item: EnhanceItem, fut: Future[Path], start: float,
         return EnhanceResult(item.source, status="failed",
                              error=f"{item.source}: could not write the copy ({exc})",
                              seconds=time.monotonic() - start)
+    v = verdict or Verdict(None)
     return EnhanceResult(item.source, out, "done", seconds=time.monotonic() - start,
-                         specialist=specialist)
+                         verified_delta=v.realised_gain, specialist=specialist,
+                         verdict=v.verdict, predicted_gain=v.predicted_gain)

@@ -32,6 +32,7 @@ measures it as a ratio).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import torch
@@ -59,8 +60,20 @@ class GuardStats:
     pixels: int = 0
     map_cells: int = 0
     detail_back: float = 0.0  # mean of w * beta over the tile's map
+    seconds: float = 0.0  # time spent in the guard
+    removed: float = 0.0  # squared change the net made (sum over pixels and channels)
+    kept: float = 0.0  # squared change left after the guard
+
+    @property
+    def kept_share(self) -> float | None:
+        """The share of the net's change (in energy) that the guard let through; None when
+        the net changed nothing."""
+        return self.kept / self.removed if self.removed > 0 else None
 
     def add(self, other: GuardStats) -> None:
+        self.seconds += other.seconds
+        self.removed += other.removed
+        self.kept += other.kept
         total = self.map_cells + other.map_cells
         if total:
             self.detail_back = (self.detail_back * self.map_cells
@@ -98,6 +111,7 @@ def guard(x: torch.Tensor, y: torch.Tensor,
     detail it ate and the colour it shifted given back (see the module docstring)."""
     if x.shape[-1] < 2 * DETAIL or x.shape[-2] < 2 * DETAIL:
         return y
+    start = time.perf_counter()
     x, y = x.float(), y.float()
     h, w = x.shape[-2:]
     r = _luma(x) - _luma(y)
@@ -117,6 +131,9 @@ def guard(x: torch.Tensor, y: torch.Tensor,
     res = x - out
     chroma = res - _luma(res)
     out = out + _smooth_up(_block_mean(chroma), (h, w))
+    out = out.clamp_(0.0, 1.0)
     if stats is not None:
-        stats.add(GuardStats(h * w, back.numel(), float(back.mean())))
-    return out.clamp_(0.0, 1.0)
+        stats.add(GuardStats(h * w, back.numel(), float(back.mean()),
+                             time.perf_counter() - start, float(torch.sum((y - x) ** 2)),
+                             float(torch.sum((out - x) ** 2))))
+    return out
