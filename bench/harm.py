@@ -8,7 +8,8 @@ Clean photos: every photo under ``../shared/data/exif`` of at least 64 px that d
 clean Kodak24, CBSD68 and LIVE1 (``../shared/data/bench``; evaluation data only). Each is
 enhanced the way ``photoenhance enhance`` does by default (automatic strength, routing,
 the guard) and reported as output-vs-input PSNR (RGB, 8-bit): median, 10th percentile and
-worst, per set and over all. Each is also scored by the shipped ranker: how many are
+worst, per set and over all; and the same as written (a photo whose verdict is
+``blocked`` or ``not improved`` gets no copy by default, so the original is what is left). Each is also scored by the shipped ranker: how many are
 flagged "worth fixing" (score at least 0.4), and the verdict core gives the copy. The
 guard's cost is the time spent in :func:`photoenhance.core.ml.guard.guard` as a ratio to
 the rest of the enhancement, measured in this run. ``--crops DIR`` saves side-by-side crops
@@ -32,7 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from photoenhance.core.errors import PhotoEnhanceError  # noqa: E402
 from photoenhance.core.imaging import load_image  # noqa: E402
-from photoenhance.core.jobs.verdict import decide  # noqa: E402
+from photoenhance.core.jobs.verdict import SKIPPED, decide  # noqa: E402
 from photoenhance.core.ml.infer import Enhancer  # noqa: E402
 from photoenhance.core.rank.calibration import DEFAULT_THRESHOLD  # noqa: E402
 from photoenhance.core.rank.scorer import Scorer  # noqa: E402
@@ -122,22 +123,32 @@ def main() -> int:
         guard_s += enh.guard_stats.seconds
         a, b = rgb8(pixels), rgb8(out)
         before, after = scorer.score_arrays([a, b])
-        v = decide(before.gain_db, after.gain_db, changed=not np.array_equal(pixels, out))
-        row = {"set": set_name, "path": str(path), "psnr": round(psnr(pixels, out), 2),
+        v = decide(before.gain_db, after.gain_db, changed=not np.array_equal(pixels, out),
+                   guard_kept=enh.guard_stats.kept_share)
+        raw = round(psnr(pixels, out), 2)
+        row = {"set": set_name, "path": str(path), "psnr": raw,
+               # what the app leaves on disk: a skipped photo keeps only its original
+               "psnr_written": raw if v.writes else 99.0,
                "score": before.score, "flagged": bool((before.score or 0) >= DEFAULT_THRESHOLD),
                "verdict": v.verdict, "predicted_gain": v.predicted_gain}
         rows.append(row)
         print(f"{row['psnr']:6.2f} dB  score {before.score:.3f}  {v.verdict:<13} {path}",
               flush=True)
     report: dict[str, object] = {}
+    print("| set | photos | median dB | p10 | worst | p10 as written | worst as written | "
+          "skipped by verdict | flagged |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name in ["exif", *SETS.values(), "all"]:
         sel = [r for r in rows if name == "all" or r["set"] == name]
         if not sel:
             continue
         s = summary([float(r["psnr"]) for r in sel])  # type: ignore[arg-type]
+        w = summary([float(r["psnr_written"]) for r in sel])  # type: ignore[arg-type]
         s["flagged"] = sum(bool(r["flagged"]) for r in sel)
-        report[name] = s
+        s["skipped"] = sum(r["verdict"] in SKIPPED for r in sel)
+        report[name] = {**s, "written": w}
         print(f"| {name} | {s['n']} | {s['median']:.2f} | {s['p10']:.2f} | {s['worst']:.2f} | "
+              f"{w['p10']:.2f} | {w['worst']:.2f} | {s['skipped']} | "
               f"{s['flagged']} ({100 * s['flagged'] / s['n']:.1f} %) |")
     ratio = guard_s / max(total_s - guard_s, 1e-9)
     report["guard_cost_ratio"] = ratio

@@ -348,6 +348,9 @@ class Enhancer:
                 progress(Progress(1, 1, message="Enhancing"))
             return np.array(image, copy=True)
         forward, n_cond = self._net(route)  # a specialist loads only when it has work
+        # a JPEG or blur correction is structured by nature (the 8 x 8 grid, the edges): the
+        # guard's pattern check is for denoising only
+        patterns = route not in ("jpeg", "blur")
         cond = None
         if n_cond:
             cond = torch.zeros(1, n_cond, device=self._device)
@@ -370,7 +373,8 @@ class Enhancer:
                 for xi, (x0, x1) in enumerate(xs):
                     if cancel is not None:
                         cancel.raise_if_cancelled()
-                    res = self._run(forward, rgb[y0:y1, x0:x1], scale, strength, cond)
+                    res = self._run(forward, rgb[y0:y1, x0:x1], scale, strength, cond,
+                                    patterns)
                     wt = wy * wxs[xi][None, :, None]
                     acc[y0 - base : y1 - base, x0:x1].addcmul_(res, wt)
                     done += 1
@@ -388,8 +392,9 @@ class Enhancer:
         scale: float,
         strength: float,
         cond: torch.Tensor | None = None,
+        patterns: bool = True,
     ) -> torch.Tensor:
-        """Model on one HxWx3 tile; returns a float32 HxWx3 CPU tensor in [0, 1]."""
+        """Model on one HxWx3 tile, guarded; returns a float32 HxWx3 CPU tensor in [0, 1]."""
         arr = np.ascontiguousarray(src)
         if not arr.flags.writeable:  # torch warns on read-only arrays (decoded photos are)
             arr = arr.copy()
@@ -402,7 +407,7 @@ class Enhancer:
             y = forward(t) if cond is None else forward(t, cond)
         y = y.float()
         if self.guarded:
-            y = guard(t, y, self.guard_stats)
+            y = guard(t, y, self.guard_stats, patterns)
         if strength < 1.0:
             y = t + strength * (y - t)
         out: torch.Tensor = y[0].permute(1, 2, 0).clamp_(0, 1).cpu()
