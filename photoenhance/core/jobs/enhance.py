@@ -45,7 +45,8 @@ class EnhancerLike(Protocol):
     def enhance(self, image: np.ndarray, strength: float = 1.0, tile: int = 512,
                 overlap: int = 32, progress: ProgressCallback | None = None,
                 cancel: CancelToken | None = None, auto: bool = True,
-                blur: float | None = None, route: str | None = None) -> np.ndarray: ...
+                blur: float | None = None, route: str | None = None,
+                noise: float | None = None) -> np.ndarray: ...
 
     def specialist(self, route: str | None) -> tuple[str, str] | None: ...
 
@@ -185,14 +186,15 @@ def _enhance_one(item: EnhanceItem, decoded: Future[DecodedImage], enhancer: Enh
 
     try:
         image = decoded.result()
-        strength, blur, route = opts.strength, None, None
+        strength, blur, route, noise = opts.strength, None, None, None
         if opts.auto:
             need = autostrength.measure(image.pixels)
             strength, blur, route = strength * need.strength, need.blur, need.route
+            noise = need.noise_sigma
         pixels = _with_smaller_tiles_on_oom(
             lambda tile: enhancer.enhance(image.pixels, strength=strength, tile=tile,
                                           progress=tile_progress, cancel=cancel,
-                                          auto=False, blur=blur, route=route),
+                                          auto=False, blur=blur, route=route, noise=noise),
             opts.tile, item.source)
         verdict = Verdict(None)
         if judge is not None:

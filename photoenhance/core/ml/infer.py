@@ -38,7 +38,7 @@ import torch.nn.functional as F  # noqa: N812
 from photoenhance.core.errors import ModelError, PhotoEnhanceError
 from photoenhance.core.jobs.cancel import CancelToken, EtaEstimator, Progress, ProgressCallback
 from photoenhance.core.ml import autostrength
-from photoenhance.core.ml.guard import GuardStats, guard
+from photoenhance.core.ml.guard import GuardStats, guard, weight_for_noise
 from photoenhance.core.ml.device import pick_device, use_bf16
 from photoenhance.core.ml.nets import EnhanceUNet, build
 from photoenhance.core.ml.registry import read_card, verify, weights_path
@@ -315,6 +315,7 @@ class Enhancer:
         auto: bool = True,
         blur: float | None = None,
         route: str | None = None,
+        noise: float | None = None,
     ) -> np.ndarray:
         """Restore ``image``; returns an array of the same shape and dtype.
 
@@ -334,6 +335,9 @@ class Enhancer:
             route: the photo's one strong fault (:attr:`AutoStrength.route`), which picks a
                 specialist network where there is one; ``None``: measured when ``auto``,
                 else the general network.
+            noise: the photo's luma noise sigma (:attr:`AutoStrength.noise_sigma`), which
+                weighs the guard's detail checks (:func:`guard.weight_for_noise`); ``None``:
+                measured when ``auto``, else full weight.
         """
         if not 0.0 <= strength <= 1.0:
             raise PhotoEnhanceError(f"Strength must be between 0 and 1, not {strength}.")
@@ -343,6 +347,7 @@ class Enhancer:
             strength *= measured.strength
             blur = measured.blur if blur is None else blur
             route = measured.route if route is None else route
+            noise = measured.noise_sigma if noise is None else noise
         if strength <= 0.0:  # nothing to correct: the photo comes back as it is
             if progress is not None:
                 progress(Progress(1, 1, message="Enhancing"))
@@ -351,6 +356,7 @@ class Enhancer:
         # a JPEG or blur correction is structured by nature (the 8 x 8 grid, the edges): the
         # guard's pattern check is for denoising only
         patterns = route not in ("jpeg", "blur")
+        weight = weight_for_noise(noise)
         cond = None
         if n_cond:
             cond = torch.zeros(1, n_cond, device=self._device)
@@ -374,7 +380,7 @@ class Enhancer:
                     if cancel is not None:
                         cancel.raise_if_cancelled()
                     res = self._run(forward, rgb[y0:y1, x0:x1], scale, strength, cond,
-                                    patterns)
+                                    patterns, weight)
                     wt = wy * wxs[xi][None, :, None]
                     acc[y0 - base : y1 - base, x0:x1].addcmul_(res, wt)
                     done += 1
@@ -393,6 +399,7 @@ class Enhancer:
         strength: float,
         cond: torch.Tensor | None = None,
         patterns: bool = True,
+        weight: float = 1.0,
     ) -> torch.Tensor:
         """Model on one HxWx3 tile, guarded; returns a float32 HxWx3 CPU tensor in [0, 1]."""
         arr = np.ascontiguousarray(src)
@@ -407,7 +414,7 @@ class Enhancer:
             y = forward(t) if cond is None else forward(t, cond)
         y = y.float()
         if self.guarded:
-            y = guard(t, y, self.guard_stats, patterns)
+            y = guard(t, y, self.guard_stats, patterns, weight)
         if strength < 1.0:
             y = t + strength * (y - t)
         out: torch.Tensor = y[0].permute(1, 2, 0).clamp_(0, 1).cpu()

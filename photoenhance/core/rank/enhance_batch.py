@@ -17,7 +17,7 @@ import torch
 
 from photoenhance.core.ml.autostrength import measure
 from photoenhance.core.ml.device import cpu_has_native_bf16
-from photoenhance.core.ml.guard import guard
+from photoenhance.core.ml.guard import guard, weight_for_noise
 from photoenhance.core.ml.infer import load_weights, specialist_paths
 from photoenhance.core.ml.registry import weights_path
 
@@ -55,8 +55,10 @@ class BatchEnhancer:
                 y[idx] = net(x[idx], cond).float()
             for i in idx:  # the guard, per photo, as the app runs it per tile
                 measured_route = measured[i].route if measured else None
-                y[i : i + 1] = guard(x[i : i + 1], y[i : i + 1].clamp(0, 1),
-                                     patterns=measured_route not in ("jpeg", "blur"))
+                y[i : i + 1] = guard(
+                    x[i : i + 1], y[i : i + 1].clamp(0, 1),
+                    patterns=measured_route not in ("jpeg", "blur"),
+                    weight=weight_for_noise(measured[i].noise_sigma if measured else None))
         if measured:
             s = torch.tensor([m.strength for m in measured], dtype=torch.float32)
             y = x + s.view(-1, 1, 1, 1) * (y - x)
