@@ -9,8 +9,9 @@ clean Kodak24, CBSD68 and LIVE1 (``../shared/data/bench``; evaluation data only)
 enhanced the way ``photoenhance enhance`` does by default (automatic strength, routing,
 the guard) and reported as output-vs-input PSNR (RGB, 8-bit): median, 10th percentile and
 worst, per set and over all; and the same as written (a photo whose verdict is
-``blocked`` or ``not improved`` gets no copy by default, so the original is what is left). Each is also scored by the shipped ranker: how many are
-flagged "worth fixing" (score at least 0.4), and the verdict core gives the copy. The
+``blocked`` or ``not improved`` gets no copy by default, so the original is what is left).
+Each is also scored by the shipped ranker: how many are flagged "worth fixing" (score at
+least 0.4), and the verdict core gives the copy. The
 guard's cost is the time spent in :func:`photoenhance.core.ml.guard.guard` as a ratio to
 the rest of the enhancement, measured in this run. ``--crops DIR`` saves side-by-side crops
 (input | output, 100 %) of the worst photos.

@@ -17,7 +17,6 @@ from photoenhance.core.imaging import OutputPolicy
 from photoenhance.core.jobs.cancel import CancelToken, Progress
 from photoenhance.core.jobs.enhance import EnhanceOptions
 from photoenhance.core.jobs.library_items import CatalogLinks, pick_from_catalog
-from photoenhance.core.jobs.verdict import load_judge
 from photoenhance.core.jobs.runner import (
     JobSummary,
     cancel_job,
@@ -26,6 +25,7 @@ from photoenhance.core.jobs.runner import (
     run_job,
     unfinished_jobs,
 )
+from photoenhance.core.jobs.verdict import load_judge
 from photoenhance.core.settings import Settings
 from photoenhance.gui.engines import ModelHolder
 

@@ -53,7 +53,7 @@ class CatalogLinks:
 
         A written copy whose ``verified_delta`` shows no real gain is stored as
         ``not_improved``."""
-        status = result.status
+        status: str = result.status
         if status == "done" and result.verdict is not None:  # judged: the verdict decides
             status = NOT_IMPROVED if result.verdict in SKIPPED else "done"
         elif status == "done":

@@ -38,8 +38,8 @@ import torch.nn.functional as F  # noqa: N812
 from photoenhance.core.errors import ModelError, PhotoEnhanceError
 from photoenhance.core.jobs.cancel import CancelToken, EtaEstimator, Progress, ProgressCallback
 from photoenhance.core.ml import autostrength
-from photoenhance.core.ml.guard import GuardStats, guard, weight_for_noise
 from photoenhance.core.ml.device import pick_device, use_bf16
+from photoenhance.core.ml.guard import GuardStats, guard, weight_for_noise
 from photoenhance.core.ml.nets import EnhanceUNet, build
 from photoenhance.core.ml.registry import read_card, verify, weights_path
 
