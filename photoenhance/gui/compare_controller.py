@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRect, QThreadPool, QTimer, Signal
 
 from photoenhance.core.catalog import Catalog
+from photoenhance.core.jobs.verdict import header_verdict
 from photoenhance.gui import bridge, tasks
 from photoenhance.gui.compare_view import CompareView
 from photoenhance.gui.engines import ModelHolder
@@ -123,6 +124,7 @@ class CompareController(QObject):
         text = f"{self.row.name}  ·  {w} × {h}"
         if self.row.score is not None:
             text += f"  ·  score {self.row.score:.2f}"
+            text += f" ({header_verdict(self.row.score, self.row.not_improved)})"
         if self.auto and image.auto_strength is not None:
             text += (
                 "  ·  measured clean: left as it is"

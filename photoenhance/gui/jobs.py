@@ -24,6 +24,7 @@ from photoenhance.core.jobs.runner import (
     run_job,
     unfinished_jobs,
 )
+from photoenhance.core.jobs.verdict import load_judge
 from photoenhance.core.progress import CancelToken, Progress
 from photoenhance.core.settings import Settings
 from photoenhance.gui.engines import ModelHolder
@@ -128,7 +129,8 @@ def run_batch(catalog: Catalog, job_id: int, enhancer: ModelHolder) -> Callable[
 
         progress(BatchProgress(job_id, Progress(0, 0, None, "photos"),
                                tuple(item_states(catalog, job_id))))
-        summary = run_job(catalog, job_id, model, progress=relay, cancel=cancel)
+        summary = run_job(catalog, job_id, model, progress=relay, cancel=cancel,
+                          judge=load_judge())
         return BatchOutcome(job_id, summary, item_states(catalog, job_id))
 
     return run

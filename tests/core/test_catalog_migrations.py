@@ -115,3 +115,24 @@ def test_v2_fixture_migrates_to_current_and_keeps_jobs(tmp_path: Path) -> None:
     with Catalog.open(tmp_path / "fresh.sqlite"):
         pass
     assert schema(path) == schema(tmp_path / "fresh.sqlite")
+
+
+def test_v3_fixture_migrates_to_current_with_empty_verdicts(tmp_path: Path) -> None:
+    from photoenhance.core.catalog import JobItem
+
+    path = tmp_path / "catalog.sqlite"
+    shutil.copy(FIXTURES / "catalog_v3.sqlite", path)
+    assert read_version(path) == 3
+    with Catalog.open(path) as cat, cat.session() as s:
+        item = s.get(JobItem, 4)
+        assert item is not None and item.source_path == Path("/photos/loose.jpg")
+        assert item.verdict is None and item.predicted_gain is None
+        item.verdict, item.predicted_gain = "improved", 2.5  # the new columns work
+    with Catalog.open(path) as cat, cat.session() as s:
+        item = s.get(JobItem, 4)
+        assert item is not None and (item.verdict, item.predicted_gain) == ("improved", 2.5)
+    assert read_version(path) == SCHEMA_VERSION
+    assert len(list(tmp_path.glob("catalog.sqlite.v3.*.bak"))) == 1
+    with Catalog.open(tmp_path / "fresh.sqlite"):
+        pass
+    assert schema(path) == schema(tmp_path / "fresh.sqlite")

@@ -16,6 +16,16 @@ from photoenhance.gui.jobs import ItemState  # noqa: E402
 from photoenhance.gui.main_window import BATCH, MainWindow  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _every_copy_is_improved(monkeypatch) -> None:
+    """These tests are about the batch's mechanics; the verdict on the tiny random model's
+    copies (tests/jobs/test_verdict.py) would skip them."""
+    import photoenhance.gui.jobs as gui_jobs
+    from photoenhance.core.jobs.verdict import IMPROVED, Verdict
+
+    monkeypatch.setattr(gui_jobs, "load_judge", lambda: lambda *_: Verdict(IMPROVED, 2.0))
+
+
 class CancelOnSecond:
     """A tiny enhancer that presses Cancel as the second photo starts."""
 

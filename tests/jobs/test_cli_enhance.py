@@ -26,11 +26,11 @@ def test_json_contract_and_partial_failure(tmp_path, tiny_model, capsys) -> None
     bad.write_bytes(b"\xff\xd8 truncated")
     code = main(["--catalog", str(tmp_path / "c.sqlite"), "enhance", str(good), str(bad),
                  str(tmp_path / "in" / "nope.jpg"), "--out", str(tmp_path / "out"),
-                 "--json", "--model", str(tiny_model)])
+                 "--json", "--model", str(tiny_model), "--force"])
     out = json.loads(capsys.readouterr().out)
     assert code == 1
     assert [r["status"] for r in out] == ["done", "failed", "failed"]
-    assert set(out[0]) == {"source", "output", "status", "error"}
+    assert set(out[0]) == {"source", "output", "status", "error", "verdict", "predicted_gain"}
     assert Path(out[0]["output"]) == tmp_path / "out" / "a_enhanced.jpg"
     assert Path(out[0]["output"]).is_file() and out[0]["error"] is None
     assert "b.jpg" in out[1]["error"] and "nope.jpg" in out[2]["error"]
@@ -43,7 +43,7 @@ def test_all_done_exit_zero_and_catalog_records(tmp_path, tiny_model, capsys) ->
     assert main(["--catalog", cat, "scan", str(lib)]) == 0
     capsys.readouterr()
     assert main(["--catalog", cat, "enhance", str(photo), "--model", str(tiny_model),
-                 "--strength", "0.5"]) == 0
+                 "--strength", "0.5", "--force"]) == 0
     expected = lib / "Enhanced" / "2024" / "x_enhanced.jpg"
     assert expected.is_file()
     with Catalog.open(Path(cat)) as c, c.session() as s:
@@ -83,7 +83,7 @@ def test_jobs_list_resume_cancel(tmp_path, tiny_model, capsys) -> None:
     assert main(["--catalog", str(cat), "jobs"]) == 0
     assert "No jobs yet." in capsys.readouterr().out
     with Catalog.open(cat) as c:
-        j1 = create_job(c, [EnhanceItem(a)], EnhanceOptions())
+        j1 = create_job(c, [EnhanceItem(a)], EnhanceOptions(force=True))
         j2 = create_job(c, [EnhanceItem(b)], EnhanceOptions())
     assert main(["--catalog", str(cat), "jobs", "cancel", str(j2)]) == 0
     assert main(["--catalog", str(cat), "jobs", "resume", "--model", str(tiny_model)]) == 0

@@ -45,6 +45,7 @@ def test_tile_starts_cover_with_overlap() -> None:
 
 def test_changes_the_image(enhancer: Enhancer) -> None:
     img = _image(64, 80)
+    enhancer.guarded = False  # a random net's change is structure, which the guard refuses
     out = enhancer.enhance(img)
     assert out.shape == img.shape and out.dtype == np.uint8
     assert np.abs(out.astype(int) - img).mean() > 0.5

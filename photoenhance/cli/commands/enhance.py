@@ -25,7 +25,7 @@ from photoenhance.core.jobs.runner import (
     create_job,
     run_job,
 )
-from photoenhance.core.jobs.verify import NOT_IMPROVED, Verifier, enhancement_status, gain_verifier
+from photoenhance.core.jobs.verdict import Judge, Verdict, load_judge
 from photoenhance.core.progress import CancelToken, Progress
 from photoenhance.core.settings import load_settings
 
@@ -56,7 +56,11 @@ def register(sub: Any) -> None:
     p.add_argument("--format", choices=("keep", "jpeg", "png", "tiff"),
                    help="output format (default: keep the original's)")
     p.add_argument("--json", action="store_true",
-                   help="print one JSON array of {source, output, status, error}")
+                   help="print one JSON array of {source, output, status, error, verdict, "
+                        "predicted_gain}")
+    p.add_argument("--force", action="store_true",
+                   help="write the copy even when its verdict is 'blocked' or 'not improved' "
+                        "(by default such photos are skipped: keep the original)")
     p.add_argument("--tile", type=int, default=1024, help=argparse.SUPPRESS)
     p.add_argument("--model", type=Path, default=None, help=argparse.SUPPRESS)
     p.add_argument("--device", default=None, help="cpu, cuda or mps (default: best available)")
@@ -75,7 +79,8 @@ def _options(args: argparse.Namespace) -> EnhanceOptions:
                           jpeg_quality_floor=settings.jpeg_min_quality,
                           folder=args.out.expanduser() if args.out else None)
     return EnhanceOptions(strength=strength, auto=args.auto and settings.auto_strength,
-                          tile=args.tile, policy=policy, tone=args.tone)
+                          tile=args.tile, policy=policy, tone=args.tone,
+                          force=bool(getattr(args, "force", False)))
 
 
 def _check_selection(args: argparse.Namespace) -> None:
@@ -106,9 +111,9 @@ def run(args: argparse.Namespace) -> int:
         job_id = create_job(catalog, items, opts)
         clean_interrupted_writes(catalog)  # temporary files a killed earlier batch left
         enhancer = load_enhancer_for_job(catalog, job_id, args.model, args.device)
-        results = run_job_with_bar(catalog, job_id, enhancer, len(items), load_verifier())
+        results = run_job_with_bar(catalog, job_id, enhancer, len(items), load_judge())
     _report(results, args.json)
-    return 0 if all(r.status == "done" for r in results) else 1
+    return 0 if all(r.status != "failed" for r in results) else 1
 
 
 def load_enhancer_for_job(catalog: Catalog, job_id: int, model: Path | None,
@@ -125,19 +130,8 @@ def load_enhancer_for_job(catalog: Catalog, job_id: int, model: Path | None,
         raise
 
 
-def load_verifier() -> Verifier | None:
-    """Re-scoring of copies with the shipped ranking model, when it is installed."""
-    from photoenhance.core.errors import ModelError
-    from photoenhance.core.rank.scorer import Scorer
-
-    try:
-        return gain_verifier(Scorer.load())
-    except ModelError:
-        return None
-
-
 def run_job_with_bar(catalog: Catalog, job_id: int, enhancer: Any, total: int,
-                     verify: Verifier | None = None) -> list[EnhanceResult]:
+                     judge: Judge | None = None) -> list[EnhanceResult]:
     """Run a job with a terminal progress bar; Ctrl-C stops it cleanly, resumable."""
     token = CancelToken()
     bar = tqdm(total=total, unit=" photos", dynamic_ncols=True, leave=False,
@@ -152,7 +146,7 @@ def run_job_with_bar(catalog: Catalog, job_id: int, enhancer: Any, total: int,
 
     try:
         return run_job(catalog, job_id, enhancer, progress=progress, cancel=token,
-                       verify=verify).results
+                       judge=judge).results
     except (KeyboardInterrupt, Cancelled):
         token.cancel()
         raise Cancelled(f"Cancelled; no partial copy was written. Resume with "
@@ -161,12 +155,10 @@ def run_job_with_bar(catalog: Catalog, job_id: int, enhancer: Any, total: int,
         bar.close()
 
 
-def _verdict(delta: float | None) -> str:
-    if delta is None:
-        return ""
-    if enhancement_status(delta) == NOT_IMPROVED:
-        return "  (not improved: keep the original)"
-    return f"  (+{delta:.1f} dB predicted quality gain)"
+def verdict_text(r: EnhanceResult) -> str:
+    """The verdict as printed after a photo's line ("" when it was not judged)."""
+    text = Verdict(r.verdict, r.predicted_gain).text()
+    return f"  ({text})" if text else ""
 
 
 def _report(results: list[EnhanceResult], as_json: bool) -> None:
@@ -176,8 +168,12 @@ def _report(results: list[EnhanceResult], as_json: bool) -> None:
     for r in results:
         if r.status == "done":
             tone = f"  [{r.tone}]" if r.tone else ""
-            print(f"done    {r.source} -> {r.output}{tone}{_verdict(r.verified_delta)}")
+            print(f"done    {r.source} -> {r.output}{tone}{verdict_text(r)}")
+        elif r.status == "skipped" and r.verdict:
+            print(f"skipped {r.source}  ({r.error}; --force writes it anyway)")
         else:
             print(f"{r.status:<7} {r.error or r.source}")
-    failed = sum(r.status != "done" for r in results)
-    print(f"{len(results) - failed} enhanced, {failed} failed", file=sys.stderr)
+    done = sum(r.status == "done" for r in results)
+    skipped = sum(r.status == "skipped" for r in results)
+    failed = len(results) - done - skipped
+    print(f"{done} enhanced, {skipped} skipped, {failed} failed", file=sys.stderr)

@@ -55,7 +55,8 @@ def _list(catalog: Catalog, as_json: bool) -> int:
 
 
 def _resume(catalog: Catalog, args: argparse.Namespace) -> int:
-    from photoenhance.cli.commands.enhance import _report, load_verifier, run_job_with_bar
+    from photoenhance.cli.commands.enhance import _report, run_job_with_bar
+    from photoenhance.core.jobs.verdict import load_judge
     from photoenhance.core.ml.infer import Enhancer
 
     recover(catalog)
@@ -67,14 +68,14 @@ def _resume(catalog: Catalog, args: argparse.Namespace) -> int:
         print("Nothing to resume.")
         return 0
     enhancer = Enhancer.load(args.model, device=args.device)
-    verify = load_verifier()
+    judge = load_judge()
     ok = True
     for job_id in ids:
         with catalog.session() as s:
             total = s.scalar(select(func.count()).where(JobItem.job_id == job_id)) or 0
-        results = run_job_with_bar(catalog, job_id, enhancer, int(total), verify)
+        results = run_job_with_bar(catalog, job_id, enhancer, int(total), judge)
         _report(results, False)
-        ok = ok and all(r.status == "done" for r in results)
+        ok = ok and all(r.status != "failed" for r in results)
     return 0 if ok else 1
 
 

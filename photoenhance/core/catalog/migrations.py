@@ -55,8 +55,14 @@ def _v2_to_v3(conn: sqlite3.Connection) -> None:
         conn.execute(f"ALTER TABLE job_items ADD COLUMN {column} VARCHAR")
 
 
+def _v3_to_v4(conn: sqlite3.Connection) -> None:
+    """v4: job items store their verdict and the predicted gain in dB."""
+    conn.execute("ALTER TABLE job_items ADD COLUMN verdict VARCHAR")
+    conn.execute("ALTER TABLE job_items ADD COLUMN predicted_gain DOUBLE")
+
+
 #: ``STEPS[n]`` upgrades a catalog from version ``n`` to ``n + 1``.
-STEPS: dict[int, Step] = {1: _v1_to_v2, 2: _v2_to_v3}
+STEPS: dict[int, Step] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 def read_version(path: Path) -> int:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from photoenhance.core.catalog.types import PathType, utcnow
 
 #: The schema version that :class:`Base.metadata` describes (``PRAGMA user_version``).
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class PhotoStatus(StrEnum):
@@ -31,6 +31,7 @@ class JobStatus(StrEnum):
     DONE = "done"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    SKIPPED = "skipped"  # judged not worth a copy (verdict blocked or not improved)
 
 
 #: The labels a user can give a photo's enhancement: significant, moderate, neutral, worse.
@@ -164,6 +165,10 @@ class JobItem(Base):
     output_path: Mapped[Path | None]
     status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED)
     error: Mapped[str | None]
+    #: improved, unchanged, not improved or blocked (core/jobs/verdict.py), and the ranker's
+    #: predicted gain in dB for the photo
+    verdict: Mapped[str | None]
+    predicted_gain: Mapped[float | None]
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
 

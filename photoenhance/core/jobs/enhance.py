@@ -25,6 +25,7 @@ from photoenhance.core.imaging import (
     load_image,
     write_enhanced_copy,
 )
+from photoenhance.core.jobs.verdict import Judge, Verdict
 from photoenhance.core.ml import autostrength
 from photoenhance.core.progress import CancelToken, EtaEstimator, Progress, ProgressCallback
 
@@ -44,7 +45,8 @@ class EnhancerLike(Protocol):
     def enhance(self, image: np.ndarray, strength: float = 1.0, tile: int = 512,
                 overlap: int = 32, progress: ProgressCallback | None = None,
                 cancel: CancelToken | None = None, auto: bool = True,
-                blur: float | None = None, route: str | None = None) -> np.ndarray: ...
+                blur: float | None = None, route: str | None = None,
+                noise: float | None = None) -> np.ndarray: ...
 
     def specialist(self, route: str | None) -> tuple[str, str] | None: ...
 
@@ -72,10 +74,14 @@ class EnhanceResult:
     specialist: str | None = None
     #: what the tone and colour step did, in words (None: the step was off)
     tone: str | None = None
+    #: the verdict (:mod:`photoenhance.core.jobs.verdict`) and its predicted gain in dB
+    verdict: str | None = None
+    predicted_gain: float | None = None
 
-    def as_dict(self) -> dict[str, str | None]:
+    def as_dict(self) -> dict[str, str | float | None]:
         return {"source": str(self.source), "output": str(self.output) if self.output else None,
-                "status": self.status, "error": self.error}
+                "status": self.status, "error": self.error, "verdict": self.verdict,
+                "predicted_gain": self.predicted_gain}
 
 
 @dataclass
@@ -89,6 +95,8 @@ class EnhanceOptions:
     #: correct exposure, contrast and colour after restoring (core.ml.tone); off by default
     #: until the tone model meets its benchmark targets (docs/BENCHMARKS.md, issue 22)
     tone: bool = False
+    #: write the copy even when its verdict is ``blocked`` or ``not improved``
+    force: bool = False
 
 
 def _decode(item: EnhanceItem) -> DecodedImage:
@@ -111,11 +119,14 @@ def _write(item: EnhanceItem, pixels: np.ndarray, prov: Provenance,
 def enhance_batch(
     items: Iterable[EnhanceItem], enhancer: EnhancerLike, opts: EnhanceOptions | None = None,
     *, progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
-    on_start: Callable[[EnhanceItem], None] | None = None,
+    on_start: Callable[[EnhanceItem], None] | None = None, judge: Judge | None = None,
 ) -> Iterator[EnhanceResult]:
     """Enhance ``items`` in order, yielding one result per item as it finishes.
 
     ``on_start(item)`` is called (on the calling thread) just before an item's inference.
+    With ``judge`` (:func:`photoenhance.core.jobs.verdict.load_judge`), each photo gets its
+    verdict before its copy is written; a ``blocked`` or ``not improved`` one is not written
+    (status ``skipped``, the reason in ``error``) unless ``opts.force``.
 
     Cancelling stops within one tile of work; the item in flight writes nothing and the
     generator raises :class:`Cancelled` after yielding the results already finished.
@@ -126,7 +137,8 @@ def enhance_batch(
     eta = EtaEstimator(len(todo))
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="photoenhance-io") as pool:
         decoded: Future[DecodedImage] | None = pool.submit(_decode, todo[0]) if todo else None
-        writing: tuple[EnhanceItem, Future[Path], float, str | None, str | None] | None = None
+        writing: tuple[EnhanceItem, Future[Path], float, str | None, Verdict,
+                       str | None] | None = None
         for i, item in enumerate(todo):
             if cancel is not None and cancel.cancelled:
                 break
@@ -136,17 +148,24 @@ def enhance_batch(
             start = time.monotonic()
             if on_start is not None:
                 on_start(item)
-            pixels = _enhance_one(item, current, enhancer, opts, i, len(todo), progress, cancel)
+            pixels = _enhance_one(item, current, enhancer, opts, i, len(todo), progress, cancel,
+                                  judge)
             if writing is not None:
                 yield _finish(*writing)
                 writing = None
             if isinstance(pixels, EnhanceResult):
                 yield pixels
             else:
-                made, route, tone = pixels
-                item_prov = _provenance(enhancer, prov, route)
-                writing = (item, pool.submit(_write, item, made, item_prov, opts), start,
-                           item_prov.specialist_id or None, tone)
+                made, route, verdict, tone = pixels
+                if not verdict.writes and not opts.force:
+                    yield EnhanceResult(item.source, None, "skipped", verdict.reason,
+                                        time.monotonic() - start, verdict.realised_gain,
+                                        verdict=verdict.verdict,
+                                        predicted_gain=verdict.predicted_gain)
+                else:
+                    item_prov = _provenance(enhancer, prov, route)
+                    writing = (item, pool.submit(_write, item, made, item_prov, opts), start,
+                               item_prov.specialist_id or None, verdict, tone)
             if progress is not None:
                 progress(Progress(i + 1, len(todo), str(item.source), "photos",
                                   eta.update(i + 1)))
@@ -160,11 +179,12 @@ def enhance_batch(
 
 def _enhance_one(item: EnhanceItem, decoded: Future[DecodedImage], enhancer: EnhancerLike,
                  opts: EnhanceOptions, index: int, total: int,
-                 progress: ProgressCallback | None,
-                 cancel: CancelToken | None
-                 ) -> tuple[np.ndarray, str | None, str | None] | EnhanceResult:
-    """The enhanced pixels, the route that picked their network and what the tone step did,
-    or the item's failure. Restoration runs first, in the photo's own tone.
+                 progress: ProgressCallback | None, cancel: CancelToken | None,
+                 judge: Judge | None = None,
+                 ) -> tuple[np.ndarray, str | None, Verdict, str | None] | EnhanceResult:
+    """The enhanced pixels, the route that picked their network, the verdict and what the
+    tone step did, or the item's failure. Restoration runs first, in the photo's own tone,
+    and the verdict judges it; the tone step (off by default) comes after.
 
     The photo is measured here, once, so the copy's provenance can name the network used."""
     def tile_progress(p: Progress) -> None:
@@ -173,21 +193,26 @@ def _enhance_one(item: EnhanceItem, decoded: Future[DecodedImage], enhancer: Enh
 
     try:
         image = decoded.result()
-        strength, blur, route = opts.strength, None, None
+        strength, blur, route, noise = opts.strength, None, None, None
         if opts.auto:
             need = autostrength.measure(image.pixels)
             strength, blur, route = strength * need.strength, need.blur, need.route
+            noise = need.noise_sigma
         pixels = _with_smaller_tiles_on_oom(
             lambda tile: enhancer.enhance(image.pixels, strength=strength, tile=tile,
                                           progress=tile_progress, cancel=cancel,
-                                          auto=False, blur=blur, route=route),
+                                          auto=False, blur=blur, route=route, noise=noise),
             opts.tile, item.source)
+        verdict = Verdict(None)
+        if judge is not None:
+            stats = getattr(enhancer, "guard_stats", None)
+            verdict = judge(image.pixels, pixels, stats.kept_share if stats else None)
         tone = None
         if opts.tone:  # after restoring; torch is imported by the enhancer already
             from photoenhance.core.ml.tone import apply_tone
 
             pixels, tone = apply_tone(pixels, opts.strength)
-        return pixels, route, tone
+        return pixels, route, verdict, tone
     except Cancelled:
         return EnhanceResult(item.source, status="skipped", error="cancelled")
     except PhotoEnhanceError as exc:
@@ -223,7 +248,8 @@ def _with_smaller_tiles_on_oom(run: Callable[[int], np.ndarray], tile: int,
 
 
 def _finish(item: EnhanceItem, fut: Future[Path], start: float,
-            specialist: str | None = None, tone: str | None = None) -> EnhanceResult:
+            specialist: str | None = None, verdict: Verdict | None = None,
+            tone: str | None = None) -> EnhanceResult:
     try:
         out = fut.result()
     except PhotoEnhanceError as exc:
@@ -234,5 +260,7 @@ def _finish(item: EnhanceItem, fut: Future[Path], start: float,
         return EnhanceResult(item.source, status="failed",
                              error=f"{item.source}: could not write the copy ({exc})",
                              seconds=time.monotonic() - start)
+    v = verdict or Verdict(None)
     return EnhanceResult(item.source, out, "done", seconds=time.monotonic() - start,
-                         specialist=specialist, tone=tone)
+                         verified_delta=v.realised_gain, specialist=specialist,
+                         verdict=v.verdict, predicted_gain=v.predicted_gain, tone=tone)

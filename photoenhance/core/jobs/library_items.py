@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from photoenhance.core.catalog import Catalog, Enhancement, Photo, Root, ranked_photos
 from photoenhance.core.jobs.enhance import EnhanceItem, EnhanceOptions, EnhanceResult, EnhancerLike
-from photoenhance.core.jobs.verify import enhancement_status
+from photoenhance.core.jobs.verdict import SKIPPED
+from photoenhance.core.jobs.verify import NOT_IMPROVED, enhancement_status
 
 
 class CatalogLinks:
@@ -52,8 +53,10 @@ class CatalogLinks:
 
         A written copy whose ``verified_delta`` shows no real gain is stored as
         ``not_improved``."""
-        status = result.status
-        if status == "done":
+        status: str = result.status
+        if status == "done" and result.verdict is not None:  # judged: the verdict decides
+            status = NOT_IMPROVED if result.verdict in SKIPPED else "done"
+        elif status == "done":
             status = enhancement_status(verified_delta)
         with self.catalog.session() as s:
             photo = self._photo(s, result.source)

@@ -37,6 +37,7 @@ from photoenhance.core.jobs.enhance import (
     enhance_batch,
 )
 from photoenhance.core.jobs.library_items import CatalogLinks
+from photoenhance.core.jobs.verdict import SKIPPED, Judge
 from photoenhance.core.jobs.verify import Verifier
 from photoenhance.core.progress import CancelToken, ProgressCallback
 
@@ -70,7 +71,8 @@ def create_job(catalog: Catalog, items: Sequence[EnhanceItem], opts: EnhanceOpti
     interrupted write may have left a temporary file."""
     p = opts.policy
     params = {"strength": opts.strength, "auto": opts.auto, "tile": opts.tile,
-              "tone": opts.tone, "location": p.location, "format": p.format,
+              "tone": opts.tone, "force": opts.force,
+              "location": p.location, "format": p.format,
               "jpeg_quality_floor": p.jpeg_quality_floor,
               "folder": str(p.folder) if p.folder else None,
               "planned": [_planned(it, opts) for it in items]}
@@ -94,7 +96,8 @@ def options_of(job: Job) -> EnhanceOptions:
                           folder=Path(p["folder"]) if p.get("folder") else None)
     return EnhanceOptions(strength=float(p.get("strength", 1.0)), auto=bool(p.get("auto", True)),
                           tile=int(p.get("tile", 1024)), policy=policy,
-                          tone=bool(p.get("tone", False)))
+                          tone=bool(p.get("tone", False)),
+                          force=bool(p.get("force", False)))
 
 
 def _rowcount(result: object) -> int:
@@ -219,11 +222,16 @@ def _mark(catalog: Catalog, item_id: int, **values: Any) -> None:
 
 def run_job(catalog: Catalog, job_id: int, enhancer: EnhancerLike, *,
             progress: ProgressCallback | None = None,
-            cancel: CancelToken | None = None, verify: Verifier | None = None) -> JobSummary:
+            cancel: CancelToken | None = None, verify: Verifier | None = None,
+            judge: Judge | None = None) -> JobSummary:
     """Run (or resume) job ``job_id`` to the end, or until cancelled (then it stays queued).
 
-    With ``verify``, each written copy is re-scored against its source and the realised gain
-    is stored with the catalog's Enhancement row (copies that gained nothing are flagged)."""
+    With ``judge`` (:func:`photoenhance.core.jobs.verdict.load_judge`, as the CLI and the GUI
+    pass), each photo gets its verdict before its copy is written; the verdict and predicted
+    gain are stored on the job item, and the realised gain with the catalog's Enhancement
+    row. A ``blocked`` or ``not improved`` photo's copy is not written unless the job was
+    created with ``force`` (the item is ``skipped``). ``verify`` (older callers) re-scores
+    written copies from their files instead."""
     with catalog.session() as s:
         job = s.get(Job, job_id)
         if job is None:
@@ -243,9 +251,9 @@ def run_job(catalog: Catalog, job_id: int, enhancer: EnhancerLike, *,
 
     try:
         for r in enhance_batch([it for _, it in todo], enhancer, opts, progress=progress,
-                               cancel=cancel, on_start=on_start):
+                               cancel=cancel, on_start=on_start, judge=judge):
             _record(catalog, ids[r.source], r, summary)
-            delta = _verified(verify, r)
+            delta = r.verified_delta if judge is not None else _verified(verify, r)
             links.record(r, enhancer, opts, delta)
     except BaseException:
         recover(catalog)  # cancelled or interrupted: the rest stays queued for a resume
@@ -267,7 +275,10 @@ def _verified(verify: Verifier | None, r: EnhanceResult) -> float | None:
 
 def _record(catalog: Catalog, item_id: int, r: EnhanceResult, summary: JobSummary) -> None:
     status = {"done": JobStatus.DONE, "failed": JobStatus.FAILED}.get(r.status, JobStatus.QUEUED)
+    if r.status == "skipped" and r.verdict in SKIPPED:  # judged, not cancelled: never resumed
+        status = JobStatus.SKIPPED
     _mark(catalog, item_id, status=status, output_path=r.output, error=r.error,
+          verdict=r.verdict, predicted_gain=r.predicted_gain,
           finished_at=utcnow() if status != JobStatus.QUEUED else None)
     summary.results.append(r)
     if r.status == "done":

@@ -17,6 +17,10 @@ On CPU the net runs through :class:`FusedUNet`: the same weights and the same on
 convolutions, with each ResBlock's ReLU and residual add fused into its convolutions
 (bit-identical output, fewer passes over memory). It checks itself against the plain module
 once and falls back to it where the fused ops are missing or disagree.
+
+Every tile's output passes the do-no-harm guard (:mod:`photoenhance.core.ml.guard`) before
+it is blended: it gives back the detail and colour the net removed where the removed part
+is not noise. It sees the tile with its overlap, so its smooth maps blend without seams.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import torch.nn.functional as F  # noqa: N812
 from photoenhance.core.errors import ModelError, PhotoEnhanceError
 from photoenhance.core.ml import autostrength
 from photoenhance.core.ml.device import pick_device, use_bf16
+from photoenhance.core.ml.guard import GuardStats, guard, weight_for_noise
 from photoenhance.core.ml.nets import EnhanceUNet, build
 from photoenhance.core.ml.registry import read_card, verify, weights_path
 from photoenhance.core.progress import CancelToken, EtaEstimator, Progress, ProgressCallback
@@ -211,6 +216,10 @@ class Enhancer:
         self._expert_ids = dict(expert_ids or {})
         self._nets: dict[str | None, tuple[Any, int]] = {None: self._prepare(model)}
         self._lock = threading.Lock()
+        #: run the do-no-harm guard (:mod:`photoenhance.core.ml.guard`) on every tile
+        self.guarded = True
+        #: what the guard did in the last :meth:`enhance` call
+        self.guard_stats = GuardStats()
 
     def _prepare(self, model: torch.nn.Module) -> tuple[Any, int]:
         """The forward to call for ``model`` on this device, and its number of hints."""
@@ -306,6 +315,7 @@ class Enhancer:
         auto: bool = True,
         blur: float | None = None,
         route: str | None = None,
+        noise: float | None = None,
     ) -> np.ndarray:
         """Restore ``image``; returns an array of the same shape and dtype.
 
@@ -325,6 +335,9 @@ class Enhancer:
             route: the photo's one strong fault (:attr:`AutoStrength.route`), which picks a
                 specialist network where there is one; ``None``: measured when ``auto``,
                 else the general network.
+            noise: the photo's luma noise sigma (:attr:`AutoStrength.noise_sigma`), which
+                weighs the guard's detail checks (:func:`guard.weight_for_noise`); ``None``:
+                measured when ``auto``, else full weight.
         """
         if not 0.0 <= strength <= 1.0:
             raise PhotoEnhanceError(f"Strength must be between 0 and 1, not {strength}.")
@@ -334,11 +347,16 @@ class Enhancer:
             strength *= measured.strength
             blur = measured.blur if blur is None else blur
             route = measured.route if route is None else route
+            noise = measured.noise_sigma if noise is None else noise
         if strength <= 0.0:  # nothing to correct: the photo comes back as it is
             if progress is not None:
                 progress(Progress(1, 1, message="Enhancing"))
             return np.array(image, copy=True)
         forward, n_cond = self._net(route)  # a specialist loads only when it has work
+        # a JPEG or blur correction is structured by nature (the 8 x 8 grid, the edges): the
+        # guard's pattern check is for denoising only
+        patterns = route not in ("jpeg", "blur")
+        weight = weight_for_noise(noise)
         cond = None
         if n_cond:
             cond = torch.zeros(1, n_cond, device=self._device)
@@ -347,6 +365,7 @@ class Enhancer:
         overlap = max(0, min(int(overlap), tile // 2))
         h, w = rgb.shape[:2]
         scale = _SCALE.get(rgb.dtype, 1.0)
+        self.guard_stats = GuardStats()
         ys, xs = tile_spans(h, tile, overlap), tile_spans(w, tile, overlap)
         wys, wxs = _weights(ys), _weights(xs)
         total = len(ys) * len(xs)
@@ -360,7 +379,8 @@ class Enhancer:
                 for xi, (x0, x1) in enumerate(xs):
                     if cancel is not None:
                         cancel.raise_if_cancelled()
-                    res = self._run(forward, rgb[y0:y1, x0:x1], scale, strength, cond)
+                    res = self._run(forward, rgb[y0:y1, x0:x1], scale, strength, cond,
+                                    patterns, weight)
                     wt = wy * wxs[xi][None, :, None]
                     acc[y0 - base : y1 - base, x0:x1].addcmul_(res, wt)
                     done += 1
@@ -378,8 +398,10 @@ class Enhancer:
         scale: float,
         strength: float,
         cond: torch.Tensor | None = None,
+        patterns: bool = True,
+        weight: float = 1.0,
     ) -> torch.Tensor:
-        """Model on one HxWx3 tile; returns a float32 HxWx3 CPU tensor in [0, 1]."""
+        """Model on one HxWx3 tile, guarded; returns a float32 HxWx3 CPU tensor in [0, 1]."""
         arr = np.ascontiguousarray(src)
         if not arr.flags.writeable:  # torch warns on read-only arrays (decoded photos are)
             arr = arr.copy()
@@ -391,6 +413,8 @@ class Enhancer:
         with torch.autocast(self._device.type, dtype=torch.bfloat16, enabled=self._bf16):
             y = forward(t) if cond is None else forward(t, cond)
         y = y.float()
+        if self.guarded:
+            y = guard(t, y, self.guard_stats, patterns, weight)
         if strength < 1.0:
             y = t + strength * (y - t)
         out: torch.Tensor = y[0].permute(1, 2, 0).clamp_(0, 1).cpu()

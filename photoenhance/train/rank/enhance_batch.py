@@ -4,7 +4,8 @@ Loads ``models/enhancer-v1.pt`` through its model card (architecture config, sha
 runs the network directly on whole batches, bf16 autocast and channels_last where the CPU
 supports bf16: the same weights the app's enhancer uses, without its tiling, and with the
 same automatic strength, blur hint and specialist network per image
-(:mod:`photoenhance.core.ml.autostrength`).
+(:mod:`photoenhance.core.ml.autostrength`), and the same do-no-harm guard
+(:mod:`photoenhance.core.ml.guard`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import torch
 
 from photoenhance.core.ml.autostrength import measure
 from photoenhance.core.ml.device import cpu_has_native_bf16
+from photoenhance.core.ml.guard import guard, weight_for_noise
 from photoenhance.core.ml.infer import load_weights, specialist_paths
 from photoenhance.core.ml.registry import weights_path
 
@@ -51,6 +53,12 @@ class BatchEnhancer:
                 cond[:, 0] = torch.tensor([measured[i].blur for i in idx]) if measured else 0.0
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
                 y[idx] = net(x[idx], cond).float()
+            for i in idx:  # the guard, per photo, as the app runs it per tile
+                measured_route = measured[i].route if measured else None
+                y[i : i + 1] = guard(
+                    x[i : i + 1], y[i : i + 1].clamp(0, 1),
+                    patterns=measured_route not in ("jpeg", "blur"),
+                    weight=weight_for_noise(measured[i].noise_sigma if measured else None))
         if measured:
             s = torch.tensor([m.strength for m in measured], dtype=torch.float32)
             y = x + s.view(-1, 1, 1, 1) * (y - x)
