@@ -25,6 +25,16 @@ from photoenhance.gui.main_window import BATCH, LIBRARY, REVIEW, MainWindow  # n
 from photoenhance.gui.verdicts import item_verdict  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _every_copy_is_improved(monkeypatch) -> None:
+    """Review is about stepping through written copies; the verdict on the tiny random
+    model's copies (tests/jobs/test_verdict.py) would skip some of them."""
+    import photoenhance.gui.jobs as gui_jobs
+    from photoenhance.core.jobs.verdict import IMPROVED, Verdict
+
+    monkeypatch.setattr(gui_jobs, "load_judge", lambda: lambda *_: Verdict(IMPROVED, 2.0))
+
+
 @pytest.fixture
 def trash(tmp_path: Path, monkeypatch) -> Path:
     """Point the trash library at a folder of the test: files sent there land in it."""

@@ -69,7 +69,8 @@ def test_enhance_killed_anywhere_then_resumed(tmp_path: Path, tiny_model: Path,
     catalog = tmp_path / "c.sqlite"
     base = [sys.executable, "-m", "photoenhance", "--catalog", str(catalog)]
     model = ["--model", str(tiny_model), "--device", "cpu"]
-    enhance = [*base, "enhance", *map(str, sources), *model, "--tile", "64"]
+    enhance = [*base, "enhance", *map(str, sources), *model, "--tile", "64",
+               "--force"]  # every copy written: this test is about kills, not verdicts
     kill_at = (case + random.Random(case).random()) * SPAN_S / ROUNDS
 
     proc = subprocess.Popen(enhance, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
