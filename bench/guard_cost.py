@@ -2,7 +2,7 @@
 
 Usage::
 
-    nice python bench/guard_cost.py [--photo PATH] [--repeats 3]
+    nice python bench/guard_cost.py [--photo PATH] [--repeats 3] [--threads N]
 
 Two figures, each timed ``--repeats`` times (interleaved, median):
 
@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from photoenhance.core.imaging import load_image  # noqa: E402
-from photoenhance.core.ml.guard import GuardStats, guard  # noqa: E402
+from photoenhance.core.ml.guard import guard  # noqa: E402
 from photoenhance.core.ml.infer import DEFAULT_TILE, Enhancer  # noqa: E402
 
 SHARED = Path(os.environ.get("PHOTOENHANCE_SHARED", REPO.parent / "shared")) / "data"
@@ -44,7 +44,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--photo", type=Path, default=PHOTO)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: its default)")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if not args.photo.is_file():
         print(f"No photo at {args.photo} (set PHOTOENHANCE_SHARED or --photo).", file=sys.stderr)
         return 2
@@ -75,6 +78,7 @@ def main() -> int:
         stats = enh.guard_stats
         photo.append(stats.seconds / max(total - stats.seconds, 1e-9))
     net, grd = statistics.median(net_s), statistics.median(guard_s)
+    print(f"torch threads: {torch.get_num_threads()}")
     print(f"tile {side} x {side}: net {net:.3f} s, guard {grd:.3f} s = {100 * grd / net:.1f} %")
     h, w = pixels.shape[:2]
     print(f"photo {w} x {h} ({h * w / 1e6:.1f} MP), auto=False: guard "
