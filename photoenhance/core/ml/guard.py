@@ -35,9 +35,17 @@ a coarse grid of ``BLOCK`` x ``BLOCK`` blocks of every tile and corrects the out
 The maps (``w * beta``, the strength and the block chroma) are block statistics smoothed over 3 x 3
 blocks and upsampled bilinearly, so they vary smoothly inside a tile; tiles are computed
 with their overlapping context and blended by :mod:`photoenhance.core.ml.infer` as before,
-so the guarded photo has no seams. Its work is a few box filters and six lagged products per
-pixel, plus statistics on a map ``BLOCK**2`` times smaller (``bench/harm.py`` measures its
-time as a ratio to the rest of the enhancement).
+so the guarded photo has no seams.
+
+Its work is kept small: the nine per-pixel products (residual x detail, detail^2, residual^2
+and the six lags) go into one buffer padded to whole blocks and are summed by reshaping (the
+block statistics are means of products, so correlations, slopes and autocorrelations all come
+from these sums); the box blur is shifted sums; luma is taken once per plane; the bilinear
+maps are two small matrix products; all in float32. Work whose result cannot matter is
+skipped: every check at weight 0, the detail pass where no block gives detail back, the
+strength map where no block repeats. ``bench/guard_cost.py`` and ``bench/harm.py`` measure
+its time as a ratio to the rest of the enhancement; ``tests/ml/test_guard_fast.py`` checks it
+against the straightforward implementation.
 """
 
 from __future__ import annotations
@@ -168,8 +176,9 @@ class _Blocks:
 
     def means(self, buf: torch.Tensor) -> torch.Tensor:
         """(n, hb, wb) cell means of a :meth:`buffer`."""
-        n = buf.shape[0]
-        return buf.view(n, self.hb, BLOCK, self.wb, BLOCK).sum(4).sum(2) / self.count
+        n = buf.shape[0]  # rows of a cell first (whole rows added), then its columns
+        rows = buf.view(n, self.hb, BLOCK, self.wb * BLOCK).sum(2)
+        return rows.view(n, self.hb, self.wb, BLOCK).sum(3) / self.count
 
 
 def _smooth(m: torch.Tensor) -> torch.Tensor:
@@ -247,17 +256,22 @@ def guard(x: torch.Tensor, y: torch.Tensor, stats: GuardStats | None = None,
         hy_pad = torch.zeros(hp, wp, device=x_in.device)  # the luma of the detail left
         torch.sub(ly[0, 0], _box_full(ly, DETAIL)[0, 0], out=hy_pad[:h, :w])
         lags = _LAGS if patterns else ()
-        buf = torch.empty(3 + len(lags), hp, wp, device=x_in.device)
+        # the products, three planes at a time in one scratch buffer (the size of the others,
+        # so the allocator reuses it: fresh memory is costly to touch)
         rp = r_pad[:hp, :wp]
-        torch.mul(rp, hy_pad, out=buf[0])
-        torch.mul(hy_pad, hy_pad, out=buf[1])
-        torch.mul(rp, rp, out=buf[2])
-        for i, (dy, dx) in enumerate(lags):  # r[i + dy, j + max(dx, 0)] * r[i, j + max(-dx, 0)]
-            a = r_pad[dy : dy + hp, max(dx, 0) : max(dx, 0) + wp]
-            b = r_pad[:hp, max(-dx, 0) : max(-dx, 0) + wp]
-            torch.mul(a, b, out=buf[3 + i])
-        m = blocks.means(buf)[None]
-        del buf
+        pairs = [(rp, hy_pad), (hy_pad, hy_pad), (rp, rp)]
+        for dy, dx in lags:  # r[i + dy, j + max(dx, 0)] * r[i, j + max(-dx, 0)]
+            pairs.append((r_pad[dy : dy + hp, max(dx, 0) : max(dx, 0) + wp],
+                          r_pad[:hp, max(-dx, 0) : max(-dx, 0) + wp]))
+        scratch = torch.empty(3, hp, wp, device=x_in.device)
+        parts = []
+        for k in range(0, len(pairs), 3):
+            group = pairs[k : k + 3]
+            for i, (a, b) in enumerate(group):
+                torch.mul(a, b, out=scratch[i])
+            parts.append(blocks.means(scratch[: len(group)]))
+        del scratch
+        m = torch.cat(parts)[None]
         s_rh, s_hh, s_rr = _smooth(m[:, 0:1]), _smooth(m[:, 1:2]), _smooth(m[:, 2:3])
         eps = 1e-10
         rho = s_rh / torch.sqrt(s_rr * s_hh + eps)
