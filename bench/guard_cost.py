@@ -7,8 +7,9 @@ Usage::
 Two figures, each timed ``--repeats`` times (interleaved, median):
 
 - **tile**: one 1024 x 1024 tile (the default tile of :mod:`photoenhance.core.ml.infer`)
-  cut from the photo: the shipped network's forward pass against :func:`guard` on its output,
-  at full weight with the pattern check (the most the guard ever does).
+  cut from the photo, run as ``Enhancer`` runs a tile (conversion, the general network with
+  its autocast, the guard at full weight with the pattern check: the most it ever does): the
+  guard's time against the rest.
 - **photo**: the whole photo through :meth:`Enhancer.enhance` at full strength and full guard
   weight (``auto=False``: every tile is corrected and fully guarded), the time in the guard
   (``guard_stats.seconds``) against the rest of the call.
@@ -33,7 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from photoenhance.core.imaging import load_image  # noqa: E402
-from photoenhance.core.ml.guard import guard  # noqa: E402
+from photoenhance.core.ml.guard import GuardStats  # noqa: E402
 from photoenhance.core.ml.infer import DEFAULT_TILE, Enhancer  # noqa: E402
 
 SHARED = Path(os.environ.get("PHOTOENHANCE_SHARED", REPO.parent / "shared")) / "data"
@@ -56,21 +57,18 @@ def main() -> int:
     forward, _ = enh._net(None)
     side = min(DEFAULT_TILE, *pixels.shape[:2])
     crop = np.ascontiguousarray(pixels[:side, :side, :3])
-    t = torch.from_numpy(crop).float().div_(255.0).permute(2, 0, 1)[None]
-    t = t.contiguous(memory_format=torch.channels_last)
     net_s: list[float] = []
     guard_s: list[float] = []
     photo: list[float] = []
     with torch.inference_mode():
-        y = forward(t).float()
-        guard(t, y)  # warm up
-        for _ in range(args.repeats):
+        enh._run(forward, crop, 255.0, 1.0)  # warm up
+        for _ in range(args.repeats):  # one tile as infer.py runs it (autocast included)
+            enh.guard_stats = GuardStats()
             t0 = time.perf_counter()
-            y = forward(t).float()
-            t1 = time.perf_counter()
-            guard(t, y)
-            net_s.append(t1 - t0)
-            guard_s.append(time.perf_counter() - t1)
+            enh._run(forward, crop, 255.0, 1.0)
+            total = time.perf_counter() - t0
+            guard_s.append(enh.guard_stats.seconds)
+            net_s.append(total - enh.guard_stats.seconds)
     for _ in range(args.repeats):
         t0 = time.perf_counter()
         enh.enhance(pixels, auto=False)
@@ -79,7 +77,7 @@ def main() -> int:
         photo.append(stats.seconds / max(total - stats.seconds, 1e-9))
     net, grd = statistics.median(net_s), statistics.median(guard_s)
     print(f"torch threads: {torch.get_num_threads()}")
-    print(f"tile {side} x {side}: net {net:.3f} s, guard {grd:.3f} s = {100 * grd / net:.1f} %")
+    print(f"tile {side} x {side}: rest {net:.3f} s, guard {grd:.3f} s = {100 * grd / net:.1f} %")
     h, w = pixels.shape[:2]
     print(f"photo {w} x {h} ({h * w / 1e6:.1f} MP), auto=False: guard "
           f"{100 * statistics.median(photo):.1f} % of the rest of the enhancement "
