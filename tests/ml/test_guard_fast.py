@@ -138,3 +138,17 @@ def test_every_branch_is_exercised() -> None:
     assert any(k == "texture" and back for k, back, _ in seen)  # detail given back
     assert ("grating", False, True) in seen  # pattern lowers the strength
     assert ("noise", False, False) in seen  # neither: colour only
+
+
+def test_guard_stats_are_per_call() -> None:
+    """A photo returned as it is (strength 0) reports no guard time: bench/harm.py adds the
+    stats of every call, and counted the previous photo's again."""
+    from photoenhance.core.ml.infer import Enhancer
+    from tests.ml.test_infer import _image, _tiny_net
+
+    enh = Enhancer.from_model(_tiny_net(), device="cpu")
+    img = _image(64, 80)
+    enh.enhance(img, auto=False)
+    assert enh.guard_stats.pixels > 0 and enh.guard_stats.seconds > 0
+    enh.enhance(img, strength=0.0, auto=False)
+    assert enh.guard_stats.pixels == 0 and enh.guard_stats.seconds == 0
