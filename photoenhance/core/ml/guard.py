@@ -235,10 +235,10 @@ def guard(x: torch.Tensor, y: torch.Tensor, stats: GuardStats | None = None,
     JPEG or blur correction is structured by nature: the 8 x 8 grid, the edges).
     ``weight``: of the detail, pattern and colour checks (:func:`weight_for_noise`).
 
-    Returned in ``y``'s memory format. The statistics are sums of products over a block
-    grid, in float32, in one buffer; work whose result cannot matter is skipped (every check
-    at weight 0, the detail where no block gives any back, the strength where no block
-    repeats, everything where the net changed nothing)."""
+    Returned in ``y``'s memory format. The statistics are block means of per-pixel products,
+    in float32; work whose result cannot matter is skipped (every check at weight 0, the
+    detail where no block gives any back, the strength where no block repeats, everything
+    where the net changed nothing)."""
     if x.shape[-1] < 2 * DETAIL or x.shape[-2] < 2 * DETAIL:
         return y
     start = time.perf_counter()
