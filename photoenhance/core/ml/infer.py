@@ -348,6 +348,7 @@ class Enhancer:
             blur = measured.blur if blur is None else blur
             route = measured.route if route is None else route
             noise = measured.noise_sigma if noise is None else noise
+        self.guard_stats = GuardStats()  # this call's, even when it returns the photo as is
         if strength <= 0.0:  # nothing to correct: the photo comes back as it is
             if progress is not None:
                 progress(Progress(1, 1, message="Enhancing"))
@@ -365,7 +366,6 @@ class Enhancer:
         overlap = max(0, min(int(overlap), tile // 2))
         h, w = rgb.shape[:2]
         scale = _SCALE.get(rgb.dtype, 1.0)
-        self.guard_stats = GuardStats()
         ys, xs = tile_spans(h, tile, overlap), tile_spans(w, tile, overlap)
         wys, wxs = _weights(ys), _weights(xs)
         total = len(ys) * len(xs)
