@@ -64,6 +64,10 @@ RANGES = {"exposure_ev": (-3.0, 1.5), "temperature_log2": (-0.8, 0.8), "tint_log
           "haze_a": (0.1, 0.45), "gamma": (0.6, 1.6), "flat_black": (0.03, 0.2),
           "flat_white": (0.8, 0.97), "steep_k": (1.3, 2.5), "saturation": (0.4, 1.6)}
 REG = 1e-5
+#: half-ranges of the good-look jitter (:func:`jitter_look`, from v1.1): +-EV, +-log2
+#: temperature and tint, gamma and saturation factors in [1/f, f]
+LOOK = {"exposure_ev": 0.35, "temperature_log2": 0.15, "tint_log2": 0.06, "gamma": 1.12,
+        "saturation": 1.15}
 #: weight of :func:`wb_loss` beside the pixel L1 (about 0.03 on faulty samples): a cast
 #: of 0.5 log2 costs as much as a 0.02 mean pixel error
 WB_WEIGHT = 0.04
@@ -162,6 +166,25 @@ def synth_one(x: torch.Tensor, g: torch.Generator, faults: dict[str, float] | No
     return (y.clamp(0, 1) * 255).round() / 255, names
 
 
+def jitter_look(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """A mildly different but still good look of ``x`` (3, H, W) sRGB: exposure, white
+    balance, gamma and saturation moved within :data:`LOOK` (linear light for the gains).
+    Used as the *target* (and the identity input), so "good" is a neighbourhood of looks,
+    not the 51 training photos' own style: v1, trained on the photos as they are, edited
+    clean Kodak and LIVE1 photos by as much as it corrected faults (mean change ~20
+    levels on both), pulling every photo towards the wallpapers' look."""
+    r = LOOK
+    t, m = _u(g, -r["temperature_log2"], r["temperature_log2"]), _u(g, -r["tint_log2"],
+                                                                      r["tint_log2"])
+    ev = _u(g, -r["exposure_ev"], r["exposure_ev"])
+    gains = torch.exp2(torch.tensor([ev + t / 2 + m / 3, ev - 2 * m / 3, ev - t / 2 + m / 3]))
+    y = linear_to_srgb((srgb_to_linear(x) * gains.reshape(3, 1, 1)).clamp(0, 1))
+    y = y.clamp_min(0) ** _u(g, 1 / r["gamma"], r["gamma"])
+    lum = _luma(y)
+    y = lum + _u(g, 1 / r["saturation"], r["saturation"]) * (y - lum)
+    return (y.clamp(0, 1) * 255).round() / 255
+
+
 def synth_faults(x: torch.Tensor, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """Faulty versions of the batch ``x`` and the white balance that undoes each one:
     (B, 2) target temperature and tint (the negated fault; zeros for other samples)."""
@@ -226,6 +249,8 @@ def train(args: argparse.Namespace) -> None:
         for group in opt.param_groups:
             group["lr"] = args.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * frac)))
         x = random_crops(photos, args.batch, g)
+        if args.jitter:
+            x = torch.stack([jitter_look(xi, g) for xi in x])
         y, wb = synth_faults(x, g)
         p = ToneParams.decode(net(y))
         loss = ((render(y, p) - x).abs().mean() + REG * reg_loss(p)
@@ -280,7 +305,8 @@ def export(args: argparse.Namespace) -> None:
                      f"{args.wb_weight} x L1 on temperature and tint (from v1.1)",
                      "data": "Debian wallpaper photos (data/manifest.json, train split), "
                              f"long side {PHOTO_SIDE} px, random 40-100 % crops",
-                     "identity_share": P_IDENTITY, "fault_weights": FAULTS,
+                     "identity_share": P_IDENTITY,
+                     "target_look_jitter": LOOK if args.jitter else None, "fault_weights": FAULTS,
                      "faults_per_sample_1_2_3": N_FAULTS,
                      "fault_ranges": RANGES},
         "metrics": metrics,
@@ -323,6 +349,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--every", type=int, default=200, help="steps between checkpoints")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--jitter", action=argparse.BooleanOptionalAction, default=True,
+                    help="train towards jittered good looks (jitter_look), not the photos")
     ap.add_argument("--wb-weight", type=float, default=WB_WEIGHT,
                     help="weight of the direct white-balance supervision (wb_loss)")
     ap.add_argument("--resume", action="store_true")
