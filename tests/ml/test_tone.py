@@ -159,3 +159,24 @@ def test_batch_records_the_tone_step(tmp_path: Path) -> None:
     assert r_on.tone and r_on.tone.startswith("exposure +") and r_off.tone is None
     assert r_on.output is not None and r_off.output is not None
     assert _luma(np.asarray(Image.open(r_on.output))) > _luma(np.asarray(Image.open(r_off.output)))
+
+
+def test_synthetic_cast_is_undone_by_the_predicted_white_balance() -> None:
+    """The trainer's white-balance fault and the model's white balance are the same gains
+    (same axes, same sign): the target ``synth_faults`` hands to the loss undoes the cast."""
+    from photoenhance.train.tone import synth_one, wb_loss
+
+    clean = torch.from_numpy(_scene(ev=-1.0, sky=False) / 255.0).float().permute(2, 0, 1)
+    g = torch.Generator().manual_seed(3)
+    info: dict[str, float] = {}
+    while not info.get("temp"):  # draw until a sample carries a white-balance fault alone
+        faulty, names = synth_one(clean, g, {"white_balance": 1.0}, 0.0, info=info)
+    assert names == ["white_balance"]
+    target = torch.tensor([[-info["temp"], -info["tint"]]])
+    p = ToneParams.decode(torch.zeros(1, N_PARAMS))
+    p.temp, p.tint = target[:, 0], target[:, 1]
+    fixed = render(faulty[None], p)[0]
+    assert (fixed - clean).abs().mean() < 0.01 < (faulty - clean).abs().mean()
+    assert float(wb_loss(p, target)) == 0.0
+    p.temp = -p.temp  # the opposite sign doubles the cast instead
+    assert (render(faulty[None], p)[0] - clean).abs().mean() > (faulty - clean).abs().mean()
