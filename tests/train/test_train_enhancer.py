@@ -77,7 +77,8 @@ def test_two_step_run_exports_a_loadable_model(
 ) -> None:
     rng = _tiny_data(tmp_path, monkeypatch, seed=1)
     out = tmp_path / "enhancer.pt"
-    tr.run([*"--steps 2 --batch 2 --patch 32 --threads 1 --prefetch 1".split(), "--out", str(out)])
+    tr.run(["--steps", "2", "--batch", "2", "--patch", "32", "--threads", "1",
+            "--prefetch", "1", "--out", str(out)])
     assert out.exists() and (tmp_path / "ckpt" / "enhancer-last.pt").exists()
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["training"]["steps"] == 2
