@@ -6,7 +6,6 @@ Each opens its own catalog session on the worker thread and returns plain data.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image
@@ -22,11 +21,9 @@ from photoenhance.core.catalog import (
     Root,
     library_rows,
 )
-from photoenhance.core.errors import ModelError
 from photoenhance.core.jobs.verify import NOT_IMPROVED
-from photoenhance.core.library.scan import ScanSummary, scan
-from photoenhance.core.progress import CancelToken, EtaEstimator, Progress
-from photoenhance.core.rank.catalog_scoring import score_unscored
+from photoenhance.core.library.indexing import index_and_score
+from photoenhance.core.progress import CancelToken, Progress
 from photoenhance.core.rank.ratings import rate
 from photoenhance.gui.engines import ModelHolder
 from photoenhance.gui.models import PhotoRow
@@ -108,57 +105,17 @@ def lens_of(path: str) -> Callable[..., object]:
 
 def scan_roots(catalog: Catalog, roots: list[Path],
                scorer: ModelHolder | None = None) -> Callable[..., object]:
-    """Scan ``roots``, then score what is new or changed (as ``photoenhance scan`` does).
+    """Index ``roots`` and score what is new or changed, as ``photoenhance scan`` does.
 
-    Returns a :class:`ScanOutcome`; a missing scoring model is reported, not raised.
+    Returns an :class:`~photoenhance.core.library.indexing.IndexOutcome`; a missing scoring
+    model is reported, not raised.
     """
 
     def run(progress: Callable[[Progress], None], cancel: CancelToken) -> object:
-        summary = _scan(catalog, roots, progress, cancel)
-        outcome = ScanOutcome(summary)
-        if scorer is None or summary is None:
-            return outcome
-        try:
-            model = scorer.get()
-        except ModelError as exc:
-            outcome.scoring_note = str(exc)
-            return outcome
-        eta: EtaEstimator | None = None
-
-        def relay(p: Progress) -> None:
-            nonlocal eta
-            eta = eta or EtaEstimator(p.total)
-            progress(Progress(p.done, p.total, p.current, "scored", eta.update(p.done)))
-
-        result = score_unscored(catalog, model, roots, relay, cancel)
-        outcome.scored = result.scored
-        outcome.failed = list(result.failed)
-        return outcome
+        return index_and_score(catalog, roots, None if scorer is None else scorer.get,
+                               progress=progress, cancel=cancel)
 
     return run
-
-
-@dataclass
-class ScanOutcome:
-    summary: ScanSummary | None
-    scored: int = 0
-    scoring_note: str | None = None
-    failed: list[tuple[int, str]] = field(default_factory=list)  # (photo id, why) unscored
-
-
-def _scan(catalog: Catalog, roots: list[Path], progress: Callable[[Progress], None],
-          cancel: CancelToken) -> ScanSummary | None:
-    summary: ScanSummary | None = None
-    eta: EtaEstimator | None = None
-    for event in scan(catalog, roots, cancel=cancel):
-        if isinstance(event, ScanSummary):
-            summary = event
-            continue
-        if event.total and eta is None:
-            eta = EtaEstimator(event.total)
-        left = eta.update(event.done) if eta else None
-        progress(Progress(event.done, event.total, event.current, event.message, left))
-    return summary
 
 
 def rate_photo(catalog: Catalog, path: str, label: int) -> Callable[..., object]:
