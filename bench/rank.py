@@ -35,7 +35,7 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from photoenhance.core.rank.inputs import decode_rgb  # noqa: E402
+from photoenhance.core.imaging import decode_rgb  # noqa: E402
 from photoenhance.core.rank.metrics import pr_auc, precision_recall_at, spearman  # noqa: E402
 from photoenhance.core.rank.scale import DEFAULT_THRESHOLD  # noqa: E402
 from photoenhance.core.rank.scorer import Scorer  # noqa: E402
@@ -55,7 +55,7 @@ def bench_images(shared: Path) -> list[tuple[str, np.ndarray]]:
     for name in SETS:
         for path in sorted((shared / "data" / "bench" / name).iterdir()):
             if path.suffix.lower() in {".png", ".bmp", ".jpg", ".tif", ".tiff"}:
-                out.append((f"{name}/{path.name}", np.asarray(decode_rgb(path))))
+                out.append((f"{name}/{path.name}", np.asarray(decode_rgb(path).image)))
     return out
 
 
@@ -143,7 +143,7 @@ def make_jpegs(folder: Path, src: np.ndarray, size: tuple[int, int], n: int) -> 
 
 def _decode_only(path: Path) -> tuple[int, int]:
     """The baseline: a plain full decode, pixels dropped at once (as scoring drops them)."""
-    return decode_rgb(path).size
+    return decode_rgb(path).image.size
 
 
 def _best_time(fn: object, repeats: int = 2) -> float:

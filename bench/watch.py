@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from photoenhance.core.catalog import Catalog, Photo, Score  # noqa: E402
 from photoenhance.core.errors import ModelError  # noqa: E402
 from photoenhance.core.library.alerts import Alert  # noqa: E402
-from photoenhance.core.library.service import Scored, WatchService  # noqa: E402
+from photoenhance.core.library.watch_service import Scored, WatchService  # noqa: E402
 from photoenhance.core.ml.nets.improvability import ImprovabilityNet  # noqa: E402
 from photoenhance.core.rank.scorer import Scorer, use_streaming_threads  # noqa: E402
 

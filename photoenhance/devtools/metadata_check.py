@@ -18,8 +18,8 @@ from pathlib import Path
 
 import piexif
 
-from photoenhance.core.imaging.decode import SourceMetadata, read_metadata
 from photoenhance.core.imaging.encode import TIFF_STRUCTURE, XMP_APP1
+from photoenhance.core.imaging.header import SourceMetadata, read_metadata
 from photoenhance.core.imaging.metadata import PE_NS, XMPMM_NS, xml_body
 from photoenhance.core.imaging.tail import (
     CONTAINER_NS,

@@ -10,12 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select
-
-from photoenhance.core.catalog import Catalog, Enhancement, JobItem, Photo, Score
+from photoenhance.core.catalog import Catalog
 from photoenhance.core.imaging import OutputPolicy
 from photoenhance.core.jobs.enhance import EnhanceOptions
 from photoenhance.core.jobs.library_items import CatalogLinks, pick_from_catalog
+from photoenhance.core.jobs.queries import ItemState, item_states
 from photoenhance.core.jobs.runner import (
     JobSummary,
     cancel_job,
@@ -28,20 +27,6 @@ from photoenhance.core.jobs.verdict import load_judge
 from photoenhance.core.progress import CancelToken, Progress
 from photoenhance.core.settings import Settings
 from photoenhance.gui.engines import ModelHolder
-
-
-@dataclass(frozen=True)
-class ItemState:
-    source: str
-    status: str  # queued, running, done, failed, cancelled
-    output: str | None = None
-    error: str | None = None
-    photo_id: int | None = None
-    seconds: float | None = None  # time spent on it, once finished
-    verified_delta: float | None = None  # the copy's re-scored gain (dB), when verified
-    score: float | None = None  # the source's improvability score
-    verdict: str | None = None  # the do-no-harm guard's verdict, where stored
-    predicted_gain: float | None = None  # and its predicted gain (dB)
 
 
 @dataclass(frozen=True)
@@ -65,36 +50,6 @@ def options_from(settings: Settings) -> EnhanceOptions:
     policy = OutputPolicy(location=settings.output_location, format=settings.output_format,
                           jpeg_quality_floor=settings.jpeg_min_quality)
     return EnhanceOptions(strength=settings.strength, auto=settings.auto_strength, policy=policy)
-
-
-def item_states(catalog: Catalog, job_id: int) -> list[ItemState]:
-    """Every item of job ``job_id`` in order, with its timing, score and verification."""
-    # job items name their source by path (photo_id is not always set)
-    latest = (select(Score.score).join(Photo, Photo.id == Score.photo_id)
-              .where(Photo.path == JobItem.source_path, Photo.is_output.is_(False))
-              .order_by(Score.computed_at.desc(), Score.id.desc()).limit(1)
-              .correlate(JobItem).scalar_subquery())
-    source_id = (select(Photo.id).where(Photo.path == JobItem.source_path,
-                                        Photo.is_output.is_(False))
-                 .limit(1).correlate(JobItem).scalar_subquery())
-    delta = (select(Enhancement.verified_delta)
-             .where(Enhancement.output_path == JobItem.output_path)
-             .order_by(Enhancement.id.desc()).limit(1).correlate(JobItem).scalar_subquery())
-    guard = [getattr(JobItem, c) for c in ("verdict", "predicted_gain") if hasattr(JobItem, c)]
-    stmt = (select(JobItem.source_path, JobItem.status, JobItem.output_path, JobItem.error,
-                   func.coalesce(JobItem.photo_id, source_id), JobItem.started_at,
-                   JobItem.finished_at, delta, latest, *guard)
-            .where(JobItem.job_id == job_id).order_by(JobItem.position))
-    with catalog.session() as s:
-        rows = s.execute(stmt).all()
-    out = []
-    for src, st, output, err, pid, started, finished, realised, score, *extra in rows:
-        verdict, gain = (*extra, None, None)[:2]
-        seconds = ((finished - started).total_seconds() if started and finished else None)
-        out.append(ItemState(str(src), str(getattr(st, "value", st)),
-                             str(output) if output else None, err, pid, seconds, realised, score,
-                             None if verdict is None else str(verdict), gain))
-    return out
 
 
 def new_job(catalog: Catalog, settings: Settings, files: list[str] | None,

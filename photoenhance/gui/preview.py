@@ -23,7 +23,7 @@ from PIL import Image
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QImage
 
-from photoenhance.core.imaging import load_image, read_metadata
+from photoenhance.core.imaging import decode_rgb, load_image, read_metadata
 from photoenhance.core.imaging.orient import apply_orientation
 from photoenhance.core.ml.autostrength import ROUTE_MIN, measure
 from photoenhance.core.progress import CancelToken
@@ -134,14 +134,9 @@ def decode_quick(path: str) -> DisplayImage | None:
     w, h = meta.size
     if meta.format != "JPEG" or meta.mode not in ("RGB", "L") or max(w, h) < 2 * PROXY_SIDE:
         return None
-    factor = 1 << min(3, (max(w, h) // PROXY_SIDE).bit_length() - 1)  # libjpeg: 2, 4 or 8
-    with Image.open(path) as im:
-        im.draft("RGB", (-(-w // factor), -(-h // factor)))  # at least this size
-        im.load()
-        arr = np.asarray(im.convert("RGB"))
-    small = to_display(arr, meta.orientation)
-    size = (h, w) if (meta.orientation or 1) in (5, 6, 7, 8) else (w, h)
-    return DisplayImage(path, None, None, to_qimage(small), small, full_size=size)
+    picture = decode_rgb(Path(path), long_side=PROXY_SIDE)  # libjpeg scales it by 2, 4 or 8
+    small = np.asarray(picture.image)
+    return DisplayImage(path, None, None, to_qimage(small), small, full_size=picture.full_size)
 
 
 def decode_for_display(path: str, quick: DisplayImage | None = None) -> DisplayImage:

@@ -36,16 +36,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from send2trash import send2trash
-from sqlalchemy import select
 
-from photoenhance.core.catalog import Catalog, Enhancement, Photo, Score
+from photoenhance.core.catalog import Catalog
 from photoenhance.core.catalog.queries import mark_copy_rejected
 from photoenhance.core.imaging import load_image
-from photoenhance.core.jobs.verify import NOT_IMPROVED
+from photoenhance.core.jobs.queries import ItemState, enhanced_items  # noqa: F401 (main_window)
 from photoenhance.gui import bridge, tasks
 from photoenhance.gui.change import change_magnitude, largest_change, overlay_image
 from photoenhance.gui.compare_view import RATINGS
-from photoenhance.gui.jobs import ItemState
 from photoenhance.gui.preview import to_display, to_qimage
 from photoenhance.gui.verdicts import VERDICT_COLOURS, format_gain, item_gain, item_verdict
 
@@ -117,36 +115,6 @@ def reject_copy(catalog: Catalog, output: str) -> list[int]:
         send2trash(str(path))
     with catalog.session() as s:
         return mark_copy_rejected(s, path)
-
-
-def enhanced_items(catalog: Catalog, photo_ids: list[int]) -> list[ItemState]:
-    """The latest written copy of each photo in ``photo_ids`` (in that order), for review."""
-    latest: dict[int, tuple[Any, ...]] = {}
-    scores: dict[int, float] = {}
-    with catalog.session() as s:
-        for i in range(0, len(photo_ids), 500):
-            part = photo_ids[i : i + 500]
-            for row in s.execute(
-                select(Enhancement.source_id, Enhancement.output_path, Enhancement.status,
-                       Enhancement.verified_delta, Photo.path)
-                .join(Photo, Photo.id == Enhancement.source_id)
-                .where(Enhancement.source_id.in_(part),
-                       Enhancement.status.in_(["done", NOT_IMPROVED]),
-                       Enhancement.output_path.is_not(None))
-                .order_by(Enhancement.created_at, Enhancement.id)):
-                latest[row[0]] = row
-            scores.update((pid, score) for pid, score in s.execute(
-                select(Score.photo_id, Score.score).where(Score.photo_id.in_(part))
-                .order_by(Score.computed_at, Score.id)))
-        out = []
-        for pid in photo_ids:
-            if pid not in latest:
-                continue
-            _sid, output, status, delta, source = latest[pid]
-            out.append(ItemState(str(source), "done", str(output), None, pid,
-                                 verified_delta=delta, score=scores.get(pid),
-                                 verdict="not improved" if status == NOT_IMPROVED else None))
-    return out
 
 
 class ReviewPane(QWidget):

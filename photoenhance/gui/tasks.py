@@ -6,27 +6,14 @@ Each opens its own catalog session on the worker thread and returns plain data.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from photoenhance.core.catalog import (
-    Catalog,
-    Enhancement,
-    Photo,
-    PhotoStatus,
-    Rating,
-    Root,
-    library_rows,
-)
-from photoenhance.core.errors import ModelError
-from photoenhance.core.jobs.verify import NOT_IMPROVED
-from photoenhance.core.library.scan import ScanSummary, scan
-from photoenhance.core.progress import CancelToken, EtaEstimator, Progress
-from photoenhance.core.rank.catalog_scoring import score_unscored
+from photoenhance.core.catalog import Catalog
+from photoenhance.core.catalog.queries import NOT_IMPROVED, library_state
+from photoenhance.core.library.indexing import index_and_score
+from photoenhance.core.progress import CancelToken, Progress
 from photoenhance.core.rank.ratings import rate
 from photoenhance.gui.engines import ModelHolder
 from photoenhance.gui.models import PhotoRow
@@ -43,46 +30,28 @@ def camera_name(make: str | None, model: str | None) -> str | None:
 def load_rows(catalog: Catalog) -> Callable[[Callable[[Progress], None], CancelToken], object]:
     def run(progress: Callable[[Progress], None], cancel: CancelToken) -> object:
         with catalog.session() as session:
-            roots = [str(r.path) for r in session.query(Root).order_by(Root.path)]
-            # The latest written copy of each photo decides: done, or not_improved.
-            copies: dict[int, str] = {}
-            deltas: dict[int, float | None] = {}
-            for sid, status, delta in session.execute(
-                    select(Enhancement.source_id, Enhancement.status, Enhancement.verified_delta)
-                    .where(Enhancement.status.in_(["done", NOT_IMPROVED]))
-                    .order_by(Enhancement.created_at, Enhancement.id)):
-                copies[sid], deltas[sid] = status, delta
-            ratings = dict(session.execute(select(Rating.photo_id, Rating.label)
-                                           .order_by(Rating.rated_at, Rating.id)).all())
-            rows = [
-                PhotoRow(
-                    id=pid, path=path, score=score,
-                    factors=None if score is None else
-                    {"noise": noise, "blur": blur, "jpeg": jpeg, "clipping": clipping},
-                    width=width, height=height, camera=camera_name(make, model),
-                    captured=captured[:16] if captured else None,
-                    enhanced=pid in copies, rating=ratings.get(pid),
-                    not_improved=copies.get(pid) == NOT_IMPROVED,
-                    verified_delta=deltas.get(pid),
-                )
-                for (pid, path, score, noise, blur, jpeg, clipping, width, height, make, model,
-                     captured) in library_rows(session)
-            ]
-            rows.extend(unreadable_rows(session))
-        return roots, rows
+            state = library_state(session)
+        copies, ratings = state.copies, state.ratings
+        rows = [
+            PhotoRow(
+                id=pid, path=path, score=score,
+                factors=None if score is None else
+                {"noise": noise, "blur": blur, "jpeg": jpeg, "clipping": clipping},
+                width=width, height=height, camera=camera_name(make, model),
+                captured=captured[:16] if captured else None,
+                enhanced=pid in copies, rating=ratings.get(pid),
+                not_improved=pid in copies and copies[pid][0] == NOT_IMPROVED,
+                verified_delta=copies[pid][1] if pid in copies else None,
+            )
+            for (pid, path, score, noise, blur, jpeg, clipping, width, height, make, model,
+                 captured) in state.rows
+        ]
+        rows.extend(PhotoRow(id=pid, path=path, score=None, factors=None, width=w, height=h,
+                             camera=None, captured=None, unreadable=reason)
+                    for pid, path, reason, w, h in state.unreadable)
+        return state.roots, rows
 
     return run
-
-
-def unreadable_rows(session: Session) -> list[PhotoRow]:
-    """Originals the scanner could not read, with its reason, as library rows."""
-    found = session.execute(
-        select(Photo.id, Photo.path, Photo.error, Photo.width, Photo.height)
-        .where(Photo.status == PhotoStatus.UNREADABLE, Photo.is_output.is_(False))
-        .order_by(Photo.path)).all()
-    return [PhotoRow(id=pid, path=str(path), score=None, factors=None, width=w, height=h,
-                     camera=None, captured=None, unreadable=error or "cannot be read")
-            for pid, path, error, w, h in found]
 
 
 #: EXIF tags the details panel shows beyond what the catalog keeps (Exif IFD).
@@ -108,57 +77,17 @@ def lens_of(path: str) -> Callable[..., object]:
 
 def scan_roots(catalog: Catalog, roots: list[Path],
                scorer: ModelHolder | None = None) -> Callable[..., object]:
-    """Scan ``roots``, then score what is new or changed (as ``photoenhance scan`` does).
+    """Index ``roots`` and score what is new or changed, as ``photoenhance scan`` does.
 
-    Returns a :class:`ScanOutcome`; a missing scoring model is reported, not raised.
+    Returns an :class:`~photoenhance.core.library.indexing.IndexOutcome`; a missing scoring
+    model is reported, not raised.
     """
 
     def run(progress: Callable[[Progress], None], cancel: CancelToken) -> object:
-        summary = _scan(catalog, roots, progress, cancel)
-        outcome = ScanOutcome(summary)
-        if scorer is None or summary is None:
-            return outcome
-        try:
-            model = scorer.get()
-        except ModelError as exc:
-            outcome.scoring_note = str(exc)
-            return outcome
-        eta: EtaEstimator | None = None
-
-        def relay(p: Progress) -> None:
-            nonlocal eta
-            eta = eta or EtaEstimator(p.total)
-            progress(Progress(p.done, p.total, p.current, "scored", eta.update(p.done)))
-
-        result = score_unscored(catalog, model, roots, relay, cancel)
-        outcome.scored = result.scored
-        outcome.failed = list(result.failed)
-        return outcome
+        return index_and_score(catalog, roots, None if scorer is None else scorer.get,
+                               progress=progress, cancel=cancel)
 
     return run
-
-
-@dataclass
-class ScanOutcome:
-    summary: ScanSummary | None
-    scored: int = 0
-    scoring_note: str | None = None
-    failed: list[tuple[int, str]] = field(default_factory=list)  # (photo id, why) unscored
-
-
-def _scan(catalog: Catalog, roots: list[Path], progress: Callable[[Progress], None],
-          cancel: CancelToken) -> ScanSummary | None:
-    summary: ScanSummary | None = None
-    eta: EtaEstimator | None = None
-    for event in scan(catalog, roots, cancel=cancel):
-        if isinstance(event, ScanSummary):
-            summary = event
-            continue
-        if event.total and eta is None:
-            eta = EtaEstimator(event.total)
-        left = eta.update(event.done) if eta else None
-        progress(Progress(event.done, event.total, event.current, event.message, left))
-    return summary
 
 
 def rate_photo(catalog: Catalog, path: str, label: int) -> Callable[..., object]:

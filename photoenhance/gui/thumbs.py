@@ -14,11 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageOps
+from PIL import Image
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QImage
 
 from photoenhance.core.errors import PhotoEnhanceError
+from photoenhance.core.imaging import decode_rgb
 from photoenhance.core.progress import CancelToken
 from photoenhance.gui import bridge
 
@@ -46,12 +47,10 @@ def make_thumbnail(path: str, folder: Path) -> QImage:
         image = QImage(str(cached))
         if not image.isNull():
             return image
-    try:
-        with Image.open(path) as src:
-            src.draft("RGB", (THUMB_SIDE * 2, THUMB_SIDE * 2))  # fast JPEG downscale
-            im = ImageOps.exif_transpose(src).convert("RGB")
-            im.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.BILINEAR)
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+    try:  # a JPEG is scaled while it is decoded, to a long side of 512-1023 px
+        im = decode_rgb(Path(path), long_side=2 * THUMB_SIDE).image
+        im.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.BILINEAR)
+    except (PhotoEnhanceError, OSError, ValueError) as exc:
         raise PhotoEnhanceError(f"no thumbnail for {path}: {exc}") from exc
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)

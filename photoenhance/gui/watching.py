@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from photoenhance.core.catalog import Catalog
 from photoenhance.core.library.alerts import Alert
-from photoenhance.core.library.service import Indexed, Scored, WatchService
+from photoenhance.core.library.watch_service import Indexed, Scored, WatchService
 from photoenhance.core.settings import Settings
 from photoenhance.gui.bridge import Relay
 from photoenhance.gui.engines import ModelHolder

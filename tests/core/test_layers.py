@@ -120,6 +120,19 @@ def test_importing_the_app_loads_no_offline_tool() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_the_front_ends_hold_no_sql() -> None:
+    """The CLI and the GUI format what core's queries return; they never build queries."""
+    found = []
+    for path in sorted([*(PKG / "cli").rglob("*.py"), *(PKG / "gui").rglob("*.py")]):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            found += [f"{path.relative_to(PKG)}: {n}" for n in names
+                      if n.split(".")[0] in ("sqlalchemy", "sqlite3")]
+    assert found == []
+
+
 def test_the_check_sees_upward_lazy_and_relative_imports(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("from photoenhance.core import jobs\n"

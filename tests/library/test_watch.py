@@ -12,8 +12,8 @@ from PIL import Image
 
 from photoenhance.core.catalog import Catalog, Photo, PhotoStatus, Score
 from photoenhance.core.library.alerts import Alert, AlertDigest
-from photoenhance.core.library.service import Indexed, Scored, WatchService
 from photoenhance.core.library.watch import LibraryWatcher, header_opens, is_partial_name
+from photoenhance.core.library.watch_service import Indexed, Scored, WatchService
 from photoenhance.core.rank.scorer import ScoreResult
 
 

@@ -6,10 +6,9 @@ import argparse
 import json
 from typing import Any
 
-from sqlalchemy import func, select
-
-from photoenhance.core.catalog import Catalog, Job, JobItem
+from photoenhance.core.catalog import Catalog
 from photoenhance.core.errors import UsageError
+from photoenhance.core.jobs.queries import job_rows, job_size
 from photoenhance.core.jobs.runner import cancel_job, recover, unfinished_jobs
 
 
@@ -26,20 +25,8 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _rows(catalog: Catalog) -> list[dict[str, Any]]:
-    with catalog.session() as s:
-        counts = dict(((jid, st), n) for jid, st, n in s.execute(
-            select(JobItem.job_id, JobItem.status, func.count()).group_by(
-                JobItem.job_id, JobItem.status)).all())
-        return [{"id": j.id, "kind": j.kind, "status": j.status,
-                 "created": j.created_at.isoformat(timespec="seconds"),
-                 **{k: counts.get((j.id, k), 0)
-                    for k in ("queued", "running", "done", "failed", "cancelled")}}
-                for j in s.scalars(select(Job).order_by(Job.id))]
-
-
 def _list(catalog: Catalog, as_json: bool) -> int:
-    rows = _rows(catalog)
+    rows = job_rows(catalog)
     if as_json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -55,7 +42,7 @@ def _list(catalog: Catalog, as_json: bool) -> int:
 
 
 def _resume(catalog: Catalog, args: argparse.Namespace) -> int:
-    from photoenhance.cli.commands.enhance import _report, run_job_with_bar
+    from photoenhance.cli.batch import print_results, run_job_with_bar
     from photoenhance.core.jobs.verdict import load_judge
     from photoenhance.core.ml.infer import Enhancer
 
@@ -71,10 +58,8 @@ def _resume(catalog: Catalog, args: argparse.Namespace) -> int:
     judge = load_judge()
     ok = True
     for job_id in ids:
-        with catalog.session() as s:
-            total = s.scalar(select(func.count()).where(JobItem.job_id == job_id)) or 0
-        results = run_job_with_bar(catalog, job_id, enhancer, int(total), judge)
-        _report(results, False)
+        results = run_job_with_bar(catalog, job_id, enhancer, job_size(catalog, job_id), judge)
+        print_results(results, False)
         ok = ok and all(r.status != "failed" for r in results)
     return 0 if ok else 1
 

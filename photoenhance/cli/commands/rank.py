@@ -7,8 +7,6 @@ import json
 import sys
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from photoenhance.core.catalog import (
     Catalog,
     RankedPhoto,
@@ -55,10 +53,9 @@ def _print_table(rows: list[RankedPhoto]) -> None:
               f"{_fmt(s.jpeg):>6}  {_fmt(s.clipping):>6}  {size:>11}  {p.path}")
 
 
-def _empty_message(session: Session, min_score: float | None) -> str:
-    if min_score is not None and count_scores(session) > 0:
+def _empty_message(scores: int, photos: int, min_score: float | None) -> str:
+    if min_score is not None and scores > 0:
         return f"No photos scored {min_score} or more."
-    photos = count_photos(session)
     if photos == 0:
         return "No scores yet: the catalog has no photos; run `photoenhance scan FOLDER` first."
     return (f"No scores yet: {photos} photo(s) in the catalog are not scored; "
@@ -69,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
     with Catalog.open(args.catalog) as catalog, catalog.session() as session:
         rows = ranked_photos(session, limit=args.limit, min_score=args.min_score)
         scored = [row for row in rows if row.score is not None]
-        message = None if scored else _empty_message(session, args.min_score)
+        message = None if scored else _empty_message(count_scores(session),
+                                                      count_photos(session), args.min_score)
         if args.json:
             print(json.dumps([row.as_dict() for row in rows], ensure_ascii=False))
         elif scored:

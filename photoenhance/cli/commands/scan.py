@@ -12,7 +12,13 @@ from typing import Any
 from tqdm import tqdm
 
 from photoenhance.core.catalog import Catalog
-from photoenhance.core.library import ScanSummary, check_roots, scan
+from photoenhance.core.library import ScanSummary, check_roots
+from photoenhance.core.library.indexing import (
+    SCORED,
+    IndexOutcome,
+    index_and_score,
+    shipped_scorer,
+)
 from photoenhance.core.progress import Progress
 
 #: Unreadable folders listed by name before the rest are summed up.
@@ -34,56 +40,40 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def score_new_photos(catalog: Catalog, roots: Sequence[Path],
-                     no_score: bool = False) -> tuple[int | None, str]:
-    """Score the photos under ``roots`` that the shipped model has not scored yet (new,
-    changed, or scored by an older model). Returns how many were scored (None: scoring
-    did not run) and one line for the summary."""
-    if no_score:
-        return None, "scored: skipped (--no-score)"
-    from photoenhance.core.errors import ModelError
-    from photoenhance.core.rank.catalog_scoring import score_unscored
-    from photoenhance.core.rank.scorer import Scorer
-
-    try:
-        scorer = Scorer.load()
-    except ModelError as exc:
-        return None, f"scored: 0 (scores are not available: {exc})"
-    bar = tqdm(disable=not _interactive(), unit=" photos", leave=False, dynamic_ncols=True,
-               desc="Scoring")
-
-    def progress(p: Progress) -> None:
-        bar.total = p.total
-        _update(bar, p)
-
-    try:
-        result = score_unscored(catalog, scorer, roots, progress)
-    finally:
-        bar.close()
-    line = f"scored: {result.scored}"
-    return result.scored, line + (f" ({len(result.failed)} could not be decoded)"
-                                  if result.failed else "")
-
-
 def _interactive() -> bool:
     return sys.stdout.isatty() and sys.stderr.isatty()
 
 
-def _scan_with_bar(catalog: Catalog, roots: list[Path]) -> ScanSummary:
+def index_with_bar(catalog: Catalog, roots: list[Path], score: bool) -> IndexOutcome:
+    """Index and score ``roots``, with a terminal progress bar for each phase."""
     bar = tqdm(disable=not _interactive(), unit=" files", dynamic_ncols=True, leave=False)
     phase = ""
+
+    def progress(event: Progress) -> None:
+        nonlocal phase
+        if event.message != phase:
+            phase = event.message
+            bar.reset(total=event.total or None)
+            bar.unit = " photos" if phase == SCORED else " files"
+            bar.set_description("Scoring" if phase == SCORED else phase)
+        bar.total = event.total or bar.total
+        _update(bar, event)
+
     try:
-        for event in scan(catalog, roots):
-            if isinstance(event, ScanSummary):
-                return event
-            if event.message != phase:
-                phase = event.message
-                bar.reset(total=event.total or None)
-                bar.set_description(phase)
-            _update(bar, event)
+        return index_and_score(catalog, roots, shipped_scorer if score else None,
+                               progress=progress)
     finally:
         bar.close()
-    raise AssertionError("scan ended without a summary")  # pragma: no cover
+
+
+def scored_line(outcome: IndexOutcome) -> str:
+    """The summary's last line: how many photos were scored, or why none were."""
+    if outcome.scoring_note is not None:
+        return f"scored: 0 (scores are not available: {outcome.scoring_note})"
+    if outcome.scored is None:
+        return "scored: skipped (--no-score)"
+    failed = f" ({len(outcome.failed)} could not be decoded)" if outcome.failed else ""
+    return f"scored: {outcome.scored}{failed}"
 
 
 def _update(bar: tqdm[Any], event: Progress) -> None:
@@ -122,11 +112,10 @@ def _json_summary(summary: ScanSummary, scored: int | None) -> str:
 def run(args: argparse.Namespace) -> int:
     roots = check_roots(args.roots)
     with Catalog.open(args.catalog) as catalog:
-        summary = _scan_with_bar(catalog, roots)
-        scored, line = score_new_photos(catalog, roots, args.no_score)
+        outcome = index_with_bar(catalog, roots, not args.no_score)
     if args.json:
-        print(_json_summary(summary, scored))
+        print(_json_summary(outcome.summary, outcome.scored))
         return 0
-    _print_summary(summary, args.verbose)
-    print(line)
+    _print_summary(outcome.summary, args.verbose)
+    print(scored_line(outcome))
     return 0

@@ -12,7 +12,7 @@ from photoenhance.core.catalog import Catalog
 from photoenhance.core.errors import ModelError
 from photoenhance.core.library import check_roots
 from photoenhance.core.library.alerts import Alert
-from photoenhance.core.library.service import Indexed, Scored, WatchEvent, WatchService
+from photoenhance.core.library.watch_service import Indexed, Scored, WatchEvent, WatchService
 from photoenhance.core.settings import load_settings
 
 log = logging.getLogger(__name__)

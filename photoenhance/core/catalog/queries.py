@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from photoenhance.core.catalog.models import Photo, PhotoStatus, Score
+from photoenhance.core.catalog.models import Enhancement, Photo, PhotoStatus, Rating, Root, Score
 from photoenhance.core.catalog.types import to_posix
 
 
@@ -162,13 +162,46 @@ def library_rows(session: Session) -> list[tuple[object, ...]]:
 
 #: Status of an Enhancement whose copy the user rejected (it went to the system trash).
 REJECTED = "rejected"
+#: Status of an Enhancement whose copy was written but, re-scored, gained too little.
+NOT_IMPROVED = "not_improved"
+
+
+@dataclass(frozen=True)
+class LibraryState:
+    """What the app's library view shows, read in one session.
+
+    ``rows`` are :func:`library_rows`; ``copies`` maps a photo id to the status ("done" or
+    :data:`NOT_IMPROVED`) and verified gain of its latest written copy; ``unreadable`` holds
+    ``(id, path, reason, width, height)`` of the originals that cannot be read, by path.
+    """
+
+    roots: list[str]
+    rows: list[tuple[object, ...]]
+    copies: dict[int, tuple[str, float | None]]
+    ratings: dict[int, int]
+    unreadable: list[tuple[int, str, str, int | None, int | None]]
+
+
+def library_state(session: Session) -> LibraryState:
+    """Roots, ranked photos, their latest copies and ratings, and the unreadable files."""
+    roots = [str(path) for path in session.scalars(select(Root.path).order_by(Root.path))]
+    copies = {sid: (status, delta) for sid, status, delta in session.execute(
+        select(Enhancement.source_id, Enhancement.status, Enhancement.verified_delta)
+        .where(Enhancement.status.in_(["done", NOT_IMPROVED]))
+        .order_by(Enhancement.created_at, Enhancement.id))}  # the latest one wins
+    ratings = dict(session.execute(select(Rating.photo_id, Rating.label)
+                                   .order_by(Rating.rated_at, Rating.id)).all())
+    unreadable = [(pid, str(path), error or "cannot be read", w, h)
+                  for pid, path, error, w, h in session.execute(
+                      select(Photo.id, Photo.path, Photo.error, Photo.width, Photo.height)
+                      .where(Photo.status == PhotoStatus.UNREADABLE, Photo.is_output.is_(False))
+                      .order_by(Photo.path))]
+    return LibraryState(roots, library_rows(session), copies, ratings, unreadable)
 
 
 def mark_copy_rejected(session: Session, output_path: Path) -> list[int]:
     """Mark the enhancements that wrote ``output_path`` as rejected by the user, so the
     library no longer counts their photos as enhanced; the ids of those photos."""
-    from photoenhance.core.catalog.models import Enhancement  # (kept local: a late addition)
-
     rows = list(session.scalars(select(Enhancement).where(Enhancement.output_path == output_path)))
     for row in rows:
         row.status = REJECTED

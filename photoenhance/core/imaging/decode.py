@@ -1,84 +1,44 @@
-"""Decode photos into numpy arrays and read their metadata without touching pixels.
+"""Decode photos: exact pixels for enhancing, upright 8-bit RGB for looking at them.
 
-Pixels stay in their *stored* orientation: EXIF Orientation is never applied, so it can carry
-over to the enhanced copy unchanged. HEIF needs one extra step: libheif always applies the
-container's rotation boxes (irot/imir) while decoding, so when a HEIF has them and its EXIF
-Orientation says the same thing, :func:`load_image` undoes that rotation; pillow-heif writes
-the boxes again from the EXIF Orientation when the copy is saved. A HEIF whose container is
-rotated but whose EXIF says 1 (or nothing) keeps its displayed pixels and EXIF as they are.
+The app decodes a photo in one of two ways, both here:
+
+- :func:`load_image`, for the enhancer and the writer: every pixel in its own bit depth, in
+  *stored* orientation (EXIF Orientation is never applied, so it can carry over to the
+  enhanced copy unchanged), with its metadata (:func:`~.header.read_metadata`) kept aside.
+- :func:`decode_rgb`, for scoring, thumbnails and previews: upright 8-bit RGB, whole or a
+  region, at full size or reduced for a target size (libjpeg's DCT scaling while decoding
+  a JPEG, then a box filter).
+
+HEIF needs one extra step in :func:`load_image`: libheif always applies the container's
+rotation boxes (irot/imir) while decoding, so when a HEIF has them and its EXIF Orientation
+says the same thing, the rotation is undone; pillow-heif writes the boxes again from the EXIF
+Orientation when the copy is saved. A HEIF whose container is rotated but whose EXIF says 1
+(or nothing) keeps its displayed pixels and EXIF as they are.
 
 A multi-picture JPEG (MPO, Ultra HDR; Pillow calls it "MPO") is a JPEG whose primary picture
 is decoded; what follows that picture is the writer's business (see :mod:`tail`).
-
-Palette (``P``/``PA``), bilevel, CMYK, float and 32-bit integer images are refused with
-:class:`UnsupportedImageError` rather than silently converted: converting them would change the
-file's format or colour model behind the user's back.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import struct
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import pillow_heif
-from PIL import Image, JpegImagePlugin, UnidentifiedImageError
+from PIL import Image
 
-from photoenhance.core.errors import (
-    ImageReadError,
-    ImageTooLargeError,
-    UnsupportedImageError,
-)
+from photoenhance.core.errors import ImageReadError
 from photoenhance.core.imaging import png16
+from photoenhance.core.imaging.header import (
+    DEFAULT_MAX_PIXELS,
+    SourceMetadata,
+    check_pixels,
+    format_name,
+    open_image,
+    read_metadata,
+)
 from photoenhance.core.imaging.orient import apply_orientation, inverse_orientation
-from photoenhance.core.imaging.tiffifd import EXIF_PREFIX, ExifBlock, ExifFormatError
-
-pillow_heif.register_heif_opener()
-
-DEFAULT_MAX_PIXELS = 250_000_000
-SUPPORTED_FORMATS = ("JPEG", "PNG", "TIFF", "WEBP", "HEIF")
-_SUPPORTED_MODES = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4, "I;16": 1, "I;16B": 1, "I;16L": 1}
-TIFF_XMP, TIFF_IPTC, TIFF_ICC, TIFF_PHOTOSHOP = 700, 33723, 34675, 34377
-TIFF_EXIF_IFD, TIFF_GPS_IFD, TIFF_INTEROP_IFD = 0x8769, 0x8825, 0xA005
-
-
-@dataclass(frozen=True)
-class SourceMetadata:
-    """Everything the writer must carry over, read without decoding pixels.
-
-    ``size`` is (width, height) in stored orientation, like the pixels of :func:`load_image`.
-
-    ``exif`` is the TIFF-structured block without the ``Exif\\0\\0`` prefix, exactly as stored
-    (for HEIF with the Orientation value pillow-heif resets put back). ``jpeg_segments`` holds
-    the raw APPn/COM marker segments of a JPEG in file order (marker byte, payload).
-    """
-
-    path: Path
-    format: str
-    size: tuple[int, int]
-    mode: str
-    bit_depth: int
-    has_alpha: bool
-    exif: bytes | None = None
-    xmp: bytes | None = None
-    iptc: bytes | None = None
-    icc: bytes | None = None
-    dpi: tuple[float, float] | None = None
-    orientation: int | None = None
-    jpeg_qtables: dict[int, list[int]] | None = None
-    jpeg_subsampling: int | None = None
-    jpeg_progressive: bool = False
-    webp_lossless: bool = False
-    tiff_compression: str | None = None
-    tiff_tags: dict[int, Any] | None = None
-    png_text: dict[str, str] | None = None
-    heif_transformed: bool = False
-    heif_nclx: dict[str, Any] | None = None
-    jpeg_segments: tuple[tuple[int, bytes], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,212 +53,12 @@ class DecodedImage:
     metadata: SourceMetadata
 
 
-def _open(path: Path) -> Image.Image:
-    try:
-        with warnings.catch_warnings():  # our own max_pixels check follows
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            return Image.open(path)
-    except Image.DecompressionBombError as exc:  # past 2 x PIL.Image.MAX_IMAGE_PIXELS
-        raise ImageTooLargeError(f"image is too large to open safely ({exc})", path) from exc
-    except UnidentifiedImageError as exc:
-        raise ImageReadError(
-            "not an image file, or a format photoenhance cannot read", path) from exc
-    except FileNotFoundError as exc:
-        raise ImageReadError("file not found", path) from exc
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise ImageReadError(f"cannot read the image ({exc})", path) from exc
-
-
-def _check_openable(im: Image.Image, path: Path, max_pixels: int) -> str:
-    fmt = "HEIF" if im.format in ("HEIF", "AVIF") else str(im.format)
-    if fmt == "MPO":  # a multi-picture JPEG: the primary picture is what gets enhanced
-        fmt = "JPEG"
-    if fmt not in SUPPORTED_FORMATS:
-        raise UnsupportedImageError(f"{im.format} files are not supported", path)
-    if fmt != "JPEG" and getattr(im, "n_frames", 1) > 1:
-        raise UnsupportedImageError("animated or multi-page images are not supported", path)
-    width, height = im.size
-    if width * height > max_pixels:
-        raise ImageTooLargeError(
-            f"{width}x{height} is {width * height / 1e6:.0f} MP, past the limit of "
-            f"{max_pixels / 1e6:.0f} MP", path)
-    if im.mode == "CMYK":
-        raise UnsupportedImageError("CMYK images are not supported (convert to RGB first)", path)
-    if im.mode in ("P", "PA"):
-        raise UnsupportedImageError("palette (indexed-colour) images are not supported", path)
-    if im.mode not in _SUPPORTED_MODES:
-        raise UnsupportedImageError(f"images in mode {im.mode} are not supported", path)
-    bits = getattr(im, "tag_v2", {}).get(258, (8,)) if fmt == "TIFF" else (8,)
-    if fmt == "TIFF" and max(bits) > 8 and not im.mode.startswith("I;16"):
-        raise UnsupportedImageError(
-            "16-bit colour TIFFs are not supported yet (they would lose precision)", path)
-    return fmt
-
-
-def _raw_exif(im: Image.Image, fmt: str) -> bytes | None:
-    raw = im.info.get("exif")
-    if not isinstance(raw, bytes) or not raw:
-        return None
-    data = raw[len(EXIF_PREFIX):] if raw.startswith(EXIF_PREFIX) else raw
-    original = im.info.get("original_orientation") if fmt == "HEIF" else None
-    if original:  # pillow-heif reset it to 1 in memory; the file still says ``original``
-        try:
-            block = ExifBlock(data)
-            block.patch_inline(block.ifd0, 0x0112, int(original))
-            data = block.tobytes()
-        except ExifFormatError:
-            pass
-    return data
-
-
-def _orientation(exif: bytes | None) -> int | None:
-    if not exif:
-        return None
-    try:
-        return ExifBlock(exif).orientation()
-    except (ExifFormatError, struct.error):
-        return None
-
-
-def _xmp(im: Image.Image, fmt: str) -> bytes | None:
-    value = im.info.get("xmp")
-    if fmt == "TIFF":
-        value = getattr(im, "tag_v2", {}).get(TIFF_XMP, value)
-    if fmt == "PNG" and not value:
-        value = im.info.get("XML:com.adobe.xmp")
-    if isinstance(value, str):
-        value = value.encode("utf-8")
-    return bytes(value) if value else None
-
-
-def _iptc(im: Image.Image, fmt: str) -> bytes | None:
-    if fmt == "JPEG":
-        app13 = [payload for marker, payload in getattr(im, "applist", []) if marker == "APP13"]
-        return b"".join(app13) or None
-    if fmt == "TIFF":
-        value = getattr(im, "tag_v2", {}).get(TIFF_IPTC)
-        if isinstance(value, tuple):
-            value = bytes(value) if all(isinstance(v, int) for v in value) else b"".join(value)
-        return bytes(value) if value else None
-    return None
-
-
-def _dpi(im: Image.Image) -> tuple[float, float] | None:
-    dpi = im.info.get("dpi")
-    if not dpi:
-        return None
-    return float(dpi[0]), float(dpi[1])
-
-
-def _bit_depth(im: Image.Image, fmt: str) -> int:
-    if im.mode.startswith("I;16"):
-        return 16
-    if fmt == "HEIF":
-        return int(im.info.get("bit_depth", 8))
-    return 8
-
-
-def _format_details(im: Image.Image, fmt: str, path: Path) -> dict[str, Any]:
-    details: dict[str, Any] = {}
-    if fmt == "JPEG":
-        details["jpeg_qtables"] = {k: list(v) for k, v in getattr(im, "quantization", {}).items()}
-        details["jpeg_subsampling"] = JpegImagePlugin.get_sampling(im)
-        details["jpeg_progressive"] = bool(im.info.get("progressive") or im.info.get("progression"))
-        details["jpeg_segments"] = _jpeg_segments(path)
-    elif fmt == "TIFF":
-        details["tiff_compression"] = str(im.info.get("compression", "raw"))
-        details["tiff_tags"] = _tiff_tags(im)
-    elif fmt == "PNG":
-        text = getattr(im, "text", {})
-        details["png_text"] = {k: v for k, v in text.items() if k != "XML:com.adobe.xmp"}
-    elif fmt == "HEIF":
-        details["heif_transformed"] = _heif_transformed(path)
-        nclx = im.info.get("nclx_profile")
-        details["heif_nclx"] = dict(nclx) if isinstance(nclx, dict) else None
-    elif fmt == "WEBP":
-        details["webp_lossless"] = _webp_is_lossless(path)
-    return details
-
-
-def _tiff_tags(im: Image.Image) -> dict[int, Any]:
-    """IFD0 tags, with the Exif/GPS sub-IFD pointers replaced by their contents (dicts)."""
-    tags: dict[int, Any] = dict(getattr(im, "tag_v2", {}))
-    exif = im.getexif()
-    for pointer in (TIFF_EXIF_IFD, TIFF_GPS_IFD):
-        if pointer in tags:
-            sub: dict[int, Any] = dict(exif.get_ifd(pointer))
-            if pointer == TIFF_EXIF_IFD and TIFF_INTEROP_IFD in sub:
-                sub[TIFF_INTEROP_IFD] = dict(exif.get_ifd(TIFF_INTEROP_IFD))
-            tags[pointer] = sub
-    return tags
-
-
-def _webp_is_lossless(path: Path) -> bool:
-    """True if the RIFF container's image chunk is VP8L (lossless) rather than VP8."""
-    with path.open("rb") as fh:
-        data = fh.read(1 << 20)
-    pos = 12
-    while pos + 8 <= len(data):
-        kind, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
-        if kind in (b"VP8L", b"VP8 "):
-            return kind == b"VP8L"
-        pos += 8 + size + (size & 1)
-    return False
-
-
-def _jpeg_segments(path: Path) -> tuple[tuple[int, bytes], ...]:
-    from photoenhance.core.imaging.jpegseg import read_header_segments
-
-    with path.open("rb") as fh:
-        return read_header_segments(fh)
-
-
-def _metadata(im: Image.Image, path: Path, fmt: str, mode: str, bits: int) -> SourceMetadata:
-    exif = _raw_exif(im, fmt)
-    icc = im.info.get("icc_profile")
-    return SourceMetadata(
-        path=path, format=fmt, size=im.size, mode=mode, bit_depth=bits,
-        has_alpha=mode in ("LA", "RGBA"), exif=exif, xmp=_xmp(im, fmt), iptc=_iptc(im, fmt),
-        icc=bytes(icc) if icc else None, dpi=_dpi(im), orientation=_orientation(exif),
-        **_format_details(im, fmt, path),
-    )
-
-
-def read_metadata(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> SourceMetadata:
-    """Read a photo's metadata (EXIF, XMP, IPTC, ICC, DPI, JPEG tables) without its pixels.
-
-    Raises:
-        ImageReadError: the file is not a readable image (or a subclass for the specific
-            unsupported / too-large cases).
-    """
-    path = Path(path)
-    with _open(path) as im:
-        fmt = _check_openable(im, path, max_pixels)
-        mode = "I;16" if im.mode.startswith("I;16") else im.mode
-        bits = 16 if fmt == "PNG" and png16.is_16bit_color(path) else _bit_depth(im, fmt)
-        meta = _metadata(im, path, fmt, mode, bits)
-    if meta.heif_transformed and meta.orientation in (5, 6, 7, 8):  # size as stored
-        meta = dataclasses.replace(meta, size=(meta.size[1], meta.size[0]))
-    return meta
-
-
 def _to_array(im: Image.Image) -> np.ndarray:
     if im.mode.startswith("I;16"):
         arr = np.asarray(im.convert("I;16") if im.mode != "I;16" else im, dtype=np.uint16)
     else:
         arr = np.asarray(im, dtype=np.uint8)
     return arr[:, :, None] if arr.ndim == 2 else arr
-
-
-def _heif_transformed(path: Path) -> bool:
-    """Whether libheif rotates/mirrors the primary image (irot/imir boxes) while decoding."""
-    try:
-        heif = pillow_heif.open_heif(path)
-        image = heif[heif.primary_index]
-    except (OSError, ValueError, RuntimeError):
-        return False
-    transforms = getattr(getattr(image, "_c_image", None), "transformations", ())
-    return any(t[0] == "imir" or (t[0] == "irot" and t[1]) for t in transforms)
 
 
 def load_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> DecodedImage:
@@ -322,9 +82,128 @@ def load_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> DecodedImage
 
 
 def _decode_pillow(path: Path) -> np.ndarray:
-    with _open(path) as im:
-        try:
-            im.load()
-        except (OSError, ValueError, SyntaxError, EOFError) as exc:
-            raise ImageReadError(f"the image data is corrupt or truncated ({exc})", path) from exc
+    with open_image(path) as im:
+        _load(im, path)
         return _to_array(im)
+
+
+# --- Upright 8-bit RGB, for looking at a photo: scoring, thumbnails, previews ------------
+
+#: A rectangle (left, top, right, bottom) in pixels of the upright, full-size photo.
+Box = tuple[int, int, int, int]
+#: JPEG DCT scaling factors libjpeg offers through Pillow's ``draft``.
+_DRAFT_SCALES = (8, 4, 2)
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90,
+}
+
+
+@dataclass(frozen=True)
+class Picture:
+    """An upright 8-bit RGB picture of a photo (from :func:`decode_rgb`).
+
+    ``image`` is the whole photo or the asked region, possibly reduced; ``full_size`` is the
+    upright (width, height) of the whole photo at full resolution. The pixels keep the file's
+    colour encoding: ``icc`` is its embedded profile (None: sRGB is assumed), not applied.
+    """
+
+    image: Image.Image
+    full_size: tuple[int, int]
+    format: str
+    orientation: int = 1
+    icc: bytes | None = None
+
+
+def decode_rgb(path: Path, long_side: int | None = None, region: Box | None = None,
+               max_pixels: int = DEFAULT_MAX_PIXELS) -> Picture:
+    """Decode ``path`` to upright 8-bit RGB: EXIF orientation applied, alpha dropped, 16-bit
+    grey scaled down; CMYK, palette and other modes converted.
+
+    Args:
+        long_side: reduce the result so its longer side lies in ``[long_side, 2 * long_side)``
+            (or stays as it is when already shorter): by libjpeg's DCT scaling while decoding
+            a JPEG (Pillow ``draft``, several times faster than a full decode), then by a
+            whole-factor box filter (Pillow ``reduce``). None: full resolution.
+        region: only this box of the upright full-size photo (it is cropped before turning
+            the pixels upright, so the rest is never rotated or converted).
+
+    Raises:
+        ImageReadError: missing, corrupt or non-image file; ImageTooLargeError past
+            ``max_pixels`` (checked from the header).
+    """
+    path = Path(path)
+    im = open_image(path)
+    try:
+        check_pixels(im, path, max_pixels)
+        fmt = format_name(im)
+        orientation = _pillow_orientation(im)
+        full = im.size
+        box = _stored_box(region, orientation, full) if region else (0, 0, *full)
+        if long_side and fmt == "JPEG":
+            _draft(im, box, full, long_side)
+        _load(im, path)
+        out = _cut(im, box, full, long_side)
+        icc = im.info.get("icc_profile")
+    except BaseException:
+        im.close()
+        raise
+    if orientation in _TRANSPOSE:
+        out = out.transpose(_TRANSPOSE[orientation])
+    upright = full if orientation < 5 else (full[1], full[0])
+    return Picture(out, upright, fmt, orientation, bytes(icc) if icc else None)
+
+
+def _pillow_orientation(im: Image.Image) -> int:
+    """EXIF (or XMP) orientation as Pillow reads it; 1 for HEIF, which libheif turned."""
+    try:
+        value = im.getexif().get(0x0112, 1)
+    except (OSError, ValueError, SyntaxError, struct.error):
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _stored_box(region: Box, orientation: int, size: tuple[int, int]) -> Box:
+    """``region`` of the upright photo as a box of the stored pixels (``size`` as stored)."""
+    w, h = size
+    x0, y0, x1, y1 = region
+    if orientation >= 5:  # transposed: upright x runs along stored y
+        x0, y0, x1, y1 = y0, x0, y1, x1
+    if orientation in (2, 3, 7, 8):  # stored x runs against upright x (or y)
+        x0, x1 = w - x1, w - x0
+    if orientation in (3, 4, 6, 7):  # stored y runs against upright y (or x)
+        y0, y1 = h - y1, h - y0
+    return max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+
+
+def _draft(im: Image.Image, box: Box, full: tuple[int, int], long_side: int) -> None:
+    """Ask libjpeg for the largest DCT scaling that keeps ``box`` at least ``long_side``."""
+    longest = max(box[2] - box[0], box[3] - box[1])
+    scale = next((s for s in _DRAFT_SCALES if longest // s >= long_side), 1)
+    if scale > 1:
+        im.draft("RGB", (max(1, full[0] // scale), max(1, full[1] // scale)))
+
+
+def _load(im: Image.Image, path: Path) -> None:
+    try:
+        im.load()  # single-frame files close their file here
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise ImageReadError(f"the image data is corrupt or truncated ({exc})", path) from exc
+
+
+def _cut(im: Image.Image, box: Box, full: tuple[int, int], long_side: int | None
+         ) -> Image.Image:
+    """The (drafted) image cropped to ``box``, reduced for ``long_side``, as 8-bit RGB."""
+    if im.size != full:  # drafted: the box in the smaller grid
+        kx, ky = im.width / full[0], im.height / full[1]
+        box = (int(box[0] * kx), int(box[1] * ky),
+               max(int(box[0] * kx) + 1, round(box[2] * kx)),
+               max(int(box[1] * ky) + 1, round(box[3] * ky)))
+    out = im if box == (0, 0, *im.size) else im.crop(box)
+    factor = max(out.size) // long_side if long_side else 1
+    if out.mode.startswith("I;16"):  # 16-bit grey: the high byte, not clipped at 255
+        out = Image.fromarray((np.asarray(out, dtype=np.uint16) >> 8).astype(np.uint8))
+    if out.mode != "RGB":
+        out = out.convert("RGB")
+    return out.reduce(factor) if factor >= 2 else out

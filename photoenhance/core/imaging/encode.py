@@ -21,7 +21,7 @@ from PIL import Image, PngImagePlugin
 
 from photoenhance.core.errors import OutputError
 from photoenhance.core.imaging import png16
-from photoenhance.core.imaging.decode import (
+from photoenhance.core.imaging.header import (
     TIFF_ICC,
     TIFF_IPTC,
     TIFF_PHOTOSHOP,

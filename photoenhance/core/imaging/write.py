@@ -33,8 +33,8 @@ from photoenhance.core.errors import (
     RefusedOverwriteError,
     UsageError,
 )
-from photoenhance.core.imaging.decode import SourceMetadata, read_metadata
 from photoenhance.core.imaging.encode import EncodeJob, encode
+from photoenhance.core.imaging.header import SourceMetadata, read_metadata
 from photoenhance.core.imaging.jpegseg import MAX_SEGMENT_PAYLOAD
 from photoenhance.core.imaging.metadata import (
     Provenance,

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+from photoenhance.core.catalog.queries import NOT_IMPROVED
+
 #: A copy must realise at least this much predicted gain (dB) to count as improved.
 NOT_IMPROVED_DB = 0.25
-NOT_IMPROVED = "not_improved"
 
 Verifier = Callable[[Path, Path], float | None]
 
@@ -33,6 +34,9 @@ def gain_verifier(scorer: _GainScorer) -> Verifier:
         return round(max(float(before.gain_db), 0.0) - max(float(after.gain_db), 0.0), 3)
 
     return verify
+
+
+__all__ = ["NOT_IMPROVED", "NOT_IMPROVED_DB", "Verifier", "enhancement_status", "gain_verifier"]
 
 
 def enhancement_status(delta: float | None) -> str:

@@ -1,7 +1,9 @@
 """Read what the catalog needs from one file: a fingerprint and header + EXIF fields.
 
 Pixels are never decoded: PIL's ``Image.open`` reads only the header, and EXIF comes from
-the header too. A file is opened once; small files are read once.
+the header too. A file is opened once; small files are read once. Pillow reads HEIC/HEIF
+through the opener :mod:`photoenhance.core.imaging.header` registers (importing any
+``core.imaging`` module, as this one does, loads it).
 """
 
 from __future__ import annotations
@@ -25,13 +27,6 @@ from photoenhance.core.imaging.tiffifd import (
     parse_datetime,
     read_exif,
 )
-
-try:  # HEIC/HEIF support comes from pillow-heif
-    from pillow_heif import register_heif_opener
-
-    register_heif_opener()
-except ImportError:  # pragma: no cover - pillow-heif is a runtime dependency
-    pass
 
 #: Bytes hashed from each end of the file.
 CHUNK = 64 * 1024

@@ -11,9 +11,9 @@ the whole frame. So each photo gives:
   averages noise away, so the cells picked hold real edges and texture, where noise, blur
   and compression artifacts show most, rather than whatever is noisiest.
 
-Decoding for scoring uses one full decode (the crops need every pixel; JPEG ``draft``
-scaling would blur away exactly what the crops are for) and one Pillow ``reduce`` for both
-the energy map and the global view.
+Decoding for scoring uses one full decode (:func:`~photoenhance.core.imaging.decode_rgb`
+at full size: the crops need every pixel, and JPEG ``draft`` scaling would blur away exactly
+what the crops are for) and one Pillow ``reduce`` for both the energy map and the global view.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
-from photoenhance.core.errors import ImageReadError
+from photoenhance.core.imaging.decode import decode_rgb
 from photoenhance.core.ml.autostrength import measure
 
 GLOBAL_SIZE = 160
@@ -32,14 +32,6 @@ CROP_SIZE = 96
 N_CROPS = 4
 #: Cells of the energy map are this many pixels of the reduced luma map on a side.
 _CELL = 8
-
-Image.MAX_IMAGE_PIXELS = 200_000_000
-try:  # HEIC/HEIF photos (a runtime dependency; optional here so tests need not have it)
-    import pillow_heif
-
-    pillow_heif.register_heif_opener()
-except ImportError:  # pragma: no cover
-    pass
 
 
 @dataclass(frozen=True)
@@ -116,27 +108,7 @@ def make_views(img: np.ndarray | Image.Image, n: int = N_CROPS, crop: int = CROP
     return Views(global_view(src, size), np.ascontiguousarray(crops), auto)
 
 
-def decode_rgb(path: Path) -> Image.Image:
-    """Fully decode an image file to upright 8-bit RGB, or raise :class:`ImageReadError`."""
-    try:
-        im = Image.open(path)
-    except FileNotFoundError as exc:
-        raise ImageReadError("file not found", path) from exc
-    except UnidentifiedImageError as exc:
-        raise ImageReadError(
-            "not an image file, or a format photoenhance cannot read", path) from exc
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise ImageReadError(f"cannot open image ({exc})", path) from exc
-    try:
-        im.load()  # single-frame files close their file here
-        ImageOps.exif_transpose(im, in_place=True)
-        return im if im.mode == "RGB" else im.convert("RGB")
-    except (OSError, ValueError, SyntaxError) as exc:
-        im.close()
-        raise ImageReadError(f"cannot decode image ({exc})", path) from exc
-
-
 def load_views(path: Path, n: int = N_CROPS, crop: int = CROP_SIZE,
                size: int = GLOBAL_SIZE) -> Views:
     """Decode ``path`` and build its views (run in the decode thread pool)."""
-    return make_views(decode_rgb(path), n, crop, size)
+    return make_views(decode_rgb(path).image, n, crop, size)

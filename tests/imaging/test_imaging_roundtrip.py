@@ -9,6 +9,7 @@ today; ``EXPECTED_FAILURES`` is where one would be listed, with its reason.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -34,8 +35,11 @@ from photoenhance.devtools.metadata_check import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "imaging"))
 import imaging_fixtures as fx  # noqa: E402
-from conftest import SHARED  # noqa: E402
 
+# as tests/conftest.py finds it (importing "conftest" by name would get whichever conftest
+# pytest loaded last, e.g. tests/gui's)
+SHARED = Path(os.environ.get("PHOTOENHANCE_SHARED",
+                             Path(__file__).resolve().parents[2].parent / "shared"))
 EXIF_DIR = SHARED / "data" / "exif"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".heic", ".heif", ".tif", ".tiff"}
 EXPECTED_FAILURES: dict[str, str] = {}

@@ -1,10 +1,11 @@
 """Keep the catalog in step with watched roots: index, score and alert on new imports.
 
 :class:`WatchService` owns a :class:`LibraryWatcher` and one ingest thread. Complete files
-and removals from the watcher are queued; the ingest thread rescans the affected roots
-(incrementally: unchanged files cost nothing), scores the new and changed photos, feeds the
-alert digest, and reports each step through ``on_event``. It never touches Qt; the GUI's
-bridge turns the events into signals.
+and removals from the watcher are queued; the ingest thread indexes and scores them with
+:func:`~photoenhance.core.library.indexing.index_and_score`, as ``photoenhance scan`` does
+(a rescan of the affected roots, where unchanged files cost nothing, then the new and changed
+photos scored), feeds the alert digest, and reports each step through ``on_event``. It
+never touches Qt; the GUI's bridge turns the events into signals.
 """
 
 from __future__ import annotations
@@ -15,22 +16,15 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
-
-from sqlalchemy import select
 
 from photoenhance.core.catalog import Catalog, Photo, latest_score
 from photoenhance.core.errors import PhotoEnhanceError
 from photoenhance.core.library.alerts import Alert, AlertDigest
-from photoenhance.core.library.scan import ScanSummary, run_scan
+from photoenhance.core.library.indexing import IndexOutcome, ScorerSource, index_and_score
+from photoenhance.core.library.scan import ScanSummary
 from photoenhance.core.library.watch import LibraryWatcher
 
 log = logging.getLogger(__name__)
-
-
-class ScorerLike(Protocol):
-    def score_paths(self, paths: list[Path], batch_size: int = ..., progress: Any = ...,
-                    cancel: Any = ...) -> list[Any]: ...
 
 
 @dataclass(frozen=True)
@@ -58,7 +52,7 @@ class WatchService:
     catalog: Catalog
     roots: list[Path]
     on_event: Callable[[WatchEvent], None]
-    scorer: Callable[[], ScorerLike | None] = lambda: None
+    scorer: ScorerSource = lambda: None
     threshold: float = 0.4
     poll: bool | None = None
     debounce_s: float = 0.4
@@ -125,24 +119,16 @@ class WatchService:
         roots = self._roots_for([*ready, *removed])
         if not roots:
             return
-        summary = run_scan(self.catalog, roots)
-        self.on_event(Indexed(summary))
-        if ready:
-            self._score(ready)
+        outcome = index_and_score(self.catalog, roots, self.scorer if ready else None,
+                                  only=ready, on_indexed=lambda s: self.on_event(Indexed(s)))
+        if outcome.scored is not None:
+            self._report(outcome)
 
-    def _score(self, ready: list[Path]) -> None:
-        scorer = self.scorer()
-        if scorer is None:
-            return
-        from photoenhance.core.rank.catalog_scoring import score_photo_ids
-
+    def _report(self, outcome: IndexOutcome) -> None:
+        """A :class:`Scored` event for each photo, and the good ones to the alert digest."""
+        failed = dict(outcome.failed)
         with self.catalog.session() as s:
-            ids = list(s.scalars(select(Photo.id).where(
-                Photo.path.in_(ready), Photo.is_output.is_(False))))
-        result = score_photo_ids(self.catalog, ids, scorer)  # type: ignore[arg-type]
-        failed = dict(result.failed)
-        with self.catalog.session() as s:
-            for pid in ids:
+            for pid in outcome.photo_ids:
                 photo = s.get(Photo, pid)
                 if photo is None:
                     continue
