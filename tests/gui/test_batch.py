@@ -34,6 +34,7 @@ class CancelOnSecond:
         self._win = win_ref
         self.calls = 0
         self.model_id, self.sha256, self.version = "tiny-test", "", "0"
+        self.plan = inner.plan
 
     def enhance(self, image, **kw):
         self.calls += 1
