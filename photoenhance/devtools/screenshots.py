@@ -151,9 +151,10 @@ def render(outdir: Path) -> list[Path]:
     from PySide6.QtWidgets import QApplication
 
     from photoenhance.core.catalog import Catalog
+    from photoenhance.core.jobs.lane import LazyModel
     from photoenhance.core.settings import Settings
     from photoenhance.gui.demo import make_demo_library
-    from photoenhance.gui.engines import ModelHolder, default_enhancer
+    from photoenhance.gui.inference import default_enhancer
     from photoenhance.gui.main_window import MainWindow
     from photoenhance.gui.theme import apply_dark_theme
 
@@ -164,8 +165,8 @@ def render(outdir: Path) -> list[Path]:
     tmp = Path(os.environ["XDG_DATA_HOME"])
     catalog = Catalog.open(tmp / "catalog.sqlite")
     lib = make_demo_library(tmp / "Pictures" / "Demo library")
-    enhancer = ModelHolder(default_enhancer, "Enhancement model")
-    win = MainWindow(catalog, Settings(), scorer=ModelHolder(_scorer, "Scores"),
+    enhancer = LazyModel(default_enhancer, "Enhancement model")
+    win = MainWindow(catalog, Settings(), scorer=LazyModel(_scorer, "Scores"),
                      enhancer=enhancer, watch=False, ask=lambda *_: False)
     win.resize(*SIZES[0])
     win.show()

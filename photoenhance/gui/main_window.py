@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from photoenhance.core.catalog import Catalog
+from photoenhance.core.jobs.lane import LazyModel
 from photoenhance.core.library.scan import ScanSummary
 from photoenhance.core.paths import cache_dir
 from photoenhance.core.progress import Progress
@@ -46,9 +47,9 @@ from photoenhance.gui.batch_controller import BatchController
 from photoenhance.gui.batch_view import BatchView
 from photoenhance.gui.compare_controller import CompareController
 from photoenhance.gui.compare_view import CompareView
-from photoenhance.gui.engines import ModelHolder, default_enhancer, default_scorer
 from photoenhance.gui.eta import format_eta
 from photoenhance.gui.grid_view import LibraryGrid
+from photoenhance.gui.inference import ENHANCER, SCORER, new_lane
 from photoenhance.gui.layout import restore_layout, save_layout
 from photoenhance.gui.models import (
     FACTORS,
@@ -159,7 +160,8 @@ class DetailsPanel(QStackedWidget):
 class MainWindow(QMainWindow):
     """The library, compare and batch views. Every catalog or disk operation runs on a worker.
 
-    ``enhancer`` and ``scorer`` load models lazily on workers (tests pass tiny ones);
+    ``enhancer`` and ``scorer`` load models lazily on the inference lane, which owns them
+    (tests pass tiny ones);
     ``ask`` answers yes/no questions (a dialog by default); ``watch_options`` go to the
     core watch service, and ``watch=False`` turns watching off.
     """
@@ -167,19 +169,16 @@ class MainWindow(QMainWindow):
     rows_loaded = Signal(int)  # number of rows, for tests and the status line
 
     def __init__(self, catalog: Catalog, settings: Settings, *,
-                 enhancer: ModelHolder | None = None, scorer: ModelHolder | None = None,
+                 enhancer: LazyModel | None = None, scorer: LazyModel | None = None,
                  ask: Ask | None = None, watch: bool = True,
                  watch_options: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.catalog, self.settings = catalog, settings
-        self.enhancer = enhancer or ModelHolder(lambda: default_enhancer(self.settings),
-                                                "Enhancement model")
-        self.scorer = scorer or ModelHolder(default_scorer, "Scores")
+        #: the one thread that runs the models (previews, batches, scoring)
+        self.lane = new_lane(lambda: self.settings, enhancer, scorer)
+        self.enhancer, self.scorer = self.lane.models[ENHANCER], self.lane.models[SCORER]
         self.ask: Ask = ask or (lambda title, text: ask_yes_no(self, title, text))
-        self.pool = QThreadPool.globalInstance()
-        self.preview_lane, self.batch_lane = QThreadPool(self), QThreadPool(self)
-        for lane in (self.preview_lane, self.batch_lane):
-            lane.setMaxThreadCount(1)  # one inference lane each: models run serially
+        self.pool = QThreadPool.globalInstance()  # I/O: decoding, scans, catalog reads
         self._scan_task: bridge.Task | None = None
         self._unscorable: dict[int, str] = {}  # photo id -> why scoring could not read it
         self._watch_enabled = watch
@@ -389,8 +388,8 @@ class MainWindow(QMainWindow):
         self._set_busy(False)
 
     def _build_controllers(self, watch_options: dict[str, Any]) -> None:
-        self.comparer = CompareController(self.compare, self.catalog, self.enhancer,
-                                          self.preview_lane, self.pool, self)
+        self.comparer = CompareController(self.compare, self.catalog, self.lane, self.pool,
+                                          self)
         self.comparer.message.connect(self.statusBar().showMessage)
         self.comparer.rating_saved.connect(
             lambda _path, label, pid: self.model.update_row(pid, rating=label))
@@ -399,7 +398,7 @@ class MainWindow(QMainWindow):
         self.compare.closed.connect(lambda: self.tabs.setCurrentIndex(LIBRARY))
         self.tabs.currentChanged.connect(self._route_escape)
         self.batcher = BatchController(self.batch, self.catalog, lambda: self.settings,
-                                       self.enhancer, self.batch_lane, self.pool, self)
+                                       self.lane, self.pool, self)
         self.batch.enhance_worth_fixing.connect(self.enhance_worth_fixing)
         self.batch.enhance_selection.connect(self.enhance_selection)
         self.batcher.finished.connect(self._batch_finished)
@@ -420,7 +419,8 @@ class MainWindow(QMainWindow):
             lambda _path, label, pid: self.model.update_row(pid, rating=label))
         self.review.closed.connect(lambda: self.tabs.setCurrentIndex(self._review_from))
         self._review_from = LIBRARY
-        self.watcher = WatchController(self.catalog, self.scorer, self, **watch_options)
+        self.watcher = WatchController(self.catalog, self.lane.remote(SCORER), self,
+                                       **watch_options)
         self._lens_soon = QTimer(self, singleShot=True, interval=120)
         self._lens_soon.timeout.connect(self._read_lens)
         self._reload_soon = QTimer(self, singleShot=True, interval=300)
@@ -505,7 +505,8 @@ class MainWindow(QMainWindow):
             if str(r) not in self.settings.watched_roots:
                 self.settings.watched_roots.append(str(r))
         self._save_settings()
-        task = bridge.Task(tasks.scan_roots(self.catalog, roots, self.scorer), self)
+        task = bridge.Task(tasks.scan_roots(self.catalog, roots, self.lane.remote(SCORER)),
+                           self)
         task.progressed.connect(self._scan_progressed)
         task.finished.connect(self._scan_finished)
         task.failed.connect(self._scan_failed)
@@ -738,8 +739,9 @@ class MainWindow(QMainWindow):
             self.start_scan(added)  # a folder added to watch joins the library
 
     def apply_settings(self, settings: Settings) -> None:
-        if (settings.device, settings.threads) != (self.settings.device, self.settings.threads):
+        if settings.device != self.settings.device:
             self.enhancer.reset()  # reloads on the new device the next time it is needed
+        self.lane.set_threads(settings.threads)
         self.settings = settings
         self._save_settings()
         self.threshold.setValue(round(settings.threshold * 100))
@@ -766,8 +768,8 @@ class MainWindow(QMainWindow):
             self._scan_task.cancel()
         self.watcher.stop()
         self.thumbs.clear_pending()
-        self.batch_lane.waitForDone(10_000)
-        self.preview_lane.waitForDone(10_000)
+        self.comparer.cancel()
+        self.lane.close(10.0)  # queued work is dropped; the running job stops at its next tile
         self.pool.waitForDone(10_000)  # a cancelled scan commits what it did, then stops
         self._save_settings()
         save_layout(self, [self.split])

@@ -23,12 +23,12 @@ from photoenhance.core.catalog import (
     library_rows,
 )
 from photoenhance.core.errors import ModelError
+from photoenhance.core.jobs.lane import Remote
 from photoenhance.core.jobs.verify import NOT_IMPROVED
 from photoenhance.core.library.scan import ScanSummary, scan
 from photoenhance.core.progress import CancelToken, EtaEstimator, Progress
 from photoenhance.core.rank.catalog_scoring import score_unscored
 from photoenhance.core.rank.ratings import rate
-from photoenhance.gui.engines import ModelHolder
 from photoenhance.gui.models import PhotoRow
 
 
@@ -107,8 +107,9 @@ def lens_of(path: str) -> Callable[..., object]:
 
 
 def scan_roots(catalog: Catalog, roots: list[Path],
-               scorer: ModelHolder | None = None) -> Callable[..., object]:
+               scorer: Remote | None = None) -> Callable[..., object]:
     """Scan ``roots``, then score what is new or changed (as ``photoenhance scan`` does).
+    Scanning runs on the calling (I/O) worker; ``scorer`` runs on the inference lane.
 
     Returns a :class:`ScanOutcome`; a missing scoring model is reported, not raised.
     """

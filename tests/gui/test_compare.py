@@ -128,13 +128,13 @@ def test_display_is_upright_8bit_rgb() -> None:
 
 def test_missing_enhancer_is_said_plainly(qtbot, tmp_path: Path, photo, make_window, scan) -> None:
     from photoenhance.core.errors import ModelError
-    from photoenhance.gui.engines import ModelHolder
+    from photoenhance.core.jobs.lane import LazyModel
 
     def missing():
         raise ModelError("models/enhancer-v1.pt is missing")
 
     photo(tmp_path / "lib" / "a.jpg")
-    w = make_window(enhancer=ModelHolder(missing, "Enhancement model"))
+    w = make_window(enhancer=LazyModel(missing, "Enhancement model"))
     w.show()
     scan(w, tmp_path / "lib", 1)
     w.table.setCurrentIndex(w.proxy.index(0, 0))

@@ -40,10 +40,10 @@ def _no_model():
 
 
 def _window(qtbot, catalog: Catalog) -> MainWindow:
-    from photoenhance.gui.engines import ModelHolder
+    from photoenhance.core.jobs.lane import LazyModel
 
     # Scores are written by the test itself, so the window must not score with the real model.
-    win = MainWindow(catalog, Settings(), scorer=ModelHolder(_no_model, "Scores"), watch=False)
+    win = MainWindow(catalog, Settings(), scorer=LazyModel(_no_model, "Scores"), watch=False)
     qtbot.addWidget(win)
     with qtbot.waitSignal(win.rows_loaded, timeout=10_000) as first:
         pass

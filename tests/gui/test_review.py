@@ -32,7 +32,7 @@ def _every_copy_is_improved(monkeypatch) -> None:
     import photoenhance.gui.jobs as gui_jobs
     from photoenhance.core.jobs.verdict import IMPROVED, Verdict
 
-    monkeypatch.setattr(gui_jobs, "load_judge", lambda: lambda *_: Verdict(IMPROVED, 2.0))
+    monkeypatch.setattr(gui_jobs, "load_judge", lambda *_: lambda *_: Verdict(IMPROVED, 2.0))
 
 
 @pytest.fixture

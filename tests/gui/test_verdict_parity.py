@@ -59,9 +59,10 @@ def _photos(folder: Path) -> list[Path]:
 
 def test_gui_batch_and_cli_give_the_same_verdicts(tmp_path: Path, tiny_model: Path,
                                                   monkeypatch, capsys) -> None:
+    from photoenhance.core.jobs.lane import LazyModel
     from photoenhance.core.ml.infer import Enhancer
     from photoenhance.gui import jobs as gui_jobs
-    from photoenhance.gui.engines import ModelHolder
+    from photoenhance.gui.inference import new_lane
 
     monkeypatch.setattr(scorer_module.Scorer, "load", classmethod(lambda cls, *a, **k:
                                                                    ArrayScorer()))
@@ -76,8 +77,12 @@ def test_gui_batch_and_cli_give_the_same_verdicts(tmp_path: Path, tiny_model: Pa
         settings = Settings(strength=0.8)
         job_id = gui_jobs.new_job(catalog, settings, list(map(str, files)), None)(
             lambda _p: None, CancelToken())
-        holder = ModelHolder(lambda: Enhancer.load(tiny_model), "Enhancement model")
-        outcome = gui_jobs.run_batch(catalog, job_id, holder)(lambda _p: None, CancelToken())
+        # the GUI's judge scores with the model its inference lane owns
+        lane = new_lane(lambda: settings, LazyModel(lambda: Enhancer.load(tiny_model), "E"),
+                        LazyModel(ArrayScorer, "Scores"))
+        batch = gui_jobs.run_batch(catalog, job_id, lane)
+        outcome = lane.call(lambda c: batch(lambda _p: None, c))
+        lane.close()
     gui = {it.source: (it.verdict, it.predicted_gain) for it in outcome.items}
     assert gui == cli
     assert len({v for v, _ in cli.values()}) >= 2  # the photos get different verdicts

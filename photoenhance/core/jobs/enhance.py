@@ -1,8 +1,10 @@
 """Enhance a batch of photos into metadata-preserving copies.
 
 Threads, as in the project's style guide: the calling thread is the one inference lane
-(it owns the model); decoding the next photo and writing the previous copy happen on a small
-I/O pool, so the model is rarely idle. One bad file fails only its own item.
+(it owns the model; in the GUI, :class:`photoenhance.core.jobs.lane.InferenceLane`, whose
+queued previews run between two photos); decoding the next photo and writing the previous
+copy happen on a small I/O pool, so the model is rarely idle. One bad file fails only its
+own item.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from photoenhance.core.imaging import (
     load_image,
     write_enhanced_copy,
 )
+from photoenhance.core.jobs.lane import between_images
 from photoenhance.core.jobs.verdict import Judge, Verdict
 from photoenhance.core.ml.plan import EnhancePlan
 from photoenhance.core.progress import CancelToken, EtaEstimator, Progress, ProgressCallback
@@ -142,6 +145,7 @@ def enhance_batch(
         writing: tuple[EnhanceItem, Future[Path], float, str | None, Verdict,
                        str | None] | None = None
         for i, item in enumerate(todo):
+            between_images()  # on the GUI's inference lane: previews queued meanwhile
             if cancel is not None and cancel.cancelled:
                 break
             assert decoded is not None
