@@ -191,9 +191,9 @@ def render(outdir: Path) -> list[Path]:
     n = sum(1 for _ in lib.rglob("*.jpg"))
     counts: list[int] = []
     win.rows_loaded.connect(counts.append)
-    win.start_scan([lib])
+    win.library.start_scan([lib])
     _wait_for(win.rows_loaded, lambda: bool(counts) and counts[-1] == n
-              and win._scan_task is None, 30_000, "the scan")
+              and win.library.scan_task is None, 30_000, "the scan")
     names = [win.proxy.index(r, 1).data() for r in range(win.proxy.rowCount())]
     noisy = next((i for i, name in enumerate(names) if "noisy" in name), 0)
 
@@ -277,8 +277,12 @@ def render(outdir: Path) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m photoenhance.devtools.screenshots OUTDIR", file=sys.stderr)
+    usage = "usage: python -m photoenhance.devtools.screenshots OUTDIR"
+    if args in (["-h"], ["--help"]):  # not an OUTDIR named --help
+        print(usage)
+        return 0
+    if len(args) != 1 or args[0].startswith("-"):
+        print(usage, file=sys.stderr)
         return 2
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     with tempfile.TemporaryDirectory(prefix="photoenhance-shots-") as tmp:

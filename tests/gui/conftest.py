@@ -107,6 +107,6 @@ def scan(qtbot):
     def run(win, root, n):
         with qtbot.waitSignal(win.rows_loaded, timeout=20_000,
                               check_params_cb=lambda got: got == n):
-            win.start_scan([root])
+            win.library.start_scan([root])
 
     return run

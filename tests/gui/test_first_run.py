@@ -43,6 +43,6 @@ def test_missing_scoring_model_is_said_plainly(qtbot, tmp_path, catalog, photo) 
     with qtbot.waitSignal(win.rows_loaded, timeout=10_000):
         pass
     with qtbot.waitSignal(win.rows_loaded, timeout=10_000, check_params_cb=lambda n: n == 1):
-        win.start_scan([tmp_path / "lib"])
+        win.library.start_scan([tmp_path / "lib"])
     assert "scoring model is not available" in win.count_label.text()
     assert "Scores not available" in win.statusBar().currentMessage()
