@@ -329,3 +329,26 @@ def test_decoded_photo_says_why_it_gets_its_strength(tmp_path) -> None:
     Image.fromarray(noisy).save(tmp_path / "noisy.png")
     shown = decode_for_display(str(tmp_path / "noisy.png"))
     assert shown.auto_strength == 1.0 and shown.auto_reason == "noise"
+
+
+def test_stale_previews_are_dropped_in_the_lane(qtbot, win: MainWindow, monkeypatch) -> None:
+    """Previews asked for while the lane is busy: only the newest runs; the others never do."""
+    import threading
+
+    from photoenhance.gui import compare_controller
+
+    _open(qtbot, win)
+    ran: list[float] = []
+    real = compare_controller.enhance_region
+    monkeypatch.setattr(compare_controller, "enhance_region",
+                        lambda image, rect, scale, enh, strength, *a: ran.append(strength)
+                        or real(image, rect, scale, enh, strength, *a))
+    release, busy = threading.Event(), threading.Event()
+    win.lane.submit(lambda _c: (busy.set(), release.wait(20)))  # a batch photo, say
+    assert busy.wait(10)
+    rect = win.compare.right.visible_rect()
+    for strength in (0.2, 0.4, 0.6):
+        win.comparer.request_preview(rect, 0.5, strength)
+    with qtbot.waitSignal(win.comparer.preview_ready, timeout=20_000) as got:
+        release.set()
+    assert got.args[0].strength == 0.6 and ran == [0.6]
