@@ -125,8 +125,18 @@ class Run:
     def pan(self) -> float:
         self.patches.clear()
         t0 = time.perf_counter()
-        self.view.state.set(1.0, self.view.state.center + QPointF(400, 0))
+        self.view.state.set(1.0, self.view.state.center + QPointF(self._pan_dx(), 0))
         return wait_until(self.app, self.sharp_covering) - t0
+
+    def _pan_dx(self) -> int:
+        """400 px to the right; where the view shows the photo's right edge already (Z zooms
+        to where the preview changed most, which may be there), to the left, 400 px past the
+        enhanced patch, so either way about 400 px of the new view need enhancing."""
+        vis = self.view.right.visible_rect()
+        if self.ctl.image.size[0] - (vis.right() + 1) >= 400:
+            return 400
+        left = min(p.rect.left() for p in self.view.right.patches if p.scale == 1.0)
+        return -(vis.left() - left) - 400
 
     def open_fit(self, row: PhotoRow) -> tuple[float, float, float]:
         """Open in the fit view: (photo shown, enhanced preview shown, full pixels decoded)."""
