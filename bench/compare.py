@@ -3,7 +3,7 @@
 Usage: ``QT_QPA_PLATFORM=offscreen python bench/compare.py [--runs 3] [--viewport 1000]``
 
 In one offscreen process, with the shipped enhancer loaded once up front (as the app keeps
-it loaded in its ModelHolder; the one-off load time is reported apart), for a generated
+it loaded on its inference lane; the one-off load time is reported apart), for a generated
 6000 x 4000 JPEG:
 
 - **fit**: open in the fit view until the photo is shown, until its enhanced preview is, and
@@ -41,9 +41,10 @@ from PySide6.QtCore import QEventLoop, QPointF, QThreadPool, QTimer  # noqa: E40
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from photoenhance.core.catalog import Catalog  # noqa: E402
+from photoenhance.core.jobs.lane import InferenceLane, LazyModel  # noqa: E402
 from photoenhance.gui.compare_controller import CompareController  # noqa: E402
 from photoenhance.gui.compare_view import CompareView  # noqa: E402
-from photoenhance.gui.engines import ModelHolder, default_enhancer  # noqa: E402
+from photoenhance.gui.inference import default_enhancer  # noqa: E402
 from photoenhance.gui.models import PhotoRow  # noqa: E402
 from photoenhance.gui.preview import Patch  # noqa: E402
 
@@ -76,16 +77,13 @@ def wait_until(app: QApplication, cond: object, timeout: float = 120.0) -> float
 class Run:
     """One compare view + controller over a one-photo catalog."""
 
-    def __init__(self, app: QApplication, catalog: Catalog, holder: ModelHolder, side: int):
+    def __init__(self, app: QApplication, catalog: Catalog, lane: InferenceLane, side: int):
         self.app = app
         self.view = CompareView()
         self.view.resize(2 * side + 30, side + 110)  # two panes of about side x side
         self.view.show()
-        self.lane = QThreadPool()
-        self.lane.setMaxThreadCount(1)
-        self.ctl = CompareController(
-            self.view, catalog, holder, self.lane, QThreadPool.globalInstance()
-        )
+        self.lane = lane
+        self.ctl = CompareController(self.view, catalog, lane, QThreadPool.globalInstance())
         self.patches: list[tuple[float, Patch]] = []
         self.shown: list[float] = []
         self.ctl.preview_ready.connect(lambda p: self.patches.append((time.perf_counter(), p)))
@@ -127,8 +125,18 @@ class Run:
     def pan(self) -> float:
         self.patches.clear()
         t0 = time.perf_counter()
-        self.view.state.set(1.0, self.view.state.center + QPointF(400, 0))
+        self.view.state.set(1.0, self.view.state.center + QPointF(self._pan_dx(), 0))
         return wait_until(self.app, self.sharp_covering) - t0
+
+    def _pan_dx(self) -> int:
+        """400 px to the right; where the view shows the photo's right edge already (Z zooms
+        to where the preview changed most, which may be there), to the left, 400 px past the
+        enhanced patch, so either way about 400 px of the new view need enhancing."""
+        vis = self.view.right.visible_rect()
+        if self.ctl.image.size[0] - (vis.right() + 1) >= 400:
+            return 400
+        left = min(p.rect.left() for p in self.view.right.patches if p.scale == 1.0)
+        return -(vis.left() - left) - 400
 
     def open_fit(self, row: PhotoRow) -> tuple[float, float, float]:
         """Open in the fit view: (photo shown, enhanced preview shown, full pixels decoded)."""
@@ -144,8 +152,12 @@ class Run:
         image = self.ctl.image
         return image is not None and getattr(image, "complete", True)
 
+    def idle(self) -> None:
+        """Wait until the lane has run what was queued before now."""
+        self.lane.submit(lambda _c: None).result(60)
+
     def close(self) -> None:
-        self.lane.waitForDone(60_000)
+        self.idle()
         self.view.close()
 
 
@@ -155,9 +167,9 @@ def main() -> int:
     ap.add_argument("--viewport", type=int, default=1000, help="pane side in px (1000: 1 MP)")
     args = ap.parse_args()
     app = QApplication.instance() or QApplication([])
-    holder = ModelHolder(default_enhancer, "Enhancement model")
+    lane = InferenceLane({"enhancer": LazyModel(default_enhancer, "Enhancement model")})
     t = time.perf_counter()
-    holder.get()
+    lane.model("enhancer")
     load_s = time.perf_counter() - t
     ref1 = reference_mps(2.0)
     with tempfile.TemporaryDirectory() as d:
@@ -165,16 +177,16 @@ def main() -> int:
         make_jpeg(photo)
         row = PhotoRow(1, str(photo), None, None, 6000, 4000, None, None)
         with Catalog.open(Path(d) / "cat.sqlite") as cat:
-            run = Run(app, cat, holder, args.viewport)
+            run = Run(app, cat, lane, args.viewport)
             opens, zooms, pans, fits = [], [], [], []
             for _ in range(args.runs):
                 fits.append(run.open_fit(row))
-                run.lane.waitForDone(60_000)
+                run.idle()
                 zooms.append(run.zoom_in())
                 pans.append(run.pan())
-                run.lane.waitForDone(60_000)
+                run.idle()
                 opens.append(run.open_at_100(row))
-                run.lane.waitForDone(60_000)
+                run.idle()
             run.close()
     ref = (ref1 + reference_mps(2.0)) / 2
     med = {k: statistics.median(o[k] for o in opens) for k in opens[0]}

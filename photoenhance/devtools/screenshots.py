@@ -151,9 +151,10 @@ def render(outdir: Path) -> list[Path]:
     from PySide6.QtWidgets import QApplication
 
     from photoenhance.core.catalog import Catalog
+    from photoenhance.core.jobs.lane import LazyModel
     from photoenhance.core.settings import Settings
     from photoenhance.gui.demo import make_demo_library
-    from photoenhance.gui.engines import ModelHolder, default_enhancer
+    from photoenhance.gui.inference import default_enhancer
     from photoenhance.gui.main_window import MainWindow
     from photoenhance.gui.theme import apply_dark_theme
 
@@ -164,8 +165,8 @@ def render(outdir: Path) -> list[Path]:
     tmp = Path(os.environ["XDG_DATA_HOME"])
     catalog = Catalog.open(tmp / "catalog.sqlite")
     lib = make_demo_library(tmp / "Pictures" / "Demo library")
-    enhancer = ModelHolder(default_enhancer, "Enhancement model")
-    win = MainWindow(catalog, Settings(), scorer=ModelHolder(_scorer, "Scores"),
+    enhancer = LazyModel(default_enhancer, "Enhancement model")
+    win = MainWindow(catalog, Settings(), scorer=LazyModel(_scorer, "Scores"),
                      enhancer=enhancer, watch=False, ask=lambda *_: False)
     win.resize(*SIZES[0])
     win.show()
@@ -190,9 +191,9 @@ def render(outdir: Path) -> list[Path]:
     n = sum(1 for _ in lib.rglob("*.jpg"))
     counts: list[int] = []
     win.rows_loaded.connect(counts.append)
-    win.start_scan([lib])
+    win.library.start_scan([lib])
     _wait_for(win.rows_loaded, lambda: bool(counts) and counts[-1] == n
-              and win._scan_task is None, 30_000, "the scan")
+              and win.library.scan_task is None, 30_000, "the scan")
     names = [win.proxy.index(r, 1).data() for r in range(win.proxy.rowCount())]
     noisy = next((i for i, name in enumerate(names) if "noisy" in name), 0)
 
@@ -276,8 +277,12 @@ def render(outdir: Path) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m photoenhance.devtools.screenshots OUTDIR", file=sys.stderr)
+    usage = "usage: python -m photoenhance.devtools.screenshots OUTDIR"
+    if args in (["-h"], ["--help"]):  # not an OUTDIR named --help
+        print(usage)
+        return 0
+    if len(args) != 1 or args[0].startswith("-"):
+        print(usage, file=sys.stderr)
         return 2
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     with tempfile.TemporaryDirectory(prefix="photoenhance-shots-") as tmp:

@@ -10,15 +10,15 @@ from PySide6.QtCore import QObject, QThreadPool, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
 from photoenhance.core.catalog import Catalog
+from photoenhance.core.jobs.lane import InferenceLane
 from photoenhance.core.settings import Settings
 from photoenhance.gui import bridge, jobs
 from photoenhance.gui.batch_view import BatchView
-from photoenhance.gui.engines import ModelHolder
 from photoenhance.gui.eta import format_eta
 
 
 class BatchController(QObject):
-    """One batch at a time, on its own inference lane."""
+    """One batch at a time, on the inference lane (previews run between its photos)."""
 
     started = Signal(int)  # job id
     progressed = Signal(object)  # BatchProgress
@@ -27,11 +27,10 @@ class BatchController(QObject):
     failed = Signal(str)
 
     def __init__(self, view: BatchView, catalog: Catalog, settings: Callable[[], Settings],
-                 enhancer: ModelHolder, lane: QThreadPool, io: QThreadPool,
-                 parent: Any = None) -> None:
+                 lane: InferenceLane, io: QThreadPool, parent: Any = None) -> None:
         super().__init__(parent)
         self.view, self.catalog, self.settings = view, catalog, settings
-        self.enhancer, self.lane, self.io = enhancer, lane, io
+        self.lane, self.io = lane, io
         self.job_id: int | None = None
         self.task: bridge.Task | None = None
         view.cancel_requested.connect(self.cancel)
@@ -68,7 +67,7 @@ class BatchController(QObject):
         if self.running:
             return
         self.job_id = job_id
-        task = bridge.Task(jobs.run_batch(self.catalog, job_id, self.enhancer), self)
+        task = bridge.Task(jobs.run_batch(self.catalog, job_id, self.lane), self)
         task.progressed.connect(self._progressed)
         task.finished.connect(self._finished)
         task.cancelled.connect(self._cancelled)
@@ -77,7 +76,7 @@ class BatchController(QObject):
         self.view.set_running(True)
         self.view.status.setText("Starting…")
         self.started.emit(job_id)
-        bridge.start(task, self.lane)
+        bridge.start_on_lane(task, self.lane)
 
     def cancel(self) -> None:
         if self.task is not None:

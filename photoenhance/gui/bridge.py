@@ -1,7 +1,8 @@
 """The one place that turns core callbacks into Qt signals.
 
-Core work (scanning, scoring, enhancing) runs on a QThreadPool worker and reports through plain
-callbacks; :class:`Task` re-emits them as queued signals so slots run on the GUI thread.
+Core work runs on a worker and reports through plain callbacks: I/O (scanning, decoding) on a
+QThreadPool (:func:`start`), model work on the inference lane (:func:`start_on_lane`);
+:class:`Task` re-emits the callbacks as queued signals so slots run on the GUI thread.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from photoenhance.core.errors import Cancelled, PhotoEnhanceError
+from photoenhance.core.jobs.lane import InferenceLane
 from photoenhance.core.progress import CancelToken, Progress
 
 log = logging.getLogger(__name__)
@@ -87,3 +89,12 @@ class Relay(QObject):
 
     def callback(self, event: object) -> None:
         self.received.emit(event)
+
+
+def start_on_lane(task: Task, lane: InferenceLane, key: str | None = None,
+                  interactive: bool = False) -> Task:
+    """Queue ``task`` on the inference lane (see :meth:`InferenceLane.submit` for ``key`` and
+    ``interactive``); a task the lane drops unstarted emits ``cancelled``."""
+    lane.submit(lambda _c: task.run(), cancel=task.token, key=key, interactive=interactive,
+                on_dropped=lambda: task._emit(task.cancelled))  # noqa: SLF001
+    return task

@@ -15,10 +15,11 @@ from typing import Any
 from PySide6.QtCore import QObject, QRect, QThreadPool, QTimer, Signal
 
 from photoenhance.core.catalog import Catalog
+from photoenhance.core.jobs.lane import InferenceLane
 from photoenhance.core.jobs.verdict import header_verdict
 from photoenhance.gui import bridge, tasks
 from photoenhance.gui.compare_view import CompareView
-from photoenhance.gui.engines import ModelHolder
+from photoenhance.gui.inference import ENHANCER
 from photoenhance.gui.models import PhotoRow
 from photoenhance.gui.preview import (
     DisplayImage,
@@ -46,13 +47,12 @@ class CompareController(QObject):
         self,
         view: CompareView,
         catalog: Catalog,
-        enhancer: ModelHolder,
-        lane: QThreadPool,
+        lane: InferenceLane,
         io: QThreadPool,
         parent: Any = None,
     ) -> None:
         super().__init__(parent)
-        self.view, self.catalog, self.enhancer = view, catalog, enhancer
+        self.view, self.catalog = view, catalog
         self.lane, self.io = lane, io
         self.row: PhotoRow | None = None
         self.image: DisplayImage | None = None
@@ -105,10 +105,11 @@ class CompareController(QObject):
 
     def _warm_up(self) -> None:
         """Load the model on the inference lane while the photo decodes (first open only)."""
-        if self.enhancer.loaded:
+        if self.lane.models[ENHANCER].loaded:
             return
-        holder = self.enhancer
-        bridge.start(bridge.Task(lambda _p, _c: holder.get_or_none(), self), self.lane)
+        lane = self.lane
+        task = bridge.Task(lambda _p, _c: lane.model_or_none(ENHANCER), self)
+        bridge.start_on_lane(task, self.lane, key="warm-up", interactive=True)
 
     def set_auto_strength(self, on: bool) -> None:
         """Follow the "adjust to each photo" setting; the preview is redone if it changed."""
@@ -146,6 +147,10 @@ class CompareController(QObject):
         self.view.show_image(image, self._title(image))
         self.image_shown.emit(path)
 
+    def cancel(self) -> None:
+        """Stop the preview in flight (the window is closing)."""
+        self._cancel_preview()
+
     def _cancel_preview(self) -> None:
         if self._preview is not None:
             self._preview.cancel()
@@ -157,10 +162,11 @@ class CompareController(QObject):
         if not self.image.complete and scale >= self.image.max_scale() - 1e-6:
             self._start_full(self.image.path)  # zoomed in past the reduced copy
         self._cancel_preview()
-        image, holder, auto = self.image, self.enhancer, self.auto
+        image, lane, auto = self.image, self.lane, self.auto
 
         def run(_progress: Any, cancel: Any) -> object:
-            return enhance_region(image, rect, scale, holder.get(), strength, cancel, auto)
+            return enhance_region(image, rect, scale, lane.model(ENHANCER), strength, cancel,
+                                  auto)
 
         task = bridge.Task(run, self)
         task.finished.connect(lambda patch, p=image.path: self._patch(p, patch))
@@ -169,8 +175,8 @@ class CompareController(QObject):
             task.finished.connect(lambda _r, p=image.path: self._start_full(p))
             task.failed.connect(lambda _m, p=image.path: self._start_full(p))
             task.cancelled.connect(lambda p=image.path: self._start_full(p))
-        self._preview = task
-        bridge.start(task, self.lane)
+        self._preview = task  # a newer preview replaces this one while it waits in the lane
+        bridge.start_on_lane(task, self.lane, key="preview", interactive=True)
 
     def _patch(self, path: str, patch: object) -> None:
         if self.image is None or self.image.path != path:

@@ -13,6 +13,7 @@ from pathlib import Path
 from photoenhance.core.catalog import Catalog
 from photoenhance.core.imaging import OutputPolicy
 from photoenhance.core.jobs.enhance import EnhanceOptions
+from photoenhance.core.jobs.lane import InferenceLane
 from photoenhance.core.jobs.library_items import CatalogLinks, pick_from_catalog
 from photoenhance.core.jobs.queries import ItemState, item_states
 from photoenhance.core.jobs.runner import (
@@ -26,7 +27,7 @@ from photoenhance.core.jobs.runner import (
 from photoenhance.core.jobs.verdict import load_judge
 from photoenhance.core.progress import CancelToken, Progress
 from photoenhance.core.settings import Settings
-from photoenhance.gui.engines import ModelHolder
+from photoenhance.gui.inference import ENHANCER, SCORER
 
 
 @dataclass(frozen=True)
@@ -68,11 +69,12 @@ def new_job(catalog: Catalog, settings: Settings, files: list[str] | None,
     return run
 
 
-def run_batch(catalog: Catalog, job_id: int, enhancer: ModelHolder) -> Callable[..., object]:
-    """Run or resume job ``job_id``; progress carries every item's state."""
+def run_batch(catalog: Catalog, job_id: int, lane: InferenceLane) -> Callable[..., object]:
+    """Run or resume job ``job_id`` (on ``lane``, with its models); progress carries every
+    item's state. The verdict is the CLI's (:func:`load_judge`), with the lane's scorer."""
 
     def run(progress: Callable[[object], None], cancel: CancelToken) -> object:
-        model = enhancer.get()
+        model = lane.model(ENHANCER)
         last: list[tuple[int, str | None]] = []
 
         def relay(p: Progress) -> None:
@@ -85,7 +87,7 @@ def run_batch(catalog: Catalog, job_id: int, enhancer: ModelHolder) -> Callable[
         progress(BatchProgress(job_id, Progress(0, 0, None, "photos"),
                                tuple(item_states(catalog, job_id))))
         summary = run_job(catalog, job_id, model, progress=relay, cancel=cancel,
-                          judge=load_judge())
+                          judge=load_judge(lambda: lane.model(SCORER)))
         return BatchOutcome(job_id, summary, item_states(catalog, job_id))
 
     return run

@@ -25,7 +25,7 @@ from PySide6.QtGui import QImage
 
 from photoenhance.core.imaging import decode_rgb, load_image, read_metadata
 from photoenhance.core.imaging.orient import apply_orientation
-from photoenhance.core.ml.autostrength import ROUTE_MIN, measure
+from photoenhance.core.ml.plan import EnhancePlan, plan_photo
 from photoenhance.core.progress import CancelToken
 from photoenhance.gui.change import change_magnitude, largest_change, overlay_image
 
@@ -52,11 +52,19 @@ class DisplayImage:
     proxy: QImage
     proxy_pixels: np.ndarray | None = None  # the reduced copy as an array (``proxy``'s pixels)
     full_size: tuple[int, int] | None = None  # (width, height) while ``pixels`` is None
-    #: the enhancer's automatic strength, measured on the full pixels (None until decoded)
-    auto_strength: float | None = None
-    auto_reason: str = ""  # what it answers to: "noise", "JPEG compression" or "softness"
-    auto_blur: float = 0.0  # the enhancer's blur hint for the full-resolution photo
-    auto_route: str | None = None  # its one strong fault, which may pick a specialist net
+    #: the enhancement plan (:func:`plan_photo`), made once on the full pixels as stored,
+    #: exactly as the batch makes it (None until decoded)
+    plan: EnhancePlan | None = None
+
+    @property
+    def auto_strength(self) -> float | None:
+        """The enhancer's automatic strength for the photo (None until decoded)."""
+        return None if self.plan is None else self.plan.need
+
+    @property
+    def auto_reason(self) -> str:
+        """What it answers to: "noise", "JPEG compression" or "softness"."""
+        return "" if self.plan is None else self.plan.reason
 
     @property
     def size(self) -> tuple[int, int]:
@@ -142,34 +150,13 @@ def decode_quick(path: str) -> DisplayImage | None:
 def decode_for_display(path: str, quick: DisplayImage | None = None) -> DisplayImage:
     """Decode ``path`` and make it upright (runs on a worker); reuses ``quick``'s reduced copy."""
     decoded = load_image(Path(path))
-    # measured as stored (before turning upright), where the JPEG 8x8 grid is
-    measured = measure(decoded.pixels)
-    auto, why, blur, route = measured.strength, measured.reason, measured.blur, measured.route
+    # planned as stored (before turning upright), where the JPEG 8x8 grid is, as the batch does
+    plan = plan_photo(decoded.pixels)
     arr = to_display(decoded.pixels, decoded.metadata.orientation)
     if quick is not None and quick.size == (arr.shape[1], arr.shape[0]):
-        return DisplayImage(
-            path,
-            arr,
-            to_qimage(arr),
-            quick.proxy,
-            quick.proxy_pixels,
-            auto_strength=auto,
-            auto_reason=why,
-            auto_blur=blur,
-            auto_route=route,
-        )
+        return DisplayImage(path, arr, to_qimage(arr), quick.proxy, quick.proxy_pixels, plan=plan)
     small = reduce(arr, PROXY_SIDE)
-    return DisplayImage(
-        path,
-        arr,
-        to_qimage(arr),
-        to_qimage(small),
-        small,
-        auto_strength=auto,
-        auto_reason=why,
-        auto_blur=blur,
-        auto_route=route,
-    )
+    return DisplayImage(path, arr, to_qimage(arr), to_qimage(small), small, plan=plan)
 
 
 def clamp_rect(rect: QRect, width: int, height: int, margin: int = 0) -> QRect:
@@ -201,30 +188,24 @@ def enhance_region(
         size = (max(16, round(rect.width() * scale)), max(16, round(rect.height() * scale)))
     if (crop.shape[1], crop.shape[0]) != size:
         crop = np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.BILINEAR))
-    # the whole photo's automatic strength, so a region looks as it will in the copy; a
-    # quick image (reduced copy only) measures its crop until the full pixels arrive
-    measured = pixels.auto_strength if isinstance(pixels, DisplayImage) and auto else None
-    # the blur hint describes the full-resolution photo; in a crop reduced by ``scale`` its
-    # blur is that much smaller, so the hint shrinks with it (roughly: the hint is a ramp)
-    blur = pixels.auto_blur * scale if isinstance(pixels, DisplayImage) and auto else 0.0
-    # the specialist for the photo's fault; a blurred photo reduced until it no longer reads
-    # blurred goes to the general net, as such a photo would
-    route = pixels.auto_route if isinstance(pixels, DisplayImage) and auto else None
-    if route == "blur" and blur < ROUTE_MIN:
-        route = None
-    out = enhancer.enhance(
-        np.ascontiguousarray(crop),
-        strength=strength * (1.0 if measured is None else measured),
-        tile=PREVIEW_TILE,
-        cancel=cancel,
-        auto=auto and measured is None,
-        blur=None if measured is None else blur,
-        route=None if measured is None else route,
-    )
+    crop = np.ascontiguousarray(crop)
+    out = enhancer.enhance(crop, strength=strength, tile=PREVIEW_TILE, cancel=cancel,
+                           plan=preview_plan(pixels, crop, scale, auto))
     magnitude = change_magnitude(crop, out)
     fx, fy = largest_change(magnitude, (max(1, round(400 * scale)), max(1, round(300 * scale))))
     focus = (rect.left() + round(fx / scale), rect.top() + round(fy / scale))
     return Patch(QRect(rect), to_qimage(out), strength, scale, overlay_image(magnitude), focus)
+
+
+def preview_plan(image: np.ndarray | DisplayImage, crop: np.ndarray, scale: float,
+                 auto: bool) -> EnhancePlan:
+    """The plan a preview of ``crop`` (of ``image``, reduced by ``scale``) runs: the whole
+    photo's, so a region looks as it will in the copy (:meth:`EnhancePlan.at_scale` for a
+    reduced crop); the crop's own while only a quick image's reduced copy is there."""
+    if not auto:
+        return EnhancePlan()
+    plan = image.plan if isinstance(image, DisplayImage) else None
+    return plan_photo(crop) if plan is None else plan.at_scale(scale)
 
 
 def _source_crop(src: np.ndarray | DisplayImage, rect: QRect, scale: float) -> np.ndarray:

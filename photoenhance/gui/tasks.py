@@ -12,10 +12,10 @@ from PIL import Image
 
 from photoenhance.core.catalog import Catalog
 from photoenhance.core.catalog.queries import NOT_IMPROVED, library_state
+from photoenhance.core.jobs.lane import Remote
 from photoenhance.core.library.indexing import index_and_score
 from photoenhance.core.progress import CancelToken, Progress
 from photoenhance.core.rank.ratings import rate
-from photoenhance.gui.engines import ModelHolder
 from photoenhance.gui.models import PhotoRow
 
 
@@ -76,8 +76,9 @@ def lens_of(path: str) -> Callable[..., object]:
 
 
 def scan_roots(catalog: Catalog, roots: list[Path],
-               scorer: ModelHolder | None = None) -> Callable[..., object]:
+               scorer: Remote | None = None) -> Callable[..., object]:
     """Index ``roots`` and score what is new or changed, as ``photoenhance scan`` does.
+    Scanning runs on the calling (I/O) worker; ``scorer`` runs on the inference lane.
 
     Returns an :class:`~photoenhance.core.library.indexing.IndexOutcome`; a missing scoring
     model is reported, not raised.

@@ -11,11 +11,11 @@ from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from photoenhance.core.catalog import Catalog
+from photoenhance.core.jobs.lane import Remote
 from photoenhance.core.library.alerts import Alert
 from photoenhance.core.library.watch_service import Indexed, Scored, WatchService
 from photoenhance.core.settings import Settings
 from photoenhance.gui.bridge import Relay
-from photoenhance.gui.engines import ModelHolder
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class WatchController(QObject):
     changed = Signal()  # the catalog changed: reload the grid
     alerted = Signal(str)  # "5 new photos worth fixing"
 
-    def __init__(self, catalog: Catalog, scorer: ModelHolder, parent: Any = None,
+    def __init__(self, catalog: Catalog, scorer: Remote, parent: Any = None,
                  **service_options: Any) -> None:
         super().__init__(parent)
         self.catalog, self.scorer = catalog, scorer

@@ -26,6 +26,12 @@ class FakeScorer:
                                                       "clipping": 0.0}))
         return out
 
+    def score_arrays(self, images):
+        """Judges pixels (the batch's verdict): a gain from their mean, no model needed."""
+        from photoenhance.core.rank.scorer import ScoreResult
+
+        return [ScoreResult(None, float(a.mean()) / 255, float(a.mean()) / 50) for a in images]
+
 
 def tiny_enhancer():
     import torch
@@ -40,16 +46,16 @@ def tiny_enhancer():
 
 @pytest.fixture
 def scorer():
-    from photoenhance.gui.engines import ModelHolder
+    from photoenhance.core.jobs.lane import LazyModel
 
-    return ModelHolder(FakeScorer, "Scores")
+    return LazyModel(FakeScorer, "Scores")
 
 
 @pytest.fixture
 def enhancer():
-    from photoenhance.gui.engines import ModelHolder
+    from photoenhance.core.jobs.lane import LazyModel
 
-    return ModelHolder(tiny_enhancer, "Enhancement model")
+    return LazyModel(tiny_enhancer, "Enhancement model")
 
 
 def write_photo(path: Path, seed: int = 0, size: tuple[int, int] = (96, 64)) -> Path:
@@ -101,6 +107,6 @@ def scan(qtbot):
     def run(win, root, n):
         with qtbot.waitSignal(win.rows_loaded, timeout=20_000,
                               check_params_cb=lambda got: got == n):
-            win.start_scan([root])
+            win.library.start_scan([root])
 
     return run

@@ -8,10 +8,10 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
+from photoenhance.core.jobs.lane import LazyModel  # noqa: E402
 from photoenhance.core.jobs.runner import unfinished_jobs  # noqa: E402
 from photoenhance.core.settings import Settings  # noqa: E402
 from photoenhance.gui.batch_view import QueueModel  # noqa: E402
-from photoenhance.gui.engines import ModelHolder  # noqa: E402
 from photoenhance.gui.jobs import ItemState  # noqa: E402
 from photoenhance.gui.main_window import BATCH, MainWindow  # noqa: E402
 
@@ -23,7 +23,7 @@ def _every_copy_is_improved(monkeypatch) -> None:
     import photoenhance.gui.jobs as gui_jobs
     from photoenhance.core.jobs.verdict import IMPROVED, Verdict
 
-    monkeypatch.setattr(gui_jobs, "load_judge", lambda: lambda *_: Verdict(IMPROVED, 2.0))
+    monkeypatch.setattr(gui_jobs, "load_judge", lambda *_: lambda *_: Verdict(IMPROVED, 2.0))
 
 
 class CancelOnSecond:
@@ -34,6 +34,7 @@ class CancelOnSecond:
         self._win = win_ref
         self.calls = 0
         self.model_id, self.sha256, self.version = "tiny-test", "", "0"
+        self.plan = inner.plan
 
     def enhance(self, image, **kw):
         self.calls += 1
@@ -53,7 +54,7 @@ def test_batch_cancel_then_resume_at_startup(qtbot, tmp_path: Path, catalog, enh
     ref: list[MainWindow] = []
     enh = CancelOnSecond(ref, enhancer.get())
     win = make_window(Settings(threshold=0.0),
-                      enhancer=ModelHolder(lambda: enh, "Enhancement model"))
+                      enhancer=LazyModel(lambda: enh, "Enhancement model"))
     ref.append(win)
     scan(win, lib, 3)
     assert win.batch.worth_button.text() == "Enhance 3 worth-fixing photos"

@@ -128,13 +128,13 @@ def test_display_is_upright_8bit_rgb() -> None:
 
 def test_missing_enhancer_is_said_plainly(qtbot, tmp_path: Path, photo, make_window, scan) -> None:
     from photoenhance.core.errors import ModelError
-    from photoenhance.gui.engines import ModelHolder
+    from photoenhance.core.jobs.lane import LazyModel
 
     def missing():
         raise ModelError("models/enhancer-v1.pt is missing")
 
     photo(tmp_path / "lib" / "a.jpg")
-    w = make_window(enhancer=ModelHolder(missing, "Enhancement model"))
+    w = make_window(enhancer=LazyModel(missing, "Enhancement model"))
     w.show()
     scan(w, tmp_path / "lib", 1)
     w.table.setCurrentIndex(w.proxy.index(0, 0))
@@ -151,39 +151,46 @@ def test_missing_enhancer_is_said_plainly(qtbot, tmp_path: Path, photo, make_win
 
 
 class _Recorder:
-    """An enhancer that returns its input and remembers the shapes it was given."""
+    """An enhancer that returns its input and remembers the shapes and plans it was given."""
 
     def __init__(self) -> None:
         self.shapes: list[tuple[int, ...]] = []
         self.last = None
 
-    def enhance(self, arr, strength=1.0, tile=None, cancel=None, auto=True, blur=None, route=None):
+    def enhance(self, arr, strength=1.0, tile=None, cancel=None, plan=None):
         self.shapes.append(arr.shape)
         self.last = arr
-        self.calls = getattr(self, "calls", []) + [(strength, auto)]
-        self.blur, self.route = blur, route
+        self.calls = getattr(self, "calls", []) + [(strength, plan)]
+        self.plan = plan
         return arr
 
 
-def test_preview_uses_the_whole_photos_measured_strength() -> None:
-    """A region is enhanced at the photo's automatic strength (measured once, on the full
-    pixels), or at the plain strength when the setting is off."""
+def _planned(**kw):
+    from photoenhance.core.ml.plan import EnhancePlan
+
+    return EnhancePlan(measured=True, **kw)
+
+
+def test_preview_uses_the_whole_photos_plan() -> None:
+    """A region is enhanced with the photo's plan (made once, on the full pixels), or the
+    unmeasured plan when the setting is off; a quick image plans its crop."""
     import numpy as np
 
+    from photoenhance.core.ml.plan import EnhancePlan
     from photoenhance.gui.preview import DisplayImage, enhance_region, reduce, to_qimage
 
     arr = np.zeros((300, 400, 3), np.uint8)
     small = reduce(arr, 200)
-    img = DisplayImage("x.jpg", arr, to_qimage(arr), to_qimage(small), small, auto_strength=0.5)
+    plan = _planned(need=0.5, noise=7.0)
+    img = DisplayImage("x.jpg", arr, to_qimage(arr), to_qimage(small), small, plan=plan)
     rec = _Recorder()
     enhance_region(img, QRect(0, 0, 100, 100), 1.0, rec, 0.8)
-    assert rec.calls[-1] == (pytest.approx(0.4), False)
+    assert rec.calls[-1] == (0.8, plan)  # the noise level reaches the guard, as in the batch
     enhance_region(img, QRect(0, 0, 100, 100), 1.0, rec, 0.8, auto=False)
-    assert rec.calls[-1] == (0.8, False)
+    assert rec.calls[-1] == (0.8, EnhancePlan())
     quick = DisplayImage("x.jpg", None, None, to_qimage(small), small, full_size=(400, 300))
     enhance_region(quick, QRect(0, 0, 400, 300), 0.5, rec, 0.8)
-    assert rec.calls[-1] == (0.8, True)  # no full pixels yet: the enhancer measures the crop
-    assert rec.blur is None
+    assert rec.plan.measured and rec.plan.need == 0.0  # the (flat) crop, measured
 
 
 def test_preview_passes_the_photos_blur_hint_scaled_with_the_crop() -> None:
@@ -195,16 +202,15 @@ def test_preview_passes_the_photos_blur_hint_scaled_with_the_crop() -> None:
 
     arr = np.zeros((300, 400, 3), np.uint8)
     small = reduce(arr, 200)
-    img = DisplayImage(
-        "x.jpg", arr, to_qimage(arr), to_qimage(small), small, auto_strength=1.0, auto_blur=0.8
-    )
+    img = DisplayImage("x.jpg", arr, to_qimage(arr), to_qimage(small), small,
+                       plan=_planned(blur=0.8))
     rec = _Recorder()
     enhance_region(img, QRect(0, 0, 100, 100), 1.0, rec, 1.0)
-    assert rec.blur == pytest.approx(0.8)
+    assert rec.plan.blur == pytest.approx(0.8)
     enhance_region(img, QRect(0, 0, 100, 100), 0.5, rec, 1.0)
-    assert rec.blur == pytest.approx(0.4)
+    assert rec.plan.blur == pytest.approx(0.4)
     enhance_region(img, QRect(0, 0, 100, 100), 1.0, rec, 1.0, auto=False)
-    assert rec.blur is None  # not measured: the enhancer gets no hint
+    assert rec.plan.blur is None  # not measured: the enhancer gets no hint
 
 
 def test_preview_passes_the_photos_route() -> None:
@@ -218,26 +224,18 @@ def test_preview_passes_the_photos_route() -> None:
     small = reduce(arr, 200)
 
     def image(route: str, blur: float) -> DisplayImage:
-        return DisplayImage(
-            "x.jpg",
-            arr,
-            to_qimage(arr),
-            to_qimage(small),
-            small,
-            auto_strength=1.0,
-            auto_blur=blur,
-            auto_route=route,
-        )
+        return DisplayImage("x.jpg", arr, to_qimage(arr), to_qimage(small), small,
+                            plan=_planned(blur=blur, route=route))
 
     rec = _Recorder()
     enhance_region(image("noise", 0.0), QRect(0, 0, 100, 100), 0.5, rec, 1.0)
-    assert rec.route == "noise"
+    assert rec.plan.route == "noise"
     enhance_region(image("blur", 0.9), QRect(0, 0, 100, 100), 1.0, rec, 1.0)
-    assert rec.route == "blur"
+    assert rec.plan.route == "blur"
     enhance_region(image("blur", 0.9), QRect(0, 0, 100, 100), 0.5, rec, 1.0)
-    assert rec.route is None
+    assert rec.plan.route is None
     enhance_region(image("noise", 0.0), QRect(0, 0, 100, 100), 1.0, rec, 1.0, auto=False)
-    assert rec.route is None
+    assert rec.plan.route is None
 
 
 def test_zoomed_out_previews_crop_the_reduced_copy() -> None:
@@ -331,3 +329,26 @@ def test_decoded_photo_says_why_it_gets_its_strength(tmp_path) -> None:
     Image.fromarray(noisy).save(tmp_path / "noisy.png")
     shown = decode_for_display(str(tmp_path / "noisy.png"))
     assert shown.auto_strength == 1.0 and shown.auto_reason == "noise"
+
+
+def test_stale_previews_are_dropped_in_the_lane(qtbot, win: MainWindow, monkeypatch) -> None:
+    """Previews asked for while the lane is busy: only the newest runs; the others never do."""
+    import threading
+
+    from photoenhance.gui import compare_controller
+
+    _open(qtbot, win)
+    ran: list[float] = []
+    real = compare_controller.enhance_region
+    monkeypatch.setattr(compare_controller, "enhance_region",
+                        lambda image, rect, scale, enh, strength, *a: ran.append(strength)
+                        or real(image, rect, scale, enh, strength, *a))
+    release, busy = threading.Event(), threading.Event()
+    win.lane.submit(lambda _c: (busy.set(), release.wait(20)))  # a batch photo, say
+    assert busy.wait(10)
+    rect = win.compare.right.visible_rect()
+    for strength in (0.2, 0.4, 0.6):
+        win.comparer.request_preview(rect, 0.5, strength)
+    with qtbot.waitSignal(win.comparer.preview_ready, timeout=20_000) as got:
+        release.set()
+    assert got.args[0].strength == 0.6 and ran == [0.6]

@@ -6,9 +6,9 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
+from photoenhance.core.jobs.lane import LazyModel  # noqa: E402
 from photoenhance.core.settings import Settings  # noqa: E402
 from photoenhance.gui.demo import VARIANTS, demo_sources  # noqa: E402
-from photoenhance.gui.engines import ModelHolder  # noqa: E402
 from photoenhance.gui.main_window import MainWindow  # noqa: E402
 
 
@@ -38,11 +38,11 @@ def test_missing_scoring_model_is_said_plainly(qtbot, tmp_path, catalog, photo) 
         raise ModelError("the improvability model is missing; reinstall photoenhance")
 
     photo(tmp_path / "lib" / "a.jpg")
-    win = MainWindow(catalog, Settings(), scorer=ModelHolder(missing, "Scores"), watch=False)
+    win = MainWindow(catalog, Settings(), scorer=LazyModel(missing, "Scores"), watch=False)
     qtbot.addWidget(win)
     with qtbot.waitSignal(win.rows_loaded, timeout=10_000):
         pass
     with qtbot.waitSignal(win.rows_loaded, timeout=10_000, check_params_cb=lambda n: n == 1):
-        win.start_scan([tmp_path / "lib"])
+        win.library.start_scan([tmp_path / "lib"])
     assert "scoring model is not available" in win.count_label.text()
     assert "Scores not available" in win.statusBar().currentMessage()

@@ -40,10 +40,10 @@ def _no_model():
 
 
 def _window(qtbot, catalog: Catalog) -> MainWindow:
-    from photoenhance.gui.engines import ModelHolder
+    from photoenhance.core.jobs.lane import LazyModel
 
     # Scores are written by the test itself, so the window must not score with the real model.
-    win = MainWindow(catalog, Settings(), scorer=ModelHolder(_no_model, "Scores"), watch=False)
+    win = MainWindow(catalog, Settings(), scorer=LazyModel(_no_model, "Scores"), watch=False)
     qtbot.addWidget(win)
     with qtbot.waitSignal(win.rows_loaded, timeout=10_000) as first:
         pass
@@ -62,12 +62,12 @@ def test_scan_then_grid_sorted_by_score(qtbot, tmp_path: Path, catalog: Catalog)
     lib = _library(tmp_path / "lib")
     win = _window(qtbot, catalog)
     with qtbot.waitSignal(win.rows_loaded, timeout=10_000) as blocker:
-        win.start_scan([lib])
+        win.library.start_scan([lib])
     assert blocker.args == [6]
     assert "not scored" in win.count_label.text()
     _score_all(catalog)
     with qtbot.waitSignal(win.rows_loaded, timeout=10_000):
-        win.reload()
+        win.library.reload()
     scores = [win.proxy.index(r, 0).data() for r in range(win.proxy.rowCount())]
     assert scores == ["0.50", "0.40", "0.30", "0.20", "0.10", "0.00"]
     assert win.roots.count() == 1
@@ -77,10 +77,10 @@ def test_threshold_slider_changes_count(qtbot, tmp_path: Path, catalog: Catalog)
     lib = _library(tmp_path / "lib")
     win = _window(qtbot, catalog)
     with qtbot.waitSignal(win.rows_loaded, timeout=10_000):
-        win.start_scan([lib])
+        win.library.start_scan([lib])
     _score_all(catalog)
     with qtbot.waitSignal(win.rows_loaded, timeout=10_000):
-        win.reload()
+        win.library.reload()
     win.threshold.setValue(40)
     assert win.count_label.text().strip() == "2 photos above 0.40"
     win.worth_fixing.setChecked(True)

@@ -32,7 +32,7 @@ def _every_copy_is_improved(monkeypatch) -> None:
     import photoenhance.gui.jobs as gui_jobs
     from photoenhance.core.jobs.verdict import IMPROVED, Verdict
 
-    monkeypatch.setattr(gui_jobs, "load_judge", lambda: lambda *_: Verdict(IMPROVED, 2.0))
+    monkeypatch.setattr(gui_jobs, "load_judge", lambda *_: lambda *_: Verdict(IMPROVED, 2.0))
 
 
 @pytest.fixture
@@ -225,7 +225,7 @@ def test_details_stay_on_the_photo_across_a_reload(qtbot, win: MainWindow) -> No
     win.table.setCurrentIndex(win.proxy.index(0, 0))
     pid = win.details.row.id
     with qtbot.waitSignal(win.rows_loaded, timeout=10_000):
-        win.reload()
+        win.library.reload()
     assert win.details.row.id == pid and win.table.currentIndex().row() >= 0
     assert win.details._labels["Enhanced"].text() == "yes"
     assert win.details._labels["Verdict"].text() == "not verified"

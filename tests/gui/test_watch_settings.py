@@ -22,8 +22,8 @@ def test_new_photo_in_watched_root_appears_and_alerts(qtbot, tmp_path: Path, pho
     photo(lib / "a.jpg")
     win = make_window(Settings(threshold=0.0), watch=True, watch_options=FAST)
     scan(win, lib, 1)
-    assert win.watcher.roots == [lib.resolve()]
-    with qtbot.waitSignal(win.watcher.alerted, timeout=20_000) as alert, \
+    assert win.library.watcher.roots == [lib.resolve()]
+    with qtbot.waitSignal(win.library.watcher.alerted, timeout=20_000) as alert, \
             qtbot.waitSignal(win.rows_loaded, timeout=20_000,
                              check_params_cb=lambda n: n == 2):
         photo(lib / "new" / "b.jpg", seed=5)
@@ -36,7 +36,7 @@ def test_new_photo_in_watched_root_appears_and_alerts(qtbot, tmp_path: Path, pho
     win.snooze_button.click()
     assert not win.snooze_button.isVisibleTo(win)
     assert "snoozed" in win.statusBar().currentMessage()
-    digest = win.watcher.service.digest
+    digest = win.library.watcher.service.digest
     assert digest is not None and digest._snoozed_until > 0
 
 
@@ -52,7 +52,7 @@ def test_settings_dialog_saves(qtbot, tmp_path: Path, photo, make_window, scan) 
     photo(lib / "a.jpg")
     win = make_window(watch=True, watch_options=FAST)
     scan(win, lib, 1)
-    assert win.watcher.roots
+    assert win.library.watcher.roots
     dialog = win.open_settings()
     qtbot.addWidget(dialog)
     dialog.format.setCurrentIndex(dialog.format.findData("png"))
@@ -68,4 +68,4 @@ def test_settings_dialog_saves(qtbot, tmp_path: Path, photo, make_window, scan) 
             saved.jpeg_min_quality, saved.threads) == ("png", "suffix", 0.55, 0.7, 95, 2)
     assert saved.unwatched_roots == [str(lib)]
     assert win.threshold.value() == 55 and win.compare.strength.value() == 70
-    assert win.watcher.roots == []
+    assert win.library.watcher.roots == []

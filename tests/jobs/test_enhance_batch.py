@@ -92,12 +92,14 @@ def test_out_of_memory_retries_with_smaller_tiles(tmp_path: Path, enhancer: Enha
         model_id, sha256 = enhancer.model_id, enhancer.sha256
 
         def enhance(self, image, strength=1.0, tile=512, overlap=32, progress=None,
-                    cancel=None, auto=True, blur=None, route=None, noise=None):
+                    cancel=None, auto=True, blur=None, route=None, noise=None, plan=None):
             tiles.append(tile)
             if tile > 128:
                 raise RuntimeError("DefaultCPUAllocator: not enough memory")
             return real(image, strength, tile, overlap, progress, cancel, auto, blur, route,
-                        noise)
+                        noise, plan)
+
+        plan = staticmethod(enhancer.plan)
 
         def specialist(self, route):
             return enhancer.specialist(route)

@@ -83,12 +83,12 @@ def test_same_verdict_in_cli_text_json_gui_and_catalog(tmp_path, tiny_model, cap
                                                        monkeypatch) -> None:
     import photoenhance.cli.commands.enhance as cli_enhance
     import photoenhance.gui.jobs as gui_jobs
-    from photoenhance.gui.engines import ModelHolder
+    from photoenhance.core.jobs.lane import InferenceLane, LazyModel
 
     photo = _jpeg(tmp_path / "in" / "a.jpg")
     judge = V.judge_with(FakeScorer(2.314, 0.2))
     monkeypatch.setattr(cli_enhance, "load_judge", lambda: judge)
-    monkeypatch.setattr(gui_jobs, "load_judge", lambda: judge)
+    monkeypatch.setattr(gui_jobs, "load_judge", lambda *_: judge)
 
     assert _cli(tmp_path, tiny_model, photo, "--strength", "1", "--no-auto-strength") == 0
     text = capsys.readouterr().out
@@ -105,8 +105,10 @@ def test_same_verdict_in_cli_text_json_gui_and_catalog(tmp_path, tiny_model, cap
         job = create_job(c, [EnhanceItem(photo)],
                          EnhanceOptions(strength=1.0, auto=False,
                                         policy=cli_enhance.OutputPolicy(folder=tmp_path / "g")))
-        holder = ModelHolder(lambda: Enhancer.load(tiny_model), "enhancer")
-        outcome = gui_jobs.run_batch(c, job, holder)(lambda _p: None, None)
+        lane = InferenceLane({"enhancer": LazyModel(lambda: Enhancer.load(tiny_model), "e"),
+                              "scorer": LazyModel(lambda: None, "s")})
+        outcome = lane.call(lambda _c: gui_jobs.run_batch(c, job, lane)(lambda _p: None, None))
+        lane.close()
     (gui,) = outcome.summary.results  # type: ignore[attr-defined]
     assert (gui.verdict, gui.predicted_gain) == ("improved", 2.31)
     items = _items(cat)

@@ -1,8 +1,10 @@
 """Enhance a batch of photos into metadata-preserving copies.
 
 Threads, as in the project's style guide: the calling thread is the one inference lane
-(it owns the model); decoding the next photo and writing the previous copy happen on a small
-I/O pool, so the model is rarely idle. One bad file fails only its own item.
+(it owns the model; in the GUI, :class:`photoenhance.core.jobs.lane.InferenceLane`, whose
+queued previews run between two photos); decoding the next photo and writing the previous
+copy happen on a small I/O pool, so the model is rarely idle. One bad file fails only its
+own item.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from photoenhance.core.imaging import (
     load_image,
     write_enhanced_copy,
 )
+from photoenhance.core.jobs.lane import between_images
 from photoenhance.core.jobs.verdict import Judge, Verdict
-from photoenhance.core.ml import autostrength
+from photoenhance.core.ml.plan import EnhancePlan
 from photoenhance.core.progress import CancelToken, EtaEstimator, Progress, ProgressCallback
 
 log = logging.getLogger(__name__)
@@ -46,7 +49,9 @@ class EnhancerLike(Protocol):
                 overlap: int = 32, progress: ProgressCallback | None = None,
                 cancel: CancelToken | None = None, auto: bool = True,
                 blur: float | None = None, route: str | None = None,
-                noise: float | None = None) -> np.ndarray: ...
+                noise: float | None = None, plan: EnhancePlan | None = None) -> np.ndarray: ...
+
+    def plan(self, image: np.ndarray, auto: bool = True) -> EnhancePlan: ...
 
     def specialist(self, route: str | None) -> tuple[str, str] | None: ...
 
@@ -140,6 +145,7 @@ def enhance_batch(
         writing: tuple[EnhanceItem, Future[Path], float, str | None, Verdict,
                        str | None] | None = None
         for i, item in enumerate(todo):
+            between_images()  # on the GUI's inference lane: previews queued meanwhile
             if cancel is not None and cancel.cancelled:
                 break
             assert decoded is not None
@@ -186,22 +192,18 @@ def _enhance_one(item: EnhanceItem, decoded: Future[DecodedImage], enhancer: Enh
     tone step did, or the item's failure. Restoration runs first, in the photo's own tone,
     and the verdict judges it; the tone step (off by default) comes after.
 
-    The photo is measured here, once, so the copy's provenance can name the network used."""
+    The photo is planned here, once (:meth:`Enhancer.plan`), so the copy's provenance can
+    name the network used."""
     def tile_progress(p: Progress) -> None:
         if progress is not None and p.total:
             progress(Progress(index, total, str(item.source), "photos", None))
 
     try:
         image = decoded.result()
-        strength, blur, route, noise = opts.strength, None, None, None
-        if opts.auto:
-            need = autostrength.measure(image.pixels)
-            strength, blur, route = strength * need.strength, need.blur, need.route
-            noise = need.noise_sigma
+        plan = enhancer.plan(image.pixels, auto=opts.auto)
         pixels = _with_smaller_tiles_on_oom(
-            lambda tile: enhancer.enhance(image.pixels, strength=strength, tile=tile,
-                                          progress=tile_progress, cancel=cancel,
-                                          auto=False, blur=blur, route=route, noise=noise),
+            lambda tile: enhancer.enhance(image.pixels, strength=opts.strength, tile=tile,
+                                          progress=tile_progress, cancel=cancel, plan=plan),
             opts.tile, item.source)
         verdict = Verdict(None)
         if judge is not None:
@@ -212,7 +214,7 @@ def _enhance_one(item: EnhanceItem, decoded: Future[DecodedImage], enhancer: Enh
             from photoenhance.core.ml.tone import apply_tone
 
             pixels, tone = apply_tone(pixels, opts.strength)
-        return pixels, route, verdict, tone
+        return pixels, plan.route, verdict, tone
     except Cancelled:
         return EnhanceResult(item.source, status="skipped", error="cancelled")
     except PhotoEnhanceError as exc:

@@ -145,13 +145,17 @@ def judge_with(scorer: _ArrayScorer | None) -> Judge:
     return judge
 
 
-def load_judge() -> Judge:
+def load_judge(load: Callable[[], Any] | None = None) -> Judge:
     """The judge the CLI and the GUI use: the shipped ranking model (with the user's
-    calibration), or, when it is not installed, the guard's verdict alone."""
+    calibration), or, when it is not installed, the guard's verdict alone. ``load`` gives
+    that model (the GUI's: the one its inference lane holds); default ``Scorer.load``."""
     from photoenhance.core.errors import ModelError
-    from photoenhance.core.rank.scorer import Scorer
 
+    if load is None:
+        from photoenhance.core.rank.scorer import Scorer
+
+        load = Scorer.load
     try:
-        return judge_with(Scorer.load())
+        return judge_with(load())
     except ModelError:
         return judge_with(None)

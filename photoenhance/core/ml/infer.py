@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +39,9 @@ import torch.nn.functional as F  # noqa: N812
 from photoenhance.core.errors import ModelError, PhotoEnhanceError
 from photoenhance.core.ml import autostrength
 from photoenhance.core.ml.device import pick_device, use_bf16
-from photoenhance.core.ml.guard import GuardStats, guard, weight_for_noise
+from photoenhance.core.ml.guard import GuardStats, guard
 from photoenhance.core.ml.nets import EnhanceUNet, build
+from photoenhance.core.ml.plan import EnhancePlan, plan_photo
 from photoenhance.core.ml.registry import read_card, verify, weights_path
 from photoenhance.core.progress import CancelToken, EtaEstimator, Progress, ProgressCallback
 
@@ -304,6 +306,13 @@ class Enhancer:
         network does."""
         return self._expert_ids.get(route) if route else None
 
+    @staticmethod
+    def plan(image: np.ndarray, auto: bool = True) -> EnhancePlan:
+        """Decide once what to do with ``image`` (the whole photo): the strength it needs, the
+        network, the blur hint and the guard's weight (:func:`plan_photo`). Pass the plan to
+        :meth:`enhance`; with ``auto`` False nothing is measured."""
+        return plan_photo(image, auto)
+
     def enhance(
         self,
         image: np.ndarray,
@@ -316,6 +325,7 @@ class Enhancer:
         blur: float | None = None,
         route: str | None = None,
         noise: float | None = None,
+        plan: EnhancePlan | None = None,
     ) -> np.ndarray:
         """Restore ``image``; returns an array of the same shape and dtype.
 
@@ -326,42 +336,35 @@ class Enhancer:
             tile: tile side in pixels (memory is bounded by it, not by the image size);
                 ``None``: :data:`DEFAULT_TILE`.
             overlap: pixels shared by neighbouring tiles, blended with linear ramps.
-            auto: scale ``strength`` by the photo's measured need
-                (:func:`photoenhance.core.ml.autostrength.measure`), so clean photos are left
-                alone; callers that measured the whole photo already pass ``auto=False``
-                (and its ``blur``).
-            blur: how blurred the photo is (0-1, :attr:`AutoStrength.blur`), for a model that
-                takes it (:attr:`takes_blur`); ``None``: measured when ``auto``, else 0.
-            route: the photo's one strong fault (:attr:`AutoStrength.route`), which picks a
-                specialist network where there is one; ``None``: measured when ``auto``,
-                else the general network.
-            noise: the photo's luma noise sigma (:attr:`AutoStrength.noise_sigma`), which
-                weighs the guard's detail checks (:func:`guard.weight_for_noise`); ``None``:
-                measured when ``auto``, else full weight.
+            plan: what to do with the photo (:meth:`plan`, made once per photo by the batch
+                and the preview): its need scales ``strength``, and it gives the network, the
+                blur hint and the guard's weight. ``None``: planned here, from ``auto``.
+            auto: without ``plan``, measure ``image`` to plan it, so clean photos are left
+                alone; ``False``: the unmeasured plan (plain strength, general network).
+            blur, route, noise: override the plan's blur hint (0-1, for a model that
+                :attr:`takes_blur`), route (which picks a specialist network) and noise
+                sigma (which weighs the guard's checks, :func:`guard.weight_for_noise`).
         """
         if not 0.0 <= strength <= 1.0:
             raise PhotoEnhanceError(f"Strength must be between 0 and 1, not {strength}.")
         rgb, out, write = _to_rgb(image)  # validates the shape and dtype
-        if auto:
-            measured = autostrength.measure(image)
-            strength *= measured.strength
-            blur = measured.blur if blur is None else blur
-            route = measured.route if route is None else route
-            noise = measured.noise_sigma if noise is None else noise
+        plan = plan if plan is not None else self.plan(image, auto)
+        if blur is not None or route is not None or noise is not None:
+            plan = replace(plan, blur=plan.blur if blur is None else blur,
+                           route=plan.route if route is None else route,
+                           noise=plan.noise if noise is None else noise)
+        strength *= plan.need
         self.guard_stats = GuardStats()  # this call's, even when it returns the photo as is
         if strength <= 0.0:  # nothing to correct: the photo comes back as it is
             if progress is not None:
                 progress(Progress(1, 1, message="Enhancing"))
             return np.array(image, copy=True)
-        forward, n_cond = self._net(route)  # a specialist loads only when it has work
-        # a JPEG or blur correction is structured by nature (the 8 x 8 grid, the edges): the
-        # guard's pattern check is for denoising only
-        patterns = route not in ("jpeg", "blur")
-        weight = weight_for_noise(noise)
+        forward, n_cond = self._net(plan.route)  # a specialist loads only when it has work
+        patterns, weight = plan.patterns, plan.guard_weight
         cond = None
         if n_cond:
             cond = torch.zeros(1, n_cond, device=self._device)
-            cond[0, 0] = float(np.clip(blur or 0.0, 0.0, 1.0))
+            cond[0, 0] = float(np.clip(plan.blur or 0.0, 0.0, 1.0))
         tile = max(16, int(tile or DEFAULT_TILE))
         overlap = max(0, min(int(overlap), tile // 2))
         h, w = rgb.shape[:2]
