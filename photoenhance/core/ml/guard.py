@@ -335,9 +335,10 @@ def _maps(m: torch.Tensor, weight: float, patterns: bool
 
 
 def _correct(x: torch.Tensor, y: torch.Tensor, e_pad: torch.Tensor, grid: _Grid,
-             patterns: bool, weight: float) -> tuple[torch.Tensor, float]:
-    """The guarded output (h, w, 3), not clamped, and the mean detail given back. ``e_pad``
-    holds the residual ``x - y`` and is left holding ``x - output``."""
+             patterns: bool, weight: float, overwrite: bool) -> tuple[torch.Tensor, float]:
+    """The guarded output (h, w, 3), not clamped (in ``y`` when ``overwrite``), and the
+    mean detail given back. ``e_pad`` holds the residual ``x - y`` and is left holding
+    ``x - output``."""
     h, w = grid.h, grid.w
     e = e_pad[:h, :w]
     back, strength = _maps(_statistics(e_pad, y, grid, _LAGS if patterns else ()),
@@ -353,18 +354,20 @@ def _correct(x: torch.Tensor, y: torch.Tensor, e_pad: torch.Tensor, grid: _Grid,
     chroma = res - (res @ torch.tensor(_LUMA))[..., None]
     smooth = _smooth(chroma.permute(2, 0, 1)[None])[0].permute(1, 2, 0)
     e.sub_(_up(smooth * weight, h, w, three))  # the colour given back
-    out = torch.sub(_hwc(x), e)
+    out = torch.sub(_hwc(x), e, out=_hwc(y)) if overwrite else torch.sub(_hwc(x), e)
     return out, back_mean
 
 
 def guard(x: torch.Tensor, y: torch.Tensor, stats: GuardStats | None = None,
-          patterns: bool = True, weight: float = 1.0) -> torch.Tensor:
+          patterns: bool = True, weight: float = 1.0, overwrite: bool = False) -> torch.Tensor:
     """The net's output ``y`` for input ``x`` (both (1, 3, H, W) float in [0, 1]) with the
     detail it ate and the colour it shifted given back (see the module docstring).
 
     ``patterns``: also lower the strength where the residual repeats (for denoising; a
     JPEG or blur correction is structured by nature: the 8 x 8 grid, the edges).
     ``weight``: of the detail, pattern and colour checks (:func:`weight_for_noise`).
+    ``overwrite``: the result may be written into ``y`` (a float32 channels_last ``y`` then
+    holds it; saves a fresh tile of memory, which is slow to touch on CPU).
 
     Returned in ``y``'s memory format. Work whose result cannot matter is skipped (every
     check at weight 0, the detail where no block gives any back, the strength where no
@@ -381,7 +384,7 @@ def guard(x: torch.Tensor, y: torch.Tensor, stats: GuardStats | None = None,
     removed = _dot(e_pad)
     back_mean, kept = 0.0, removed
     if weight > 0.0 and removed > 0.0:
-        out, back_mean = _correct(x, y, e_pad, grid, patterns, weight)
+        out, back_mean = _correct(x, y, e_pad, grid, patterns, weight, overwrite)
         low, high = torch.aminmax(out)
         kept = _dot(e_pad)
         if float(low) < 0.0 or float(high) > 1.0:
@@ -390,7 +393,7 @@ def guard(x: torch.Tensor, y: torch.Tensor, stats: GuardStats | None = None,
             kept = _dot(e_pad)
         final = out.permute(2, 0, 1)[None]
     else:
-        final = y.clamp(0.0, 1.0)
+        final = y.clamp_(0.0, 1.0) if overwrite else y.clamp(0.0, 1.0)
         if stats is not None:
             torch.sub(_hwc(final), _hwc(x), out=e)
             kept = _dot(e_pad)
