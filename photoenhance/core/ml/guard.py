@@ -248,6 +248,17 @@ def _up(m: torch.Tensor, h: int, w: int, out: torch.Tensor) -> torch.Tensor:
     return out
 
 
+def _rows_of(m: torch.Tensor, h: int) -> tuple[int, int]:
+    """The rows [a, b) outside which a block map (hb, wb), resized bilinearly to h rows, is
+    0: a row reads the two nearest block rows (half a block from the centres)."""
+    hb = m.shape[0]
+    on = torch.nonzero(m.amax(1) > 0).flatten()
+    scale = h / hb  # block k is read by rows i with (k - 0.5) s - 0.5 < i < (k + 1.5) s - 0.5
+    a = math.floor((int(on[0]) - 0.5) * scale - 0.5)
+    b = math.ceil((int(on[-1]) + 1.5) * scale - 0.5) + 1
+    return max(a, 0), min(b, h)
+
+
 def weight_for_noise(sigma: float | None) -> float:
     """The weight of the detail and pattern checks for a photo whose luma noise measures
     ``sigma`` (None: not measured, full weight)."""
@@ -346,8 +357,11 @@ def _correct(x: torch.Tensor, y: torch.Tensor, e_pad: torch.Tensor, grid: _Grid,
     back_mean = float(back.mean())
     three = _SCRATCH.get("map", h, w, 3)
     if back_mean > 0.0:  # back >= 0: some block gives detail back
-        detail = _hwc(_detail(y))
-        e.addcmul_(_up(back[..., None].expand(-1, -1, 3), h, w, three), detail, value=-1.0)
+        a, b = _rows_of(back, h)  # the rows where the map is not 0
+        band = _up(back[..., None].expand(-1, -1, 3), h, w, three)[a:b]
+        lo, hi = max(a - 2, 0), min(b + 2, h)  # and the detail's context
+        detail = _hwc(_detail(y[:, :, lo:hi]))[a - lo : b - lo]
+        e[a:b].addcmul_(band, detail, value=-1.0)
     if strength is not None:
         e.mul_(_up(strength[..., None].expand(-1, -1, 3), h, w, three))
     res = grid.image_means(e_pad)  # block means of x - output
@@ -385,12 +399,9 @@ def guard(x: torch.Tensor, y: torch.Tensor, stats: GuardStats | None = None,
     back_mean, kept = 0.0, removed
     if weight > 0.0 and removed > 0.0:
         out, back_mean = _correct(x, y, e_pad, grid, patterns, weight, overwrite)
-        low, high = torch.aminmax(out)
+        out.clamp_(0.0, 1.0)
+        torch.sub(_hwc(x), out, out=e)
         kept = _dot(e_pad)
-        if float(low) < 0.0 or float(high) > 1.0:
-            out.clamp_(0.0, 1.0)
-            torch.sub(out, _hwc(x), out=e)
-            kept = _dot(e_pad)
         final = out.permute(2, 0, 1)[None]
     else:
         final = y.clamp_(0.0, 1.0) if overwrite else y.clamp(0.0, 1.0)
