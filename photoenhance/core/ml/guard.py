@@ -37,15 +37,21 @@ blocks and upsampled bilinearly, so they vary smoothly inside a tile; tiles are 
 with their overlapping context and blended by :mod:`photoenhance.core.ml.infer` as before,
 so the guarded photo has no seams.
 
-Its work is kept small: the nine per-pixel products (residual x detail, detail^2, residual^2
-and the six lags) go into one buffer padded to whole blocks and are summed by reshaping (the
-block statistics are means of products, so correlations, slopes and autocorrelations all come
-from these sums); the box blur is shifted sums; luma is taken once per plane; the bilinear
-maps are two small matrix products; all in float32. Work whose result cannot matter is
-skipped: every check at weight 0, the detail pass where no block gives detail back, the
-strength map where no block repeats. ``bench/guard_cost.py`` and ``bench/harm.py`` measure
-its time as a ratio to the rest of the enhancement; ``tests/ml/test_guard_fast.py`` checks it
-against the straightforward implementation.
+Its work is kept small, every pass over the tile counted (each costs about as much as the
+next on CPU: they are memory-bound), and what it decides is unchanged by any of it. The
+nine per-pixel products (residual x detail, detail^2, residual^2 and the six lags) are
+summed three at a time by reshaping (the block statistics are means of products, so
+correlations, slopes and autocorrelations all come from these sums). The tile is worked on
+in its own channels-last layout (no conversions); luma is one matrix product over eight
+pixels at a time; the 3-channel detail is one depthwise convolution, only on the rows its
+map reaches; the bilinear maps are written in one pass (each block's rows are straight
+lines between two block rows); scratch buffers are kept between tiles (fresh memory is
+slow to touch), and the result may go into the net's output tile. Work whose result cannot
+matter is skipped: every check at weight 0, the detail pass where no block gives detail
+back, the strength map where no block repeats. ``bench/guard_cost.py`` and
+``bench/harm.py`` measure its time as a ratio to the rest of the enhancement;
+``tests/ml/test_guard_fast.py`` checks it against the straightforward implementation and
+counts the work it skips.
 """
 
 from __future__ import annotations
