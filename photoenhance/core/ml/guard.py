@@ -127,7 +127,7 @@ class GuardStats:
 class _Scratch(threading.local):
     """Buffers kept between calls, per thread: every tile writes into memory already mapped
     (on CPU, touching fresh memory costs about as much as a pass over it). Sized by the
-    largest tile seen; a 1024 px tile keeps about 50 MB."""
+    largest tile seen; a 1024 px tile keeps about 60 MB."""
 
     def __init__(self) -> None:
         self.bufs: dict[str, torch.Tensor] = {}
