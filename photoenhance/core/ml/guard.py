@@ -130,14 +130,16 @@ class _Scratch(threading.local):
     largest tile seen; a 1024 px tile keeps about 60 MB."""
 
     def __init__(self) -> None:
-        self.bufs: dict[str, torch.Tensor] = {}
+        self.bufs: dict[tuple[str, torch.device], torch.Tensor] = {}
+        self.device = torch.device("cpu")  # the current tile's, set by :func:`guard`
 
     def get(self, name: str, *shape: int) -> torch.Tensor:
-        """An uninitialised contiguous buffer of ``shape``."""
+        """An uninitialised contiguous buffer of ``shape`` on the current device."""
         n = math.prod(shape)
-        buf = self.bufs.get(name)
+        key = (name, self.device)
+        buf = self.bufs.get(key)
         if buf is None or buf.numel() < n:
-            buf = self.bufs[name] = torch.empty(n)
+            buf = self.bufs[key] = torch.empty(n, device=self.device)
         return buf[:n].view(*shape)
 
 
@@ -150,19 +152,20 @@ def _hwc(t: torch.Tensor) -> torch.Tensor:
 
 
 @functools.lru_cache(maxsize=4)
-def _luma_matrix(k: int) -> torch.Tensor:
+def _luma_matrix(k: int, device: torch.device) -> torch.Tensor:
     """(3k, k): k pixels' RGB to their k lumas (a matrix product over k pixels at a time
     reads an RGB image once, and is several times faster than three strided passes)."""
     m = torch.zeros(3 * k, k)
     for i in range(k):
         m[3 * i : 3 * i + 3, i] = torch.tensor(_LUMA)
-    return m
+    return m.to(device)
 
 
 def _luma(img: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
     """Luma of a contiguous (..., 3) image into the contiguous ``out`` (...)."""
     k = math.gcd(out.numel(), 8)
-    return torch.mm(img.reshape(-1, 3 * k), _luma_matrix(k), out=out.view(-1, k)).view(out.shape)
+    flat = torch.mm(img.reshape(-1, 3 * k), _luma_matrix(k, img.device), out=out.view(-1, k))
+    return flat.view(out.shape)
 
 
 def _box(x: torch.Tensor, k: int) -> torch.Tensor:
@@ -195,18 +198,18 @@ def _detail_plane(x: torch.Tensor, out: torch.Tensor) -> None:
 
 
 @functools.lru_cache(maxsize=4)
-def _detail_kernel() -> torch.Tensor:
+def _detail_kernel(device: torch.device) -> torch.Tensor:
     """Depthwise 5 x 5 kernel of ``t - box5(t)`` for three channels."""
     k = torch.full((5, 5), -1.0 / DETAIL**2)
     k[2, 2] += 1.0
-    return k.expand(3, 1, 5, 5).contiguous(memory_format=torch.channels_last)
+    return k.expand(3, 1, 5, 5).to(device).contiguous(memory_format=torch.channels_last)
 
 
 def _detail(t: torch.Tensor) -> torch.Tensor:
     """``t - box5(t)`` of a (1, 3, H, W) channels_last tensor with its edges replicated:
     one depthwise oneDNN convolution padded with zeros, then the 2 px next to each edge
     again from thin replicate-padded strips."""
-    k = _detail_kernel()
+    k = _detail_kernel(t.device)
     out = F.conv2d(t, k, padding=2, groups=3)
     for axis in (2, 3):
         n = t.shape[axis]
@@ -221,7 +224,7 @@ def _detail(t: torch.Tensor) -> torch.Tensor:
 
 
 @functools.lru_cache(maxsize=16)
-def _interp_matrix(n_in: int, n_out: int) -> torch.Tensor:
+def _interp_matrix(n_in: int, n_out: int, device: torch.device) -> torch.Tensor:
     """(n_out, n_in) weights of a bilinear resize along one axis, as
     ``F.interpolate(..., mode="bilinear", align_corners=False)`` computes them."""
     scale = n_in / n_out
@@ -233,7 +236,7 @@ def _interp_matrix(n_in: int, n_out: int) -> torch.Tensor:
     rows = torch.arange(n_out)
     m.index_put_((rows, i0), 1.0 - lam, accumulate=True)
     m.index_put_((rows, i1), lam, accumulate=True)
-    return m.float()
+    return m.to(device=device, dtype=torch.float32)
 
 
 def _up(m: torch.Tensor, h: int, w: int, out: torch.Tensor) -> torch.Tensor:
@@ -241,14 +244,14 @@ def _up(m: torch.Tensor, h: int, w: int, out: torch.Tensor) -> torch.Tensor:
     product along the columns, then along the rows one pass writing the output (each
     ``BLOCK`` rows between two block centres are a straight line between two rows)."""
     hb, wb, c = m.shape
-    cols = torch.einsum("ijc,wj->iwc", m, _interp_matrix(wb, w)).reshape(hb, w * c)
+    cols = torch.einsum("ijc,wj->iwc", m, _interp_matrix(wb, w, m.device)).reshape(hb, w * c)
     flat = out.view(h, w * c)
     if h != hb * BLOCK or hb < 2:  # a partial last block: the general product
-        return torch.mm(_interp_matrix(hb, h), cols, out=flat).view(h, w, c)
+        return torch.mm(_interp_matrix(hb, h, m.device), cols, out=flat).view(h, w, c)
     half = BLOCK // 2
     flat[:half] = cols[0]
     flat[h - half :] = cols[-1]
-    lam = (torch.arange(BLOCK, dtype=torch.float32) + 0.5) / BLOCK
+    lam = (torch.arange(BLOCK, dtype=torch.float32, device=m.device) + 0.5) / BLOCK
     mid = flat[half : h - half].view(hb - 1, BLOCK, w * c)
     torch.addcmul(cols[:-1, None], lam[None, :, None], (cols[1:] - cols[:-1])[:, None], out=mid)
     return out
@@ -282,8 +285,8 @@ class _Grid:
         self.h, self.w = h, w
         self.hb, self.wb = -(-h // BLOCK), -(-w // BLOCK)
         self.hp, self.wp = self.hb * BLOCK, self.wb * BLOCK  # padded to whole cells
-        ch = torch.full((self.hb, 1), float(BLOCK))
-        cw = torch.full((1, self.wb), float(BLOCK))
+        ch = torch.full((self.hb, 1), float(BLOCK), device=_SCRATCH.device)
+        cw = torch.full((1, self.wb), float(BLOCK), device=_SCRATCH.device)
         ch[-1] = h - (self.hb - 1) * BLOCK
         cw[0, -1] = w - (self.wb - 1) * BLOCK
         self.count = ch * cw  # pixels of each cell in the tile
@@ -371,7 +374,7 @@ def _correct(x: torch.Tensor, y: torch.Tensor, e_pad: torch.Tensor, grid: _Grid,
     if strength is not None:
         e.mul_(_up(strength[..., None].expand(-1, -1, 3), h, w, three))
     res = grid.image_means(e_pad)  # block means of x - output
-    chroma = res - (res @ torch.tensor(_LUMA))[..., None]
+    chroma = res - (res @ torch.tensor(_LUMA, device=res.device))[..., None]
     smooth = _smooth(chroma.permute(2, 0, 1)[None])[0].permute(1, 2, 0)
     e.sub_(_up(smooth * weight, h, w, three))  # the colour given back
     out = torch.sub(_hwc(x), e, out=_hwc(y)) if overwrite else torch.sub(_hwc(x), e)
@@ -397,6 +400,7 @@ def guard(x: torch.Tensor, y: torch.Tensor, stats: GuardStats | None = None,
     start = time.perf_counter()
     fmt = _format(y)
     x, y = x.float(), y.float().contiguous(memory_format=torch.channels_last)
+    _SCRATCH.device = x.device
     grid = _Grid(*x.shape[-2:])
     e_pad = grid.padded("e", grid.hp + 2, grid.wp + 8, 3)  # x - output, zero outside
     e = e_pad[: grid.h, : grid.w]
