@@ -81,9 +81,9 @@ def test_enhancer_guards_every_tile(monkeypatch) -> None:
     calls: list[tuple[int, ...]] = []
     real = infer.guard
 
-    def counting(x, y, stats=None, patterns=True, weight=1.0):  # type: ignore[no-untyped-def]
+    def counting(x, y, stats=None, patterns=True, weight=1.0, overwrite=False):  # type: ignore[no-untyped-def]
         calls.append(tuple(x.shape))
-        return real(x, y, stats, patterns, weight)
+        return real(x, y, stats, patterns, weight, overwrite)
 
     monkeypatch.setattr(infer, "guard", counting)
     enh = Enhancer.from_model(_tiny_net(), device="cpu")

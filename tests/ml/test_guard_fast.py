@@ -152,3 +152,38 @@ def test_guard_stats_are_per_call() -> None:
     assert enh.guard_stats.pixels > 0 and enh.guard_stats.seconds > 0
     enh.enhance(img, strength=0.0, auto=False)
     assert enh.guard_stats.pixels == 0 and enh.guard_stats.seconds == 0
+
+
+def test_guard_cost_skips_work_that_cannot_matter(monkeypatch) -> None:
+    """The guard's cost, counted rather than timed: at weight 0 it makes no statistics; the
+    3-channel detail pass (its costliest) runs only where a block gives detail back, on the
+    rows that block's map reaches; a second tile of the same size allocates no new scratch
+    memory; ``overwrite`` writes the result into the net's output instead of a fresh tile."""
+    calls: dict[str, list[int]] = {"stats": [], "detail": []}
+    real_stats, real_detail = G._statistics, G._detail
+
+    def stats(e_pad, y, grid, lags):  # type: ignore[no-untyped-def]
+        calls["stats"].append(grid.h)
+        return real_stats(e_pad, y, grid, lags)
+
+    def detail(t):  # type: ignore[no-untyped-def]
+        calls["detail"].append(t.shape[-2])
+        return real_detail(t)
+
+    monkeypatch.setattr(G, "_statistics", stats)
+    monkeypatch.setattr(G, "_detail", detail)
+    x, y = _case("texture", 256, 96, seed=5)
+    G.guard(x, y, weight=0.0)
+    assert calls == {"stats": [], "detail": []}
+    G.guard(*_case("noise", 256, 96, seed=5))  # noise removed: no detail to give back
+    assert calls["stats"] == [256] and calls["detail"] == []
+    y_top = x.clone()
+    y_top[..., :64, :] = y[..., :64, :]  # texture shrunk in the top quarter only
+    G.guard(x, y_top)
+    assert 64 <= calls["detail"][-1] < 128  # the top rows and their context, not all 256
+    buffers = {k: v.data_ptr() for k, v in G._SCRATCH.bufs.items()}
+    G.guard(x, y)
+    assert {k: v.data_ptr() for k, v in G._SCRATCH.bufs.items()} == buffers
+    tile = y.contiguous(memory_format=torch.channels_last)
+    out = G.guard(x.contiguous(memory_format=torch.channels_last), tile, overwrite=True)
+    assert out.data_ptr() == tile.data_ptr()

@@ -37,20 +37,28 @@ blocks and upsampled bilinearly, so they vary smoothly inside a tile; tiles are 
 with their overlapping context and blended by :mod:`photoenhance.core.ml.infer` as before,
 so the guarded photo has no seams.
 
-Its work is kept small: the nine per-pixel products (residual x detail, detail^2, residual^2
-and the six lags) go into one buffer padded to whole blocks and are summed by reshaping (the
-block statistics are means of products, so correlations, slopes and autocorrelations all come
-from these sums); the box blur is shifted sums; luma is taken once per plane; the bilinear
-maps are two small matrix products; all in float32. Work whose result cannot matter is
-skipped: every check at weight 0, the detail pass where no block gives detail back, the
-strength map where no block repeats. ``bench/guard_cost.py`` and ``bench/harm.py`` measure
-its time as a ratio to the rest of the enhancement; ``tests/ml/test_guard_fast.py`` checks it
-against the straightforward implementation.
+Its work is kept small, every pass over the tile counted (each costs about as much as the
+next on CPU: they are memory-bound), and what it decides is unchanged by any of it. The
+nine per-pixel products (residual x detail, detail^2, residual^2 and the six lags) are
+summed three at a time by reshaping (the block statistics are means of products, so
+correlations, slopes and autocorrelations all come from these sums). The tile is worked on
+in its own channels-last layout (no conversions); luma is one matrix product over eight
+pixels at a time; the 3-channel detail is one depthwise convolution, only on the rows its
+map reaches; the bilinear maps are written in one pass (each block's rows are straight
+lines between two block rows); scratch buffers are kept between tiles (fresh memory is
+slow to touch), and the result may go into the net's output tile. Work whose result cannot
+matter is skipped: every check at weight 0, the detail pass where no block gives detail
+back, the strength map where no block repeats. ``bench/guard_cost.py`` and
+``bench/harm.py`` measure its time as a ratio to the rest of the enhancement;
+``tests/ml/test_guard_fast.py`` checks it against the straightforward implementation and
+counts the work it skips.
 """
 
 from __future__ import annotations
 
 import functools
+import math
+import threading
 import time
 from dataclasses import dataclass
 
@@ -116,10 +124,48 @@ class GuardStats:
         self.map_cells = total
 
 
-def _luma(x: torch.Tensor) -> torch.Tensor:
-    """Luma (1, 1, H, W) of an RGB (1, 3, H, W) tensor."""
-    a, b, c = _LUMA
-    return (x[:, 0:1] * a).add_(x[:, 1:2], alpha=b).add_(x[:, 2:3], alpha=c)
+class _Scratch(threading.local):
+    """Buffers kept between calls, per thread: every tile writes into memory already mapped
+    (on CPU, touching fresh memory costs about as much as a pass over it). Sized by the
+    largest tile seen; a 1024 px tile keeps about 60 MB."""
+
+    def __init__(self) -> None:
+        self.bufs: dict[tuple[str, torch.device], torch.Tensor] = {}
+        self.device = torch.device("cpu")  # the current tile's, set by :func:`guard`
+
+    def get(self, name: str, *shape: int) -> torch.Tensor:
+        """An uninitialised contiguous buffer of ``shape`` on the current device."""
+        n = math.prod(shape)
+        key = (name, self.device)
+        buf = self.bufs.get(key)
+        if buf is None or buf.numel() < n:
+            buf = self.bufs[key] = torch.empty(n, device=self.device)
+        return buf[:n].view(*shape)
+
+
+_SCRATCH = _Scratch()
+
+
+def _hwc(t: torch.Tensor) -> torch.Tensor:
+    """The (H, W, 3) view of a (1, 3, H, W) tensor: contiguous for channels_last tiles."""
+    return t[0].permute(1, 2, 0)
+
+
+@functools.lru_cache(maxsize=4)
+def _luma_matrix(k: int, device: torch.device) -> torch.Tensor:
+    """(3k, k): k pixels' RGB to their k lumas (a matrix product over k pixels at a time
+    reads an RGB image once, and is several times faster than three strided passes)."""
+    m = torch.zeros(3 * k, k)
+    for i in range(k):
+        m[3 * i : 3 * i + 3, i] = torch.tensor(_LUMA)
+    return m.to(device)
+
+
+def _luma(img: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """Luma of a contiguous (..., 3) image into the contiguous ``out`` (...)."""
+    k = math.gcd(out.numel(), 8)
+    flat = torch.mm(img.reshape(-1, 3 * k), _luma_matrix(k, img.device), out=out.view(-1, k))
+    return flat.view(out.shape)
 
 
 def _box(x: torch.Tensor, k: int) -> torch.Tensor:
@@ -128,69 +174,53 @@ def _box(x: torch.Tensor, k: int) -> torch.Tensor:
     return F.avg_pool2d(F.pad(x, (p, p, p, p), mode="replicate"), k, stride=1)
 
 
-def _box5(x: torch.Tensor) -> torch.Tensor:
-    """5 x 5 :func:`_box` for full-resolution planes: sums of shifted rows, then of
-    shifted columns, pairs first (a few times faster on CPU than a pooling window)."""
-    h, w = x.shape[-2:]
-    xp = F.pad(x, (2, 2, 2, 2), mode="replicate")
-    s2 = xp[..., :, : w + 3] + xp[..., :, 1 : w + 4]  # x[j] + x[j + 1]
-    rows = s2[..., :, :w] + s2[..., :, 2 : w + 2]  # four in a row
-    rows += xp[..., :, 4 : w + 4]
-    s2 = rows[..., : h + 3, :] + rows[..., 1 : h + 4, :]
-    out = s2[..., :h, :] + s2[..., 2 : h + 2, :]
-    out += rows[..., 4 : h + 4, :]
-    return out.div_(25.0)
-
-
-def _sum_squares(t: torch.Tensor) -> float:
-    """Sum of the squares of a dense tensor (contiguous in any order): one pass."""
-    flat = t.permute(0, 2, 3, 1) if t.dim() == 4 and not t.is_contiguous() else t
-    flat = flat.reshape(-1)
-    return float(torch.dot(flat, flat))
-
-
-def _padded(h: int, w: int, hp: int, wp: int, device: torch.device) -> torch.Tensor:
-    """An (hp, wp) plane to write an (h, w) one into, zero around it."""
-    buf = torch.empty(hp, wp, device=device)
-    buf[h:].zero_()
-    buf[:, w:].zero_()
-    return buf
-
-
-class _Blocks:
-    """Means over the ``BLOCK`` x ``BLOCK`` cells of an H x W tile (a last partial cell
-    included, as ``avg_pool2d(..., ceil_mode=True)``): planes padded with zeros to whole
-    cells are summed by reshaping and divided by the cell sizes."""
-
-    def __init__(self, h: int, w: int, like: torch.Tensor) -> None:
-        self.h, self.w = h, w
-        self.hb, self.wb = -(-h // BLOCK), -(-w // BLOCK)
-        ch = torch.full((self.hb, 1), float(BLOCK), device=like.device)
-        cw = torch.full((1, self.wb), float(BLOCK), device=like.device)
-        ch[-1] = h - (self.hb - 1) * BLOCK
-        cw[0, -1] = w - (self.wb - 1) * BLOCK
-        self.count = ch * cw
-        self.like = like
-
-    def buffer(self, n: int) -> torch.Tensor:
-        """(n, H', W') planes, H' and W' whole cells, zero outside the tile; write the tile
-        into ``[:, :H, :W]``."""
-        buf = torch.empty(n, self.hb * BLOCK, self.wb * BLOCK, dtype=torch.float32,
-                          device=self.like.device)
-        buf[:, self.h :].zero_()
-        buf[:, :, self.w :].zero_()
-        return buf
-
-    def means(self, buf: torch.Tensor) -> torch.Tensor:
-        """(n, hb, wb) cell means of a :meth:`buffer`."""
-        n = buf.shape[0]  # rows of a cell first (whole rows added), then its columns
-        rows = buf.view(n, self.hb, BLOCK, self.wb * BLOCK).sum(2)
-        return rows.view(n, self.hb, self.wb, BLOCK).sum(3) / self.count
-
-
 def _smooth(m: torch.Tensor) -> torch.Tensor:
-    """A block map (1, C, hb, wb) smoothed over 3 x 3 cells (when it has that many)."""
+    """Block maps (1, C, hb, wb) smoothed over 3 x 3 cells (when they have that many)."""
     return _box(m, 3) if m.shape[-1] >= 3 and m.shape[-2] >= 3 else m
+
+
+def _detail_plane(x: torch.Tensor, out: torch.Tensor) -> None:
+    """``x - box5(x)`` of an (h, w) plane (edges replicated) into ``out``: shifted sums
+    along rows, then columns, pairs first, in scratch buffers."""
+    h, w = x.shape
+    xp = _SCRATCH.get("pad", h + 4, w + 4)
+    xp[2:-2, 2:-2] = x
+    xp[2:-2, :2] = x[:, :1]
+    xp[2:-2, -2:] = x[:, -1:]
+    xp[:2] = xp[2:3]
+    xp[-2:] = xp[-3:-2]
+    s2 = torch.add(xp[:, : w + 3], xp[:, 1 : w + 4], out=_SCRATCH.get("s2", h + 4, w + 3))
+    rows = torch.add(s2[:, :w], s2[:, 2 : w + 2], out=_SCRATCH.get("rows", h + 4, w))
+    rows += xp[:, 4 : w + 4]
+    s2 = torch.add(rows[: h + 3], rows[1 : h + 4], out=_SCRATCH.get("s2", h + 3, w))
+    torch.add(s2[:h], s2[2 : h + 2], out=out)
+    out.add_(rows[4 : h + 4]).mul_(-1.0 / DETAIL**2).add_(x)
+
+
+@functools.lru_cache(maxsize=4)
+def _detail_kernel(device: torch.device) -> torch.Tensor:
+    """Depthwise 5 x 5 kernel of ``t - box5(t)`` for three channels."""
+    k = torch.full((5, 5), -1.0 / DETAIL**2)
+    k[2, 2] += 1.0
+    return k.expand(3, 1, 5, 5).to(device).contiguous(memory_format=torch.channels_last)
+
+
+def _detail(t: torch.Tensor) -> torch.Tensor:
+    """``t - box5(t)`` of a (1, 3, H, W) channels_last tensor with its edges replicated:
+    one depthwise oneDNN convolution padded with zeros, then the 2 px next to each edge
+    again from thin replicate-padded strips."""
+    k = _detail_kernel(t.device)
+    out = F.conv2d(t, k, padding=2, groups=3)
+    for axis in (2, 3):
+        n = t.shape[axis]
+        for a in (0, n - 4):  # outputs a..a+1 (top) or n-2..n-1 (bottom), 4 inputs
+            strip = t.narrow(axis, a, min(4, n - a))
+            lo, hi = (2, 0) if a == 0 else (0, 2)
+            pad = (2, 2, lo, hi) if axis == 2 else (lo, hi, 2, 2)
+            part = F.conv2d(F.pad(strip, pad, mode="replicate"), k, groups=3)
+            keep = part.narrow(axis, 0 if a == 0 else part.shape[axis] - 2, 2)
+            out.narrow(axis, 0 if a == 0 else n - 2, 2).copy_(keep)
+    return out
 
 
 @functools.lru_cache(maxsize=16)
@@ -209,12 +239,33 @@ def _interp_matrix(n_in: int, n_out: int, device: torch.device) -> torch.Tensor:
     return m.to(device=device, dtype=torch.float32)
 
 
-def _up(m: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """A block map (1, C, hb, wb) resized bilinearly to ``size``: two small matrix products
-    (several times faster on CPU than ``F.interpolate`` at these factors)."""
-    ah = _interp_matrix(m.shape[-2], size[0], m.device)
-    aw = _interp_matrix(m.shape[-1], size[1], m.device)
-    return torch.matmul(ah, torch.matmul(m, aw.T))
+def _up(m: torch.Tensor, h: int, w: int, out: torch.Tensor) -> torch.Tensor:
+    """A block map (hb, wb, C) resized bilinearly to ``out`` (h, w, C): a small matrix
+    product along the columns, then along the rows one pass writing the output (each
+    ``BLOCK`` rows between two block centres are a straight line between two rows)."""
+    hb, wb, c = m.shape
+    cols = torch.einsum("ijc,wj->iwc", m, _interp_matrix(wb, w, m.device)).reshape(hb, w * c)
+    flat = out.view(h, w * c)
+    if h != hb * BLOCK or hb < 2:  # a partial last block: the general product
+        return torch.mm(_interp_matrix(hb, h, m.device), cols, out=flat).view(h, w, c)
+    half = BLOCK // 2
+    flat[:half] = cols[0]
+    flat[h - half :] = cols[-1]
+    lam = (torch.arange(BLOCK, dtype=torch.float32, device=m.device) + 0.5) / BLOCK
+    mid = flat[half : h - half].view(hb - 1, BLOCK, w * c)
+    torch.addcmul(cols[:-1, None], lam[None, :, None], (cols[1:] - cols[:-1])[:, None], out=mid)
+    return out
+
+
+def _rows_of(m: torch.Tensor, h: int) -> tuple[int, int]:
+    """The rows [a, b) outside which a block map (hb, wb), resized bilinearly to h rows, is
+    0: a row reads the two nearest block rows (half a block from the centres)."""
+    hb = m.shape[0]
+    on = torch.nonzero(m.amax(1) > 0).flatten()
+    scale = h / hb  # block k is read by rows i with (k - 0.5) s - 0.5 < i < (k + 1.5) s - 0.5
+    a = math.floor((int(on[0]) - 0.5) * scale - 0.5)
+    b = math.ceil((int(on[-1]) + 1.5) * scale - 0.5) + 1
+    return max(a, 0), min(b, h)
 
 
 def weight_for_noise(sigma: float | None) -> float:
@@ -226,89 +277,159 @@ def weight_for_noise(sigma: float | None) -> float:
     return float(min(max((hi - sigma) / (hi - lo), 0.0), 1.0))
 
 
+class _Grid:
+    """The ``BLOCK`` x ``BLOCK`` cells of an h x w tile (a last partial cell included, as
+    ``avg_pool2d(..., ceil_mode=True)``)."""
+
+    def __init__(self, h: int, w: int) -> None:
+        self.h, self.w = h, w
+        self.hb, self.wb = -(-h // BLOCK), -(-w // BLOCK)
+        self.hp, self.wp = self.hb * BLOCK, self.wb * BLOCK  # padded to whole cells
+        ch = torch.full((self.hb, 1), float(BLOCK), device=_SCRATCH.device)
+        cw = torch.full((1, self.wb), float(BLOCK), device=_SCRATCH.device)
+        ch[-1] = h - (self.hb - 1) * BLOCK
+        cw[0, -1] = w - (self.wb - 1) * BLOCK
+        self.count = ch * cw  # pixels of each cell in the tile
+
+    def plane_means(self, t: torch.Tensor) -> torch.Tensor:
+        """(n, hb, wb) cell means of (n, hp, wp) planes, zero outside the tile."""
+        n = t.shape[0]  # whole rows of cells first, then their columns
+        rows = t.view(n, self.hb, BLOCK, self.wp).sum(2)
+        return rows.view(n, self.hb, self.wb, BLOCK).sum(3) / self.count
+
+    def image_means(self, t: torch.Tensor) -> torch.Tensor:
+        """(hb, wb, C) cell means of an (>= hp, W, C) image, zero outside the tile."""
+        c, width = t.shape[-1], t.shape[1]
+        rows = t[: self.hp].reshape(self.hb, BLOCK, width * c).sum(1)[:, : self.wp * c]
+        return rows.reshape(self.hb, self.wb, BLOCK, c).sum(2) / self.count[..., None]
+
+    def padded(self, name: str, rows: int, cols: int, *rest: int) -> torch.Tensor:
+        """A scratch buffer (rows, cols, ...), zero outside the tile's (h, w)."""
+        buf = _SCRATCH.get(name, rows, cols, *rest)
+        buf[self.h :].zero_()
+        buf[:, self.w :].zero_()
+        return buf
+
+
+def _statistics(e_pad: torch.Tensor, y: torch.Tensor, grid: _Grid, lags: tuple) -> torch.Tensor:
+    """Block means (1, 3 + len(lags), hb, wb): ``E[r h]``, ``E[h^2]``, ``E[r^2]`` and
+    ``E[r r']`` at each lag, with ``r`` the luma of the residual in ``e_pad`` (zero outside
+    the tile, two spare rows and eight columns) and ``h`` the luma detail of ``y``."""
+    h, w, hp, wp = grid.h, grid.w, grid.hp, grid.wp
+    r_pad = _luma(e_pad, _SCRATCH.get("r", *e_pad.shape[:2]))  # zero outside the tile too
+    ly = _luma(_hwc(y), _SCRATCH.get("ly", h, w))
+    hy = grid.padded("hy", hp, wp)
+    _detail_plane(ly, hy[:h, :w])
+    ra = r_pad[:hp, :wp]
+    pairs = [(ra, hy), (hy, hy), (ra, ra)]
+    for dy, dx in lags:  # r[i + dy, j + max(dx, 0)] * r[i, j + max(-dx, 0)]
+        pairs.append((r_pad[dy : dy + hp, max(dx, 0) : max(dx, 0) + wp],
+                      r_pad[:hp, max(-dx, 0) : max(-dx, 0) + wp]))
+    prods = _SCRATCH.get("prods", 3, hp, wp)  # three at a time, summed while in cache
+    means = []
+    for k in range(0, len(pairs), 3):
+        group = pairs[k : k + 3]
+        for i, (a, b) in enumerate(group):
+            torch.mul(a, b, out=prods[i])
+        means.append(grid.plane_means(prods[: len(group)]))
+    return torch.cat(means)[None]
+
+
+def _maps(m: torch.Tensor, weight: float, patterns: bool
+          ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """From the block statistics (1, n, hb, wb): the detail to give back, ``w * beta``
+    (hb, wb), and the strength (None where no block repeats: 1 everywhere)."""
+    s_rh, s_hh, s_rr = _smooth(m[:, :3])[0]
+    eps = 1e-10
+    rho = s_rh / torch.sqrt(s_rr * s_hh + eps)
+    beta = (s_rh / (s_hh + eps)).clamp(0.0, BETA_MAX)
+    back = ((rho - RHO_RAMP[0]) / (RHO_RAMP[1] - RHO_RAMP[0])).clamp(0.0, 1.0) * beta * weight
+    if not patterns:
+        return back, None
+    best = m[:, 3:].abs().amax(1, keepdim=True)
+    pat = _smooth(best / (m[:, 2:3] + 1e-10))[0, 0]
+    keep = ((pat - PATTERN_RAMP[0]) / (PATTERN_RAMP[1] - PATTERN_RAMP[0])).clamp(0.0, 1.0)
+    if float(keep.amax()) <= 0.0:
+        return back, None
+    return back, 1.0 - (1.0 - PATTERN_FLOOR) * keep * weight
+
+
+def _correct(x: torch.Tensor, y: torch.Tensor, e_pad: torch.Tensor, grid: _Grid,
+             patterns: bool, weight: float, overwrite: bool) -> tuple[torch.Tensor, float]:
+    """The guarded output (h, w, 3), not clamped (in ``y`` when ``overwrite``), and the
+    mean detail given back. ``e_pad`` holds the residual ``x - y`` and is left holding
+    ``x - output``."""
+    h, w = grid.h, grid.w
+    e = e_pad[:h, :w]
+    back, strength = _maps(_statistics(e_pad, y, grid, _LAGS if patterns else ()),
+                           weight, patterns)
+    back_mean = float(back.mean())
+    three = _SCRATCH.get("map", h, w, 3)
+    if back_mean > 0.0:  # back >= 0: some block gives detail back
+        a, b = _rows_of(back, h)  # the rows where the map is not 0
+        band = _up(back[..., None].expand(-1, -1, 3), h, w, three)[a:b]
+        lo, hi = max(a - 2, 0), min(b + 2, h)  # and the detail's context
+        detail = _hwc(_detail(y[:, :, lo:hi]))[a - lo : b - lo]
+        e[a:b].addcmul_(band, detail, value=-1.0)
+    if strength is not None:
+        e.mul_(_up(strength[..., None].expand(-1, -1, 3), h, w, three))
+    res = grid.image_means(e_pad)  # block means of x - output
+    chroma = res - (res @ torch.tensor(_LUMA, device=res.device))[..., None]
+    smooth = _smooth(chroma.permute(2, 0, 1)[None])[0].permute(1, 2, 0)
+    e.sub_(_up(smooth * weight, h, w, three))  # the colour given back
+    out = torch.sub(_hwc(x), e, out=_hwc(y)) if overwrite else torch.sub(_hwc(x), e)
+    return out, back_mean
+
+
 def guard(x: torch.Tensor, y: torch.Tensor, stats: GuardStats | None = None,
-          patterns: bool = True, weight: float = 1.0) -> torch.Tensor:
+          patterns: bool = True, weight: float = 1.0, overwrite: bool = False) -> torch.Tensor:
     """The net's output ``y`` for input ``x`` (both (1, 3, H, W) float in [0, 1]) with the
     detail it ate and the colour it shifted given back (see the module docstring).
 
     ``patterns``: also lower the strength where the residual repeats (for denoising; a
     JPEG or blur correction is structured by nature: the 8 x 8 grid, the edges).
     ``weight``: of the detail, pattern and colour checks (:func:`weight_for_noise`).
+    ``overwrite``: the result may be written into ``y`` (a float32 channels_last ``y`` then
+    holds it; saves a fresh tile of memory, which is slow to touch on CPU).
 
-    Returned in ``y``'s memory format. The statistics are block means of per-pixel products,
-    in float32; work whose result cannot matter is skipped (every check at weight 0, the
-    detail where no block gives any back, the strength where no block repeats, everything
-    where the net changed nothing)."""
+    Returned in ``y``'s memory format. Work whose result cannot matter is skipped (every
+    check at weight 0, the detail where no block gives any back, the strength where no
+    block repeats, everything where the net changed nothing)."""
     if x.shape[-1] < 2 * DETAIL or x.shape[-2] < 2 * DETAIL:
         return y
     start = time.perf_counter()
-    x_in, y_in = x.float(), y.float()
-    h, w = x.shape[-2:]
-    blocks = _Blocks(h, w, x_in)
-    x, y = x_in.contiguous(), y_in.contiguous()  # planes: every pass below reads them so
-    d_buf = blocks.buffer(3)  # the residual x - y, padded to whole blocks
-    torch.sub(x[0], y[0], out=d_buf[:, :h, :w])
-    removed = _sum_squares(d_buf)  # zero outside the tile
-    back_mean = 0.0
-    out = y_in
+    fmt = _format(y)
+    x, y = x.float(), y.float().contiguous(memory_format=torch.channels_last)
+    _SCRATCH.device = x.device
+    grid = _Grid(*x.shape[-2:])
+    e_pad = grid.padded("e", grid.hp + 2, grid.wp + 8, 3)  # x - output, zero outside
+    e = e_pad[: grid.h, : grid.w]
+    torch.sub(_hwc(x), _hwc(y), out=e)
+    removed = _dot(e_pad)
+    back_mean, kept = 0.0, removed
     if weight > 0.0 and removed > 0.0:
-        hp, wp = blocks.hb * BLOCK, blocks.wb * BLOCK
-        # the luma residual, zero outside the tile (two spare rows and columns for the lags)
-        r_pad = _padded(h, w, hp + 2, wp + 2, x.device)
-        r = r_pad[:h, :w]
-        lw = _LUMA
-        torch.mul(d_buf[0, :h, :w], lw[0], out=r)
-        r.add_(d_buf[1, :h, :w], alpha=lw[1]).add_(d_buf[2, :h, :w], alpha=lw[2])
-        ly = _luma(y)
-        hy_pad = _padded(h, w, hp, wp, x.device)  # the luma of the detail left
-        torch.sub(ly[0, 0], _box5(ly)[0, 0], out=hy_pad[:h, :w])
-        lags = _LAGS if patterns else ()
-        # the products, three planes at a time in one scratch buffer (the size of the others,
-        # so the allocator reuses it: fresh memory is costly to touch)
-        rp = r_pad[:hp, :wp]
-        pairs = [(rp, hy_pad), (hy_pad, hy_pad), (rp, rp)]
-        for dy, dx in lags:  # r[i + dy, j + max(dx, 0)] * r[i, j + max(-dx, 0)]
-            pairs.append((r_pad[dy : dy + hp, max(dx, 0) : max(dx, 0) + wp],
-                          r_pad[:hp, max(-dx, 0) : max(-dx, 0) + wp]))
-        scratch = torch.empty(3, hp, wp, device=x.device)
-        parts = []
-        for k in range(0, len(pairs), 3):
-            group = pairs[k : k + 3]
-            for i, (a, b) in enumerate(group):
-                torch.mul(a, b, out=scratch[i])
-            parts.append(blocks.means(scratch[: len(group)]))
-        del scratch
-        m = torch.cat(parts)[None]
-        s_rh, s_hh, s_rr = _smooth(m[:, 0:1]), _smooth(m[:, 1:2]), _smooth(m[:, 2:3])
-        eps = 1e-10
-        rho = s_rh / torch.sqrt(s_rr * s_hh + eps)
-        beta = (s_rh / (s_hh + eps)).clamp(0.0, BETA_MAX)
-        ramp = ((rho - RHO_RAMP[0]) / (RHO_RAMP[1] - RHO_RAMP[0])).clamp(0.0, 1.0)
-        back = ramp * beta * weight
-        back_mean = float(back.mean())
-        res_buf: torch.Tensor | None = d_buf  # x - out, padded (out is y until changed)
-        if back_mean > 0.0:  # back >= 0: some block gives detail back
-            detail = y - _box5(y)
-            out = torch.addcmul(y, _up(back, (h, w)), detail)
-            res_buf = None
-        if lags:
-            best = m[:, 3:].abs().amax(1, keepdim=True)
-            pat = _smooth(best / (m[:, 2:3] + 1e-10))
-            keep = ((pat - PATTERN_RAMP[0]) / (PATTERN_RAMP[1] - PATTERN_RAMP[0])).clamp(0.0, 1.0)
-            if float(keep.amax()) > 0.0:
-                strength = 1.0 - (1.0 - PATTERN_FLOOR) * keep * weight
-                out = torch.addcmul(x, _up(strength, (h, w)), out - x)
-                res_buf = None
-        if res_buf is None:
-            res_buf = blocks.buffer(3)
-            torch.sub(x[0], out[0], out=res_buf[:, :h, :w])
-        res = blocks.means(res_buf)[None]  # block means of x - out
-        chroma = res - _luma(res)
-        out = torch.add(out, _up(_smooth(chroma), (h, w)), alpha=weight)
-    final = torch.empty_like(y_in)  # y's memory format, for the caller
-    torch.clamp(out, 0.0, 1.0, out=final)
+        out, back_mean = _correct(x, y, e_pad, grid, patterns, weight, overwrite)
+        out.clamp_(0.0, 1.0)
+        torch.sub(_hwc(x), out, out=e)
+        kept = _dot(e_pad)
+        final = out.permute(2, 0, 1)[None]
+    else:
+        final = y.clamp_(0.0, 1.0) if overwrite else y.clamp(0.0, 1.0)
+        if stats is not None:
+            torch.sub(_hwc(final), _hwc(x), out=e)
+            kept = _dot(e_pad)
     if stats is not None:
-        kept = _sum_squares(final - x_in)
-        stats.add(GuardStats(h * w, blocks.hb * blocks.wb, back_mean,
+        stats.add(GuardStats(grid.h * grid.w, grid.hb * grid.wb, back_mean,
                              time.perf_counter() - start, removed, kept))
-    return final
+    return final.contiguous(memory_format=fmt)
+
+
+def _dot(buf: torch.Tensor) -> float:
+    """Sum of the squares of a contiguous buffer."""
+    flat = buf.view(-1)
+    return float(torch.dot(flat, flat))
+
+
+def _format(t: torch.Tensor) -> torch.memory_format:
+    cl = t.is_contiguous(memory_format=torch.channels_last) and not t.is_contiguous()
+    return torch.channels_last if cl else torch.contiguous_format

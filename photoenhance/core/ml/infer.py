@@ -417,7 +417,7 @@ class Enhancer:
             y = forward(t) if cond is None else forward(t, cond)
         y = y.float()
         if self.guarded:
-            y = guard(t, y, self.guard_stats, patterns, weight)
+            y = guard(t, y, self.guard_stats, patterns, weight, overwrite=True)
         if strength < 1.0:
             y = t + strength * (y - t)
         out: torch.Tensor = y[0].permute(1, 2, 0).clamp_(0, 1).cpu()
