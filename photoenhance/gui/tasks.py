@@ -47,11 +47,14 @@ def load_rows(catalog: Catalog) -> Callable[[Callable[[Progress], None], CancelT
             # The latest written copy of each photo decides: done, or not_improved.
             copies: dict[int, str] = {}
             deltas: dict[int, float | None] = {}
-            for sid, status, delta in session.execute(
-                    select(Enhancement.source_id, Enhancement.status, Enhancement.verified_delta)
+            tones: dict[int, str | None] = {}
+            for sid, status, delta, params in session.execute(
+                    select(Enhancement.source_id, Enhancement.status, Enhancement.verified_delta,
+                           Enhancement.parameters)
                     .where(Enhancement.status.in_(["done", NOT_IMPROVED]))
                     .order_by(Enhancement.created_at, Enhancement.id)):
                 copies[sid], deltas[sid] = status, delta
+                tones[sid] = (params or {}).get("tone")
             ratings = dict(session.execute(select(Rating.photo_id, Rating.label)
                                            .order_by(Rating.rated_at, Rating.id)).all())
             rows = [
@@ -63,7 +66,7 @@ def load_rows(catalog: Catalog) -> Callable[[Callable[[Progress], None], CancelT
                     captured=captured[:16] if captured else None,
                     enhanced=pid in copies, rating=ratings.get(pid),
                     not_improved=copies.get(pid) == NOT_IMPROVED,
-                    verified_delta=deltas.get(pid),
+                    verified_delta=deltas.get(pid), tone=tones.get(pid),
                 )
                 for (pid, path, score, noise, blur, jpeg, clipping, width, height, make, model,
                      captured) in library_rows(session)
