@@ -83,8 +83,8 @@ def item_states(catalog: Catalog, job_id: int) -> list[ItemState]:
              .where(Enhancement.output_path == JobItem.output_path)
              .order_by(Enhancement.id.desc()).limit(1).correlate(JobItem).scalar_subquery())
     guard = [getattr(JobItem, c) for c in ("verdict", "predicted_gain") if hasattr(JobItem, c)]
-    stmt = (select(JobItem.id, JobItem.source_path, JobItem.status, JobItem.output_path, JobItem.error,
-                   func.coalesce(JobItem.photo_id, source_id), JobItem.started_at,
+    stmt = (select(JobItem.id, JobItem.source_path, JobItem.status, JobItem.output_path,
+                   JobItem.error, func.coalesce(JobItem.photo_id, source_id), JobItem.started_at,
                    JobItem.finished_at, delta, latest, *guard)
             .where(JobItem.job_id == job_id).order_by(JobItem.position))
     with catalog.session() as s:
