@@ -14,7 +14,7 @@ Needs ``../shared/data/bench`` (evaluation only; never trained on). In one run:
   and the peer. Identity: the original photos themselves, output against input.
 - The real low-light photos of ``lowlight_lime`` (no reference): mean luminance (Rec. 709
   luma of the sRGB values, 0-1) and the share of clipped pixels (a channel at 255), before
-  and after; side-by-side images (input | peer | ours) in ``docs/tone/``.
+  and after; side-by-side PNGs (input | peer | ours) in ``docs/tone/``.
 - The peer: per-channel auto-levels (0.5 / 99.5 % percentiles stretched to 0 / 255) after a
   gray-world white balance.
 - Speed: the tone step on a 24 MP photo as a ratio to the restorer's time for 24 MP
@@ -161,7 +161,10 @@ def load(dirname: str) -> list[tuple[str, Array]]:
     return out
 
 
-def synthetic(model: ToneModel, limit: int | None) -> dict[str, dict[str, float]]:
+def synthetic(model: ToneModel, limit: int | None, images: bool = False
+              ) -> dict[str, dict[str, float]]:
+    """PSNR and CIEDE2000 per set and fault; with ``images``, side-by-sides (faulty | peer |
+    ours | original) of each set's first photo and fault in ``docs/tone/``."""
     rows: dict[str, dict[str, list[float]]] = {}
     for set_name, dirname in SETS.items():
         photos = load(dirname)[:limit]
@@ -170,6 +173,9 @@ def synthetic(model: ToneModel, limit: int | None) -> dict[str, dict[str, float]
                 bad = fn(img, np.random.default_rng(1000 * f_i + i))
                 ours = model.apply(bad)[0]
                 peer = autolevels(bad)
+                if images and i == 0:
+                    side_by_side(f"{set_name}_{fault.split()[-1]}", [bad, peer, ours, img],
+                                 REPO / "docs" / "tone", prefix="synthetic")
                 r = rows.setdefault(f"{set_name} {fault}", {})
                 for k, v in (("in", bad), ("ours", ours), ("peer", peer)):
                     r.setdefault(f"psnr_{k}", []).append(psnr(v, img))
@@ -190,8 +196,8 @@ def clipped(img: Array) -> float:
     return float((img >= 255).any(axis=2).mean())
 
 
-def side_by_side(name: str, panels: list[Array], out_dir: Path) -> Path:
-    h = 300
+def side_by_side(name: str, panels: list[Array], out_dir: Path, prefix: str = "lime") -> Path:
+    h = 240
     ims = [Image.fromarray(p).resize((round(p.shape[1] * h / p.shape[0]), h),
                                      Image.Resampling.LANCZOS) for p in panels]
     canvas = Image.new("RGB", (sum(i.width for i in ims) + 8 * (len(ims) - 1), h), "white")
@@ -199,8 +205,9 @@ def side_by_side(name: str, panels: list[Array], out_dir: Path) -> Path:
     for im in ims:
         canvas.paste(im, (x, 0))
         x += im.width + 8
-    path = out_dir / f"lime_{Path(name).stem}.jpg"
-    canvas.save(path, quality=82)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{prefix}_{Path(name).stem}.png"
+    canvas.save(path, optimize=True)
     return path
 
 
@@ -291,6 +298,8 @@ def main() -> None:
     ap.add_argument("--model", type=Path, default=None)
     ap.add_argument("--checkpoint", type=Path, default=None,
                     help="a trainer checkpoint (state_dict) instead of a shipped model")
+    ap.add_argument("--config", default=None,
+                    help="architecture config (JSON) of --checkpoint; default: the shipped card's")
     ap.add_argument("--quick", action="store_true", help="six photos per set")
     ap.add_argument("--limit", type=int, default=None, help="the first N photos of each set")
     ap.add_argument("--no-speed", action="store_true")
@@ -302,13 +311,16 @@ def main() -> None:
         sys.exit(f"{BENCH} is missing: the benchmark needs the shared evaluation data")
     if args.checkpoint:
         from photoenhance.core.ml.nets.tone import build_tone
+        from photoenhance.core.ml.registry import read_card, weights_path
 
-        net = build_tone()
+        config = json.loads(args.config) if args.config else \
+            read_card(weights_path("tone-v1"))["architecture"]["config"]
+        net = build_tone(config)
         net.load_state_dict(torch.load(args.checkpoint, weights_only=True))
         model = ToneModel.from_net(net, "checkpoint")
     else:
         model = ToneModel.load(args.model)
-    syn = synthetic(model, 6 if args.quick else args.limit)
+    syn = synthetic(model, 6 if args.quick else args.limit, not args.no_images)
     low = lowlight(model, not args.no_images)
     spd = None if args.no_speed else speed(model)
     report(syn, low, spd)

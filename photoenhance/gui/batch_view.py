@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import PurePath
 from typing import Any
 
@@ -202,6 +203,8 @@ class ResultPanel(QWidget):
             rows.append(f"predicted gain {format_gain(gain)}")
         if item.verified_delta is not None:
             rows.append(f"measured gain {item.verified_delta:+.1f} dB")
+        if item.tone:
+            rows.append(f"tone: {html.escape(item.tone)}")
         if item.seconds is not None:
             rows.append(f"{item.seconds:.1f} s")
         if item.error:

@@ -126,6 +126,8 @@ class CompareController(QObject):
         if self.row.score is not None:
             text += f"  ·  score {self.row.score:.2f}"
             text += f" ({header_verdict(self.row.score, self.row.not_improved)})"
+        if self.row.tone and self.row.tone != "no change":
+            text += f"  ·  last copy's tone: {self.row.tone}"
         if self.auto and image.auto_strength is not None:
             text += (
                 "  ·  measured clean: left as it is"

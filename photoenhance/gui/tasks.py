@@ -42,6 +42,7 @@ def load_rows(catalog: Catalog) -> Callable[[Callable[[Progress], None], CancelT
                 enhanced=pid in copies, rating=ratings.get(pid),
                 not_improved=pid in copies and copies[pid][0] == NOT_IMPROVED,
                 verified_delta=copies[pid][1] if pid in copies else None,
+                tone=state.tones.get(pid),
             )
             for (pid, path, score, noise, blur, jpeg, clipping, width, height, make, model,
                  captured) in state.rows

@@ -125,3 +125,14 @@ def test_queue_model_passes_qtmodeltester(qtmodeltester) -> None:
     qtmodeltester.check(model)
     model.set_items([ItemState("/p/0.jpg", "done")])
     qtmodeltester.check(model)
+
+
+def test_result_panel_says_what_the_tone_step_did(qtbot) -> None:
+    from photoenhance.gui.batch_view import ResultPanel
+
+    panel = ResultPanel(None)
+    qtbot.addWidget(panel)
+    panel.show_item(ItemState("/p/0.jpg", "done", "/o/0.jpg", tone="exposure +1.2 EV, warmer"))
+    assert "tone: exposure +1.2 EV, warmer" in panel.facts.text()
+    panel.show_item(ItemState("/p/1.jpg", "done", "/o/1.jpg"))
+    assert "tone" not in panel.facts.text()

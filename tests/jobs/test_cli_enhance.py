@@ -30,7 +30,8 @@ def test_json_contract_and_partial_failure(tmp_path, tiny_model, capsys) -> None
     out = json.loads(capsys.readouterr().out)
     assert code == 1
     assert [r["status"] for r in out] == ["done", "failed", "failed"]
-    assert set(out[0]) == {"source", "output", "status", "error", "verdict", "predicted_gain"}
+    assert set(out[0]) == {"source", "output", "status", "error", "verdict", "predicted_gain",
+                           "tone"}
     assert Path(out[0]["output"]) == tmp_path / "out" / "a_enhanced.jpg"
     assert Path(out[0]["output"]).is_file() and out[0]["error"] is None
     assert "b.jpg" in out[1]["error"] and "nope.jpg" in out[2]["error"]

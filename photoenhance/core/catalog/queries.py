@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Select, delete, func, or_, select
@@ -172,7 +172,8 @@ class LibraryState:
 
     ``rows`` are :func:`library_rows`; ``copies`` maps a photo id to the status ("done" or
     :data:`NOT_IMPROVED`) and verified gain of its latest written copy; ``unreadable`` holds
-    ``(id, path, reason, width, height)`` of the originals that cannot be read, by path.
+    ``(id, path, reason, width, height)`` of the originals that cannot be read, by path;
+    ``tones`` maps a photo id to what the tone step did to that copy, in words, where it ran.
     """
 
     roots: list[str]
@@ -180,15 +181,25 @@ class LibraryState:
     copies: dict[int, tuple[str, float | None]]
     ratings: dict[int, int]
     unreadable: list[tuple[int, str, str, int | None, int | None]]
+    tones: dict[int, str] = field(default_factory=dict)
 
 
 def library_state(session: Session) -> LibraryState:
     """Roots, ranked photos, their latest copies and ratings, and the unreadable files."""
     roots = [str(path) for path in session.scalars(select(Root.path).order_by(Root.path))]
-    copies = {sid: (status, delta) for sid, status, delta in session.execute(
-        select(Enhancement.source_id, Enhancement.status, Enhancement.verified_delta)
-        .where(Enhancement.status.in_(["done", NOT_IMPROVED]))
-        .order_by(Enhancement.created_at, Enhancement.id))}  # the latest one wins
+    copies: dict[int, tuple[str, float | None]] = {}
+    tones: dict[int, str] = {}
+    for sid, status, delta, params in session.execute(
+            select(Enhancement.source_id, Enhancement.status, Enhancement.verified_delta,
+                   Enhancement.parameters)
+            .where(Enhancement.status.in_(["done", NOT_IMPROVED]))
+            .order_by(Enhancement.created_at, Enhancement.id)):  # the latest one wins
+        copies[sid] = (status, delta)
+        tone = (params or {}).get("tone")
+        if tone:
+            tones[sid] = str(tone)
+        else:
+            tones.pop(sid, None)
     ratings = dict(session.execute(select(Rating.photo_id, Rating.label)
                                    .order_by(Rating.rated_at, Rating.id)).all())
     unreadable = [(pid, str(path), error or "cannot be read", w, h)
@@ -196,7 +207,7 @@ def library_state(session: Session) -> LibraryState:
                       select(Photo.id, Photo.path, Photo.error, Photo.width, Photo.height)
                       .where(Photo.status == PhotoStatus.UNREADABLE, Photo.is_output.is_(False))
                       .order_by(Photo.path))]
-    return LibraryState(roots, library_rows(session), copies, ratings, unreadable)
+    return LibraryState(roots, library_rows(session), copies, ratings, unreadable, tones)
 
 
 def mark_copy_rejected(session: Session, output_path: Path) -> list[int]:

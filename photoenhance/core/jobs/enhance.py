@@ -86,7 +86,7 @@ class EnhanceResult:
     def as_dict(self) -> dict[str, str | float | None]:
         return {"source": str(self.source), "output": str(self.output) if self.output else None,
                 "status": self.status, "error": self.error, "verdict": self.verdict,
-                "predicted_gain": self.predicted_gain}
+                "predicted_gain": self.predicted_gain, "tone": self.tone}
 
 
 @dataclass

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from photoenhance.core.catalog import Catalog, Enhancement, Job, JobItem, Photo, Score
 from photoenhance.core.catalog.queries import NOT_IMPROVED
+from photoenhance.core.jobs.runner import tone_edits
 
 #: Item statuses, in the order ``photoenhance jobs`` counts them.
 ITEM_STATUSES = ("queued", "running", "done", "failed", "cancelled")
@@ -33,6 +34,7 @@ class ItemState:
     score: float | None = None  # the source's improvability score
     verdict: str | None = None  # the do-no-harm guard's verdict, where stored
     predicted_gain: float | None = None  # and its predicted gain (dB)
+    tone: str | None = None  # what the tone step did, in words, where it ran
 
 
 def job_rows(catalog: Catalog) -> list[dict[str, Any]]:
@@ -68,19 +70,22 @@ def item_states(catalog: Catalog, job_id: int) -> list[ItemState]:
              .where(Enhancement.output_path == JobItem.output_path)
              .order_by(Enhancement.id.desc()).limit(1).correlate(JobItem).scalar_subquery())
     guard = [getattr(JobItem, c) for c in ("verdict", "predicted_gain") if hasattr(JobItem, c)]
-    stmt = (select(JobItem.source_path, JobItem.status, JobItem.output_path, JobItem.error,
-                   func.coalesce(JobItem.photo_id, source_id), JobItem.started_at,
+    stmt = (select(JobItem.id, JobItem.source_path, JobItem.status, JobItem.output_path,
+                   JobItem.error, func.coalesce(JobItem.photo_id, source_id), JobItem.started_at,
                    JobItem.finished_at, delta, latest, *guard)
             .where(JobItem.job_id == job_id).order_by(JobItem.position))
     with catalog.session() as s:
         rows = s.execute(stmt).all()
+        job = s.get(Job, job_id)
+        tones = tone_edits(job) if job is not None else {}
     out = []
-    for src, st, output, err, pid, started, finished, realised, score, *extra in rows:
+    for item_id, src, st, output, err, pid, started, finished, realised, score, *extra in rows:
         verdict, gain = (*extra, None, None)[:2]
         seconds = ((finished - started).total_seconds() if started and finished else None)
         out.append(ItemState(str(src), str(getattr(st, "value", st)),
                              str(output) if output else None, err, pid, seconds, realised, score,
-                             None if verdict is None else str(verdict), gain))
+                             None if verdict is None else str(verdict), gain,
+                             tones.get(item_id)))
     return out
 
 

@@ -220,6 +220,28 @@ def _mark(catalog: Catalog, item_id: int, **values: Any) -> None:
         s.execute(update(JobItem).where(JobItem.id == item_id).values(**values))
 
 
+#: key of the job's parameters holding what the tone step did to each item, in words, by
+#: item id (the job items have no column for it; see :func:`tone_edits`)
+TONE_EDITS = "tone_edits"
+
+
+def _note_tone(catalog: Catalog, item_id: int, words: str) -> None:
+    with catalog.session() as s:
+        item = s.get(JobItem, item_id)
+        if item is None:
+            return
+        job = item.job
+        params = dict(job.parameters or {})
+        params[TONE_EDITS] = {**params.get(TONE_EDITS, {}), str(item_id): words}
+        job.parameters = params
+
+
+def tone_edits(job: Job) -> dict[int, str]:
+    """What the tone step did to each item of ``job``, in words, by item id."""
+    stored = (job.parameters or {}).get(TONE_EDITS) or {}
+    return {int(k): str(v) for k, v in stored.items()}
+
+
 def run_job(catalog: Catalog, job_id: int, enhancer: EnhancerLike, *,
             progress: ProgressCallback | None = None,
             cancel: CancelToken | None = None, verify: Verifier | None = None,
@@ -280,6 +302,8 @@ def _record(catalog: Catalog, item_id: int, r: EnhanceResult, summary: JobSummar
     _mark(catalog, item_id, status=status, output_path=r.output, error=r.error,
           verdict=r.verdict, predicted_gain=r.predicted_gain,
           finished_at=utcnow() if status != JobStatus.QUEUED else None)
+    if r.tone is not None:
+        _note_tone(catalog, item_id, r.tone)
     summary.results.append(r)
     if r.status == "done":
         summary.done += 1

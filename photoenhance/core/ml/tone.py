@@ -2,11 +2,12 @@
 
 ``apply_tone(image, strength)`` returns the corrected image (same shape and dtype) and a
 description in words ("exposure +1.2 EV, warmer"). The net
-(:class:`photoenhance.core.ml.nets.tone.ToneNet`) reads a 64 px thumbnail and predicts a
-white-box edit (see that module for the form and why); here the edit is turned into
-lookup tables and applied to the full photo band by band: per-channel tables from the
-input codes, then (when saturation changes) a 3x3 mix, then the shared tone curve as a
-table. That costs a few passes over the pixels, a small fraction of the restorer's time.
+(:class:`photoenhance.core.ml.nets.tone.ToneNet`) reads a STATS_SIDE (128 px) downscale
+and predicts a white-box edit (see that module for the form and why); here the edit is
+turned into lookup tables and applied to the full photo band by band: per-channel tables
+from the input codes, then (when saturation changes) a 3x3 mix, then the levels and the
+shared tone curve as one table. That costs a few passes over the pixels, a small
+fraction of the restorer's time.
 
 Do no harm:
 
@@ -38,6 +39,7 @@ import torch
 from photoenhance.core.errors import ModelError, PhotoEnhanceError
 from photoenhance.core.ml.nets.tone import (
     LUMA,
+    STATS_SIDE,
     THUMB,
     ToneNet,
     ToneParams,
@@ -222,7 +224,7 @@ def _thumb(rgb: np.ndarray) -> torch.Tensor:
     small = _subsample(rgb) if rgb.shape[0] * rgb.shape[1] > 4 * SAMPLE_PIXELS else rgb
     scale = _SCALE.get(small.dtype, 1)
     t = torch.from_numpy(np.ascontiguousarray(small, dtype=np.float32) / scale)
-    return make_thumb(t.clamp(0, 1).permute(2, 0, 1)[None])
+    return make_thumb(t.clamp(0, 1).permute(2, 0, 1)[None], STATS_SIDE)
 
 
 @dataclass(frozen=True)
@@ -237,7 +239,8 @@ def _tables(p: ToneParams, levels: int) -> _Tables:
     with torch.inference_mode():
         chan = channel_curves(codes.contiguous(), p)[0].numpy().astype(np.float32)
         knots = np.concatenate([[0.0], np.cumsum(p.curve[0].numpy(), dtype=np.float64)])
-    xs = np.linspace(0, 1, CURVE_LEVELS)
+    b, w = float(p.black[0]), float(p.white[0])
+    xs = np.clip((np.linspace(0, 1, CURVE_LEVELS) - b) / (w - b), 0, 1)
     curve = np.interp(xs, np.linspace(0, 1, len(knots)), knots).astype(np.float32)
     return _Tables(chan, float(math.exp(float(p.sat[0]))), curve)
 
