@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from photoenhance.core.catalog import Catalog, Embedding, Photo, Score, unscored_photo_ids
 from photoenhance.core.progress import CancelToken, Progress, ProgressCallback
-from photoenhance.core.rank.scorer import ScoreResult, Scorer
+from photoenhance.core.rank.scorer import Scorer, ScoreResult
 
 #: Photos scored and committed per database transaction.
 CHUNK = 64
