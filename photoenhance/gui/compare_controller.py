@@ -124,7 +124,8 @@ class CompareController(QObject):
         text = f"{self.row.name}  ·  {w} × {h}"
         if self.row.score is not None:
             text += f"  ·  score {self.row.score:.2f}"
-            text += f" ({header_verdict(self.row.score, self.row.not_improved)})"
+            said = header_verdict(self.row.score, self.row.not_improved, self.row.gain_db)
+            text += f" ({said})"
         if self.auto and image.auto_strength is not None:
             text += (
                 "  ·  measured clean: left as it is"

@@ -59,6 +59,7 @@ class PhotoRow:
     not_improved: bool = False  # the latest copy was re-scored and gained nothing
     unreadable: str | None = None  # why the file cannot be read, when it cannot
     verified_delta: float | None = None  # the latest copy's re-scored gain (dB), if verified
+    gain_db: float | None = None  # the ranker's predicted gain (dB) behind ``score``
 
     @property
     def name(self) -> str:

@@ -63,10 +63,10 @@ def load_rows(catalog: Catalog) -> Callable[[Callable[[Progress], None], CancelT
                     captured=captured[:16] if captured else None,
                     enhanced=pid in copies, rating=ratings.get(pid),
                     not_improved=copies.get(pid) == NOT_IMPROVED,
-                    verified_delta=deltas.get(pid),
+                    verified_delta=deltas.get(pid), gain_db=gain,
                 )
                 for (pid, path, score, noise, blur, jpeg, clipping, width, height, make, model,
-                     captured) in library_rows(session)
+                     captured, gain) in library_rows(session)
             ]
             rows.extend(unreadable_rows(session))
         return roots, rows
