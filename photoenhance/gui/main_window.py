@@ -50,6 +50,7 @@ from photoenhance.gui.engines import ModelHolder, default_enhancer, default_scor
 from photoenhance.gui.eta import format_eta
 from photoenhance.gui.grid_view import LibraryGrid
 from photoenhance.gui.layout import restore_layout, save_layout
+from photoenhance.gui.learn import add_learn_action
 from photoenhance.gui.models import (
     FACTORS,
     FILTER_KINDS,
@@ -207,6 +208,7 @@ class MainWindow(QMainWindow):
         settings.triggered.connect(self.open_settings)
         for action in (add, rescan, settings):
             bar.addAction(action)
+        self.learner = add_learn_action(self, bar)  # "Learn from my ratings"
         bar.addSeparator()
         self.worth_fixing = QCheckBox("Worth fixing")
         self.worth_fixing.setShortcut(QKeySequence("Ctrl+W"))
