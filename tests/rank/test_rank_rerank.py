@@ -105,3 +105,17 @@ def test_photos_without_a_vector_are_listed_and_rescored(
     assert "rescored 3 photo(s)" in capsys.readouterr().out
     with Catalog.open(db) as catalog:
         assert photos_needing_rescore(catalog, sha) == []
+
+
+def test_calibration_reads_the_stored_vectors_not_the_photos(rated_catalog,
+                                                             wide_model: Path) -> None:
+    from photoenhance.core.rank.calibration import calibrate_catalog
+
+    db, labels = rated_catalog
+    for path in labels:
+        path.unlink()  # nothing left to decode: the catalog's vectors must do
+    with Catalog.open(db) as catalog:
+        outcome = calibrate_catalog(catalog, Scorer.load(wide_model, use_user_head=False))
+    assert outcome.report is not None and outcome.report.used == 40
+    assert outcome.report.after > 0.6 and outcome.rerank.rescored == 60
+    assert outcome.summary().startswith("Ranking updated from your 40 ratings: ")

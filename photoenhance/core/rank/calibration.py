@@ -11,12 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from photoenhance.core.catalog import Catalog
 from photoenhance.core.progress import CancelToken, ProgressCallback
-from photoenhance.core.rank.ratings import latest_ratings
-from photoenhance.core.rank.rerank import RerankSummary, rerank_catalog
+from photoenhance.core.rank.rerank import RerankSummary, rated_vectors, rerank_catalog
 from photoenhance.core.rank.scorer import Scorer
-from photoenhance.core.rank.userfit import CalibrationReport, calibrate
+from photoenhance.core.rank.userfit import (
+    CalibrationReport,
+    check_ratings,
+    embed_paths,
+    fit_ratings,
+)
 from photoenhance.core.rank.userhead import remove_user_head, save_user_head
 
 
@@ -61,14 +67,35 @@ def calibrate_catalog(catalog: Catalog, scorer: Scorer,
     ``scorer`` holds the shipped layer (``Scorer.load(use_user_head=False)``). Raises
     :class:`~photoenhance.core.errors.UsageError` when there are too few ratings.
     """
-    rated = latest_ratings(catalog)
-    report = calibrate(_base(scorer), [p for p, _ in rated], [lab for _, lab in rated],
-                       progress, cancel)
+    report = _fit(catalog, _base(scorer), progress, cancel)
     path = save_user_head(report.head, scorer.sha256,
                           {"ratings": report.used, "held_out_before": report.before,
                            "held_out_after": report.after})
     rerank = rerank_catalog(catalog, report.head, scorer.sha256, progress)
     return CalibrationOutcome(rerank, report, path)
+
+
+def _fit(catalog: Catalog, scorer: Scorer, progress: ProgressCallback | None,
+         cancel: CancelToken | None) -> CalibrationReport:
+    """Fit on the latest ratings; rated photos with a stored vector are not decoded."""
+    rated = rated_vectors(catalog, scorer.sha256)
+    labels = [lab for _, lab, _ in rated]
+    check_ratings(labels)
+    todo = [i for i, (_, _, vec) in enumerate(rated) if vec is None]
+    decoded, ok = embed_paths(scorer, [rated[i][0] for i in todo], progress, cancel)
+    read = iter(decoded)
+    rows: list[np.ndarray] = []
+    used: list[int] = []
+    unreadable = {i for i, good in zip(todo, ok, strict=True) if not good}
+    for i, (_, label, vec) in enumerate(rated):
+        if i in unreadable:
+            continue
+        rows.append(np.frombuffer(vec, "<f2").astype(np.float32) if vec is not None
+                    else next(read).astype(np.float16).astype(np.float32))  # as stored
+        used.append(label)
+    hidden = scorer.net.overall.in_features
+    h = np.stack(rows) if rows else np.zeros((0, hidden), np.float32)
+    return fit_ratings(h, used, scorer.net.overall, len(labels))
 
 
 def reset_catalog(catalog: Catalog, scorer: Scorer, progress: ProgressCallback | None = None,

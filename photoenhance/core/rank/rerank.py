@@ -42,6 +42,16 @@ _NEED_SQL = (
     " ORDER BY p.path"
 )
 
+# every rating, oldest first, with the stored vector of its photo's latest score, if any
+_RATED_SQL = (
+    "SELECT r.photo_id, p.path, r.label, e.vector FROM ratings AS r"
+    " JOIN photos AS p ON p.id = r.photo_id"
+    " LEFT JOIN scores AS s ON s.id = (SELECT l.id FROM scores AS l WHERE l.photo_id = p.id"
+    " ORDER BY l.computed_at DESC, l.id DESC LIMIT 1)"
+    " LEFT JOIN embeddings AS e ON e.score_id = s.id AND e.model_sha = ?"
+    " ORDER BY r.rated_at, r.id"
+)
+
 
 @dataclass(frozen=True)
 class RerankSummary:
@@ -68,6 +78,16 @@ def photos_needing_rescore(catalog: Catalog, model_sha: str) -> list[tuple[int, 
     with catalog.session() as session:
         rows = _driver(session).execute(_NEED_SQL, (PhotoStatus.OK.value, model_sha))
         return [(int(pid), Path(path)) for pid, path in rows]
+
+
+def rated_vectors(catalog: Catalog, model_sha: str) -> list[tuple[Path, int, bytes | None]]:
+    """``(path, label, vector)`` of every rated photo, by its latest rating, with the stored
+    float16 vector from ``model_sha`` when its latest score has one (None: decode it)."""
+    latest: dict[int, tuple[Path, int, bytes | None]] = {}
+    with catalog.session() as session:
+        for pid, path, label, vector in _driver(session).execute(_RATED_SQL, (model_sha,)):
+            latest[pid] = (Path(path), int(label), vector)
+    return list(latest.values())
 
 
 def stored_gains(head: nn.Linear, vectors: list[bytes], unchanged: np.ndarray) -> np.ndarray:
