@@ -98,7 +98,8 @@ def stored_gains(head: nn.Linear, vectors: list[bytes], unchanged: np.ndarray) -
     with torch.inference_mode():
         gain = head(torch.from_numpy(h)).float().numpy()[:, 0].astype(np.float64)
     gain[unchanged] = 0.0
-    return np.round(gain, 3)
+    rounded: np.ndarray = np.round(gain, 3)
+    return rounded
 
 
 def _chunks(conn: Any, model_sha: str, cancel: CancelToken | None,
@@ -118,13 +119,10 @@ def _ranks(score: np.ndarray, gain: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def rerank_catalog(catalog: Catalog, head: nn.Linear, model_sha: str,
-                   progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
-                   threshold: float = DEFAULT_THRESHOLD) -> RerankSummary:
-    """Re-score every score that has a stored vector from ``model_sha`` with ``head``
-    (``nn.Linear(hidden, 1)``, the ranker's ``overall`` layer or the user's), in one
-    transaction. Cancelling stops before anything is written."""
-    head = head.float().eval()
+def _read(catalog: Catalog, head: nn.Linear, model_sha: str,
+          progress: ProgressCallback | None, cancel: CancelToken | None,
+          ) -> tuple[np.ndarray, ...]:
+    """Score ids, their new gains, and their old scores and gains (NaN: none stored)."""
     ids, new_gain, old_score, old_gain = [], [], [], []
     with catalog.session() as session:
         conn = _driver(session)
@@ -138,18 +136,28 @@ def rerank_catalog(catalog: Catalog, head: nn.Linear, model_sha: str,
             if progress:
                 progress(Progress(sum(map(len, ids)), total, None, "Re-ranking"))
     if not ids:
-        return RerankSummary(0, 0, 0, 0, len(photos_needing_rescore(catalog, model_sha)))
-    sid_all, gain_all = np.concatenate(ids), np.concatenate(new_gain)
-    score_all = np.round(gain_to_score(gain_all), 4)
-    before, gain_before = np.concatenate(old_score), np.nan_to_num(np.concatenate(old_gain))
+        return tuple(np.zeros(0) for _ in range(4))
+    return tuple(np.concatenate(x) for x in (ids, new_gain, old_score, old_gain))
+
+
+def rerank_catalog(catalog: Catalog, head: nn.Linear, model_sha: str,
+                   progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
+                   threshold: float = DEFAULT_THRESHOLD) -> RerankSummary:
+    """Re-score every score that has a stored vector from ``model_sha`` with ``head``
+    (``nn.Linear(hidden, 1)``, the ranker's ``overall`` layer or the user's), in one
+    transaction. Cancelling stops before anything is written."""
+    sid, gain, before, gain_before = _read(catalog, head.float().eval(), model_sha, progress,
+                                           cancel)
+    score = np.round(gain_to_score(gain), 4)
     if cancel is not None:
         cancel.raise_if_cancelled()
-    with catalog.session() as session:  # one transaction, one bulk executemany
-        session.connection().exec_driver_sql(_UPDATE_SQL, list(zip(
-            score_all.tolist(), gain_all.tolist(), sid_all.tolist(), strict=True)))
-    moved = int((_ranks(before, gain_before, sid_all) != _ranks(score_all, gain_all,
-                                                                 sid_all)).sum())
+    if len(sid):
+        with catalog.session() as session:  # one transaction, one bulk executemany
+            session.connection().exec_driver_sql(_UPDATE_SQL, list(zip(
+                score.tolist(), gain.tolist(), sid.astype(int).tolist(), strict=True)))
+    gain_before = np.nan_to_num(gain_before)
+    moved = int((_ranks(before, gain_before, sid) != _ranks(score, gain, sid)).sum())
     return RerankSummary(
-        len(sid_all), moved, int(((score_all >= threshold) & (before < threshold)).sum()),
-        int(((score_all < threshold) & (before >= threshold)).sum()),
+        len(sid), moved, int(((score >= threshold) & (before < threshold)).sum()),
+        int(((score < threshold) & (before >= threshold)).sum()),
         len(photos_needing_rescore(catalog, model_sha)))

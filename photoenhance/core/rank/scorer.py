@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -86,14 +87,14 @@ class Scorer:
         if user_head is not None:
             self.net.overall = user_head
         self.calibrated = user_head is not None
-        self._hidden: torch.Tensor | None = None
+        self._kept = threading.local()  # the last hidden vectors, per calling thread
         self.net.overall.register_forward_pre_hook(self._keep_hidden)
 
     def _keep_hidden(self, _layer: torch.nn.Module, args: tuple[torch.Tensor, ...],
                      ) -> tuple[torch.Tensor, ...]:
         """Round the vector ``overall`` reads to float16, as stored, and keep it."""
-        self._hidden = args[0].half()
-        return (self._hidden.to(args[0].dtype), *args[1:])
+        self._kept.hidden = args[0].half()
+        return (self._kept.hidden.to(args[0].dtype), *args[1:])
 
     @classmethod
     def load(cls, path: Path | None = None, use_user_head: bool = True) -> Scorer:
@@ -124,8 +125,8 @@ class Scorer:
 
     def results(self, views: Sequence[Views], paths: Sequence[Path | None]) -> list[ScoreResult]:
         pred = self.predict(views)
-        hidden = (self._hidden.numpy() if views and self._hidden is not None
-                  else [None] * len(views))
+        kept = getattr(self._kept, "hidden", None) if views else None
+        hidden = kept.numpy() if kept is not None else [None] * len(views)
         # a photo the enhancer measures as clean comes back unchanged: exactly no gain
         unchanged = np.array([v.auto_strength <= 0.0 for v in views], dtype=bool)
         pred[unchanged, 0] = 0.0
