@@ -125,7 +125,8 @@ class CompareController(QObject):
         text = f"{self.row.name}  ·  {w} × {h}"
         if self.row.score is not None:
             text += f"  ·  score {self.row.score:.2f}"
-            text += f" ({header_verdict(self.row.score, self.row.not_improved)})"
+            said = header_verdict(self.row.score, self.row.not_improved, self.row.gain_db)
+            text += f" ({said})"
         if self.row.tone and self.row.tone != "no change":
             text += f"  ·  last copy's tone: {self.row.tone}"
         if self.auto and image.auto_strength is not None:

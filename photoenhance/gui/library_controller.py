@@ -154,7 +154,7 @@ class LibraryController(QObject):
         self.changed_settings.emit()
         task = bridge.Task(tasks.scan_roots(self.catalog, roots, self.lane.remote(SCORER)),
                            self)
-        task.progressed.connect(self._scan_progressed)
+        task.progressed.connect(self.show_progress)
         task.finished.connect(self._scan_finished)
         task.failed.connect(self._scan_failed)
         task.cancelled.connect(lambda: self._scan_done("Scan cancelled."))
@@ -167,7 +167,8 @@ class LibraryController(QObject):
             self.scan_task.cancel()
             self.w.statusBar().showMessage("Cancelling…")
 
-    def _scan_progressed(self, p: Progress) -> None:
+    def show_progress(self, p: Progress) -> None:
+        """Show a long task's progress (a scan, learning from ratings) in the status bar."""
         if p.message == "scored" and not self._reload_scored.isActive():
             self._reload_scored.start()  # the grid fills in as scores arrive
         w = self.w
@@ -199,6 +200,10 @@ class LibraryController(QObject):
 
     def _scan_done(self, text: str) -> None:
         self.scan_task = None
+        self.finish_task(text)
+
+    def finish_task(self, text: str) -> None:
+        """A long task ended: hide its progress, say ``text``, reload the library."""
         self.set_busy(False)
         self.w.statusBar().showMessage(text)
         self.reload()

@@ -42,6 +42,7 @@ from photoenhance.gui.details_view import DetailsPanel
 from photoenhance.gui.eta import format_eta
 from photoenhance.gui.inference import ENHANCER, SCORER, new_lane
 from photoenhance.gui.layout import restore_layout, save_layout
+from photoenhance.gui.learn import LearnController, learn_action
 from photoenhance.gui.library_controller import LibraryController
 from photoenhance.gui.library_view import LibraryView
 from photoenhance.gui.models import PhotoFilterModel, PhotoTableModel
@@ -97,13 +98,16 @@ class MainWindow(QMainWindow):
         self.library.rows_loaded.connect(self.rows_loaded)
         self.library.changed_settings.connect(self._save_settings)
         self.library.set_busy(False)
+        self.learner = LearnController(catalog, self.lane, self)
+        self.toolbar.insertAction(self._learn_slot,
+                                  learn_action(self, self.learner, self.library))
         self._build_controllers()
         restore_layout(self, [self.split])
         self.library.reload()
 
     # --- layout -------------------------------------------------------------------------
     def _build_toolbar(self) -> None:
-        bar = QToolBar("Library", self)
+        bar = self.toolbar = QToolBar("Library", self)
         bar.setMovable(False)
         self.addToolBar(bar)
         add = QAction("Add folder…", self, shortcut=QKeySequence.StandardKey.Open)
@@ -114,7 +118,7 @@ class MainWindow(QMainWindow):
         settings.triggered.connect(self.open_settings)
         for action in (add, rescan, settings):
             bar.addAction(action)
-        bar.addSeparator()
+        self._learn_slot = bar.addSeparator()  # "Learn from my ratings" goes before it
         self.worth_fixing = QCheckBox("Worth fixing")
         self.worth_fixing.setShortcut(QKeySequence("Ctrl+W"))
         self.threshold = QSlider(Qt.Orientation.Horizontal)

@@ -60,6 +60,7 @@ class PhotoRow:
     unreadable: str | None = None  # why the file cannot be read, when it cannot
     verified_delta: float | None = None  # the latest copy's re-scored gain (dB), if verified
     tone: str | None = None  # what the tone step did to the latest copy, in words
+    gain_db: float | None = None  # the ranker's predicted gain (dB) behind ``score``
 
     @property
     def name(self) -> str:

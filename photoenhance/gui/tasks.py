@@ -42,10 +42,10 @@ def load_rows(catalog: Catalog) -> Callable[[Callable[[Progress], None], CancelT
                 enhanced=pid in copies, rating=ratings.get(pid),
                 not_improved=pid in copies and copies[pid][0] == NOT_IMPROVED,
                 verified_delta=copies[pid][1] if pid in copies else None,
-                tone=state.tones.get(pid),
+                tone=state.tones.get(pid), gain_db=gain,
             )
             for (pid, path, score, noise, blur, jpeg, clipping, width, height, make, model,
-                 captured) in state.rows
+                 captured, gain) in state.rows
         ]
         rows.extend(PhotoRow(id=pid, path=path, score=None, factors=None, width=w, height=h,
                              camera=None, captured=None, unreadable=reason)

@@ -35,10 +35,12 @@ def item_verdict(item: Any) -> str | None:
 
 
 def item_gain(item: Any) -> float | None:
-    """The predicted gain in dB: the guard's when stored, else the ranker's (from the score)."""
-    gain = getattr(item, "predicted_gain", None)
-    if gain is not None:
-        return float(gain)
+    """The predicted gain in dB: the guard's when stored, else the ranker's (the catalog's
+    ``gain_db`` behind the score, or, for rows without one, the score's inverse)."""
+    for name in ("predicted_gain", "gain_db"):
+        gain = getattr(item, name, None)
+        if gain is not None:
+            return round(float(gain), 2)
     score = getattr(item, "score", None)
     if score is None or not 0.0 < float(score) < 1.0:
         return None

@@ -47,7 +47,8 @@ def test_v1_fixture_migrates_to_current(v1: Path, tmp_path: Path) -> None:
         assert set(photos) == {"beach.jpg", "dusk.heic", "broken.jpg"}
         assert photos["dusk.heic"].camera_model == "iPhone 13"
         assert not photos["beach.jpg"].is_output and photos["beach.jpg"].derived_from_id is None
-        assert s.scalars(select(Score.score).order_by(Score.id)).all() == [0.25, 0.75]
+        # the v5 scale: 0.25 was -0.04 dB (nothing to gain), 0.75 was 3.26 dB
+        assert s.scalars(select(Score.score).order_by(Score.id)).all() == [0.0, 0.8109]
         s.add(Rating(photo=photos["beach.jpg"], label=1))  # the new table works
     assert read_version(v1) == SCHEMA_VERSION
     backups = list(tmp_path.glob("catalog.sqlite.v1.*.bak"))
@@ -136,3 +137,40 @@ def test_v3_fixture_migrates_to_current_with_empty_verdicts(tmp_path: Path) -> N
     with Catalog.open(tmp_path / "fresh.sqlite"):
         pass
     assert schema(path) == schema(tmp_path / "fresh.sqlite")
+
+
+def test_v4_fixture_migrates_scores_to_the_v5_scale(tmp_path: Path) -> None:
+    from photoenhance.core.catalog import Embedding, JobItem
+
+    path = tmp_path / "catalog.sqlite"
+    shutil.copy(FIXTURES / "catalog_v4.sqlite", path)
+    assert read_version(path) == 4
+    with Catalog.open(path) as cat, cat.session() as s:
+        rows = {r.photo_id: (r.score, r.gain_db) for r in s.scalars(select(Score))}
+        # a clean photo (0 dB: 0.255 then) now scores exactly 0; 1 dB keeps 0.4
+        assert rows[10] == (0.0, 0.0) and rows[11] == (0.4, 1.0)
+        assert rows[1] == (0.0, -0.04) and rows[2] == (0.8109, 3.26)
+        item = s.get(JobItem, 5)
+        assert item is not None and item.predicted_gain == 1.0
+        assert s.scalars(select(Embedding)).all() == []
+        s.add(Embedding(score_id=11, model_sha="ab" * 32, unchanged=False, vector=b"\0\0"))
+    with Catalog.open(path) as cat, cat.session() as s:
+        s.delete(s.get(Score, 11))  # an embedding goes with its score
+    with Catalog.open(path) as cat, cat.session() as s:
+        assert s.scalars(select(Embedding)).all() == []
+    assert read_version(path) == SCHEMA_VERSION
+    assert len(list(tmp_path.glob("catalog.sqlite.v4.*.bak"))) == 1
+    with Catalog.open(tmp_path / "fresh.sqlite"):
+        pass
+    assert schema(path) == schema(tmp_path / "fresh.sqlite")
+
+
+def test_the_migrations_frozen_scale_is_the_scale() -> None:
+    """The v4 -> v5 step keeps its own copy of both scales (steps never import the app's
+    code); they must agree with rank/scale.py as it was when v5 was made."""
+    from photoenhance.core.rank.scale import gain_to_score, score_to_gain
+
+    for gain in (-3.0, 0.0, 0.2, 1.0, 2.5, 7.0):
+        assert migrations._v5_score(gain, 0.5) == round(float(gain_to_score(gain)), 4)
+    assert migrations._v4_gain(0.4) == 1.0 and migrations._v4_gain(0.255) == 0.0
+    assert score_to_gain(0.4) == pytest.approx(1.0)

@@ -63,10 +63,13 @@ def test_predicted_gain_is_the_scores_gain() -> None:
     """``rank``'s score and ``enhance``'s predicted gain are one number."""
     from photoenhance.core.rank.scale import gain_to_score
 
-    for gain in (-1.0, 0.0, 0.6, 2.5):
+    for gain in (0.0, 0.6, 2.5):
         assert V.predicted_gain_of_score(float(gain_to_score(gain))) == pytest.approx(gain,
                                                                                         abs=0.01)
     assert V.header_verdict(float(gain_to_score(2.5))).startswith("+2.5 dB predicted")
+    # no gain or a loss scores 0: the catalog's gain behind the score says which
+    assert gain_to_score(-1.0) == 0.0 and V.predicted_gain_of_score(0.0) == 0.0
+    assert V.header_verdict(0.0, gain=-1.0).startswith("-1.0 dB predicted")
 
 
 def _cli(tmp_path: Path, tiny_model: Path, photo: Path, *extra: str) -> int:

@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 from rank_helpers import textured, tiny_net
 
+from photoenhance.core.ml.nets.improvability import ImprovabilityNet
 from photoenhance.core.rank.scorer import save_model
 
 
@@ -28,3 +29,14 @@ def photos(tmp_path: Path) -> list[Path]:
         Image.fromarray(textured(size[1], size[0], i)).save(path)
         out.append(path)
     return out
+
+
+@pytest.fixture
+def wide_model(tmp_path: Path) -> Path:
+    import torch
+
+    torch.manual_seed(1)
+    net = ImprovabilityNet(stem=8, stages=((1, 8, 1, 1), (2, 16, 1, 2)), feat=32, hidden=32)
+    path = tmp_path / "models" / "improvability-cal.pt"
+    save_model(net, path)
+    return path

@@ -5,62 +5,27 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
-from rank_helpers import textured
+from rank_helpers import user_photos
 
 from photoenhance.cli.main import main
 from photoenhance.core.catalog import Catalog
 from photoenhance.core.errors import UsageError
-from photoenhance.core.ml.nets.improvability import ImprovabilityNet
 from photoenhance.core.rank.ratings import latest_ratings, rate
-from photoenhance.core.rank.scorer import Scorer, save_model
+from photoenhance.core.rank.scorer import Scorer
 from photoenhance.core.rank.userfit import calibrate
 from photoenhance.core.rank.userhead import load_user_head
 
 
-def _user_photos(folder: Path, n: int) -> tuple[list[Path], list[int]]:
-    """Photos of random brightness and noise; the hidden rule rates bright ones improvable.
-
-    (The random shipped head happens to rank dark photos first, so the rule disagrees.)
-    """
-    rng = np.random.default_rng(3)
-    folder.mkdir(parents=True)
-    paths, labels = [], []
-    for i in range(n):
-        gain, noise = rng.uniform(0.3, 1.6), rng.uniform(0, 30)
-        img = textured(72, 96, seed=i % 5).astype(np.float32) * gain
-        img += rng.normal(0, noise, img.shape)
-        path = folder / f"{i}.png"
-        Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(path)
-        brightness = float(np.clip(img, 0, 255).mean())
-        labels.append(-1 if brightness < 70 else 0 if brightness < 110 else 1 if brightness < 150
-                      else 2)
-        paths.append(path)
-    return paths, labels
-
-
-@pytest.fixture
-def wide_model(tmp_path: Path) -> Path:
-    import torch
-
-    torch.manual_seed(1)
-    net = ImprovabilityNet(stem=8, stages=((1, 8, 1, 1), (2, 16, 1, 2)), feat=32, hidden=32)
-    path = tmp_path / "models" / "improvability-cal.pt"
-    save_model(net, path)
-    return path
-
-
 def test_calibration_learns_a_simulated_users_rule(wide_model: Path, tmp_path: Path) -> None:
-    paths, labels = _user_photos(tmp_path / "rated", 120)
+    paths, labels = user_photos(tmp_path / "rated", 120)
     report = calibrate(Scorer.load(wide_model), paths, labels)
     assert report.used == 120 and report.held_out == 24
     assert report.before < 0 < 0.6 < report.after
 
 
 def test_calibration_refuses_too_few_ratings(wide_model: Path, tmp_path: Path) -> None:
-    paths, labels = _user_photos(tmp_path / "few", 5)
+    paths, labels = user_photos(tmp_path / "few", 5)
     with pytest.raises(UsageError, match="at least 20"):
         calibrate(Scorer.load(wide_model), paths, labels)
 
@@ -107,7 +72,7 @@ def test_rate_refuses_a_file_that_is_not_a_photo(tmp_path: Path, capsys) -> None
 
 def test_rate_then_calibrate_end_to_end(wide_model: Path, tmp_path: Path, capsys) -> None:
     db = tmp_path / "cat.sqlite"
-    paths, labels = _user_photos(tmp_path / "rated", 30)
+    paths, labels = user_photos(tmp_path / "rated", 30)
     words = {2: "significant", 1: "moderate", 0: "neutral", -1: "regressed"}
     for path, label in zip(paths[:3], labels[:3], strict=True):
         assert main(["--catalog", str(db), "rate", str(path), words[label]]) == 0

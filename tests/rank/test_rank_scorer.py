@@ -49,10 +49,16 @@ def test_crops_go_where_the_detail_is() -> None:
 
 def test_score_scale_is_monotonic_and_threshold_is_one_db() -> None:
     assert gain_to_score(1.0) == pytest.approx(0.4)
-    assert 0 < gain_to_score(-3.0) < gain_to_score(0.0) < 0.3
-    s = gain_to_score(np.array([-10.0, 0.0, 0.5, 2.0, 6.0, 10.0]))
-    assert np.all(np.diff(s) > 0) and s[-1] < 1
-    assert score_to_gain(float(gain_to_score(2.5))) == pytest.approx(2.5)
+    # nothing to gain, or a loss, scores exactly 0
+    assert gain_to_score(-3.0) == gain_to_score(0.0) == 0.0
+    assert 0 < gain_to_score(0.01) < 0.01 and gain_to_score(0.437) == pytest.approx(0.2, abs=1e-3)
+    s = gain_to_score(np.array([0.0, 0.01, 0.5, 2.0, 6.0, 10.0, 15.0]))
+    assert np.all(np.diff(s) > 0) and s[-1] < 1 and np.all(np.diff(np.round(s, 4)) > 0)
+    # continuous at 0 dB, and saturating: each dB adds less than the one before
+    assert np.all(np.diff(np.diff(s[2:])) < 0) and gain_to_score(1e-9) < 1e-9
+    for gain in (0.01, 0.5, 1.0, 2.5, 8.0):
+        assert score_to_gain(float(gain_to_score(gain))) == pytest.approx(gain)
+    assert score_to_gain(0.0) == 0.0
 
 
 def test_scorer_paths_in_order_with_errors(model_file: Path, photos: list[Path],
@@ -117,5 +123,6 @@ def test_a_photo_the_enhancer_leaves_alone_has_no_gain() -> None:
     assert measure(clean).strength == 0.0 and measure(noisy).strength == 1.0
     r_clean, r_noisy = scorer.score_arrays([clean, noisy])
     assert r_clean.gain_db == 0.0
-    assert r_clean.score == pytest.approx(float(gain_to_score(np.float32(0.0))), abs=1e-4)
+    assert r_clean.score == 0.0 and r_clean.unchanged and not r_noisy.unchanged
+    assert r_noisy.score == round(float(gain_to_score(r_noisy.gain_db)), 4)
     assert r_noisy.gain_db != 0.0

@@ -34,7 +34,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--min-score", type=float, default=None, metavar="X",
                         help="only photos scored X or more")
     parser.add_argument("--json", action="store_true",
-                        help="print one JSON array of {path, score, factors, width, height}")
+                        help="print one JSON array of {path, score, gain_db, factors, width, "
+                             "height}")
     parser.set_defaults(func=run)
 
 
@@ -42,14 +43,20 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
+def _gain(value: float | None) -> str:
+    """The predicted gain as the app shows it everywhere: ``+1.4 dB``."""
+    return "-" if value is None else f"{value:+.1f} dB"
+
+
 def _print_table(rows: list[RankedPhoto]) -> None:
-    print(f"{'rank':>4}  {'score':>6}  {'noise':>6}  {'blur':>6}  {'jpeg':>6}  "
+    print(f"{'rank':>4}  {'score':>6}  {'gain':>8}  {'noise':>6}  {'blur':>6}  {'jpeg':>6}  "
           f"{'clip':>6}  {'size':>11}  path")
     for i, row in enumerate(rows, 1):
         s, p = row.score, row.photo
         assert s is not None
         size = f"{p.width}x{p.height}" if p.width else "?"
-        print(f"{i:>4}  {s.score:>6.3f}  {_fmt(s.noise):>6}  {_fmt(s.blur):>6}  "
+        print(f"{i:>4}  {s.score:>6.3f}  {_gain(s.gain_db):>8}  {_fmt(s.noise):>6}  "
+              f"{_fmt(s.blur):>6}  "
               f"{_fmt(s.jpeg):>6}  {_fmt(s.clipping):>6}  {size:>11}  {p.path}")
 
 

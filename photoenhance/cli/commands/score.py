@@ -21,27 +21,29 @@ if TYPE_CHECKING:  # torch loads only when a command runs, so --help stays insta
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "score", help="score image files by how much they would gain from enhancement",
-        description="Score each FILE from 0 (nothing to gain) to 1. The default 'worth fixing' "
+        description="Score each FILE from 0 (nothing to gain) to 1, from the predicted gain in "
+        "dB (0 dB or less scores 0). The default 'worth fixing' "
         f"threshold {DEFAULT_THRESHOLD} means a predicted gain of 1 dB, visible at 100%%. "
         "Per-factor scores estimate how noisy, blurred, JPEG-damaged and clipped it looks.",
     )
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="an image file")
     parser.add_argument("--json", action="store_true",
-                        help="print one JSON array of {path, score, factors}")
+                        help="print one JSON array of {path, score, gain_db, factors}")
     parser.add_argument("--batch-size", type=int, default=16, help=argparse.SUPPRESS)
     parser.add_argument("--model", type=Path, default=None, help=argparse.SUPPRESS)
     parser.set_defaults(func=run)
 
 
 def _print_table(results: list[ScoreResult]) -> None:
-    print(f"{'score':>6}  {'noise':>6}  {'blur':>6}  {'jpeg':>6}  {'clip':>6}  path")
+    print(f"{'score':>6}  {'gain':>8}  {'noise':>6}  {'blur':>6}  {'jpeg':>6}  {'clip':>6}  "
+          "path")
     for r in results:
         if r.score is None:
-            print(f"{'-':>6}  {'':>6}  {'':>6}  {'':>6}  {'':>6}  {r.path}: {r.error}")
+            print(f"{'-':>6}  {'':>8}  {'':>6}  {'':>6}  {'':>6}  {'':>6}  {r.path}: {r.error}")
             continue
         f = r.factors
-        print(f"{r.score:>6.3f}  {f['noise']:>6.3f}  {f['blur']:>6.3f}  {f['jpeg']:>6.3f}  "
-              f"{f['clipping']:>6.3f}  {r.path}")
+        print(f"{r.score:>6.3f}  {r.gain_db or 0.0:>+5.1f} dB  {f['noise']:>6.3f}  "
+              f"{f['blur']:>6.3f}  {f['jpeg']:>6.3f}  {f['clipping']:>6.3f}  {r.path}")
 
 
 def run(args: argparse.Namespace) -> int:

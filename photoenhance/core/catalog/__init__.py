@@ -5,6 +5,7 @@ from photoenhance.core.catalog.models import (
     RATING_LABELS,
     SCHEMA_VERSION,
     Base,
+    Embedding,
     Enhancement,
     Job,
     JobItem,
@@ -29,7 +30,8 @@ from photoenhance.core.catalog.queries import (
 )
 
 __all__ = [
-    "RATING_LABELS", "SCHEMA_VERSION", "Base", "Catalog", "Enhancement", "Job", "JobItem",
+    "RATING_LABELS", "SCHEMA_VERSION", "Base", "Catalog", "Embedding", "Enhancement", "Job",
+    "JobItem",
     "JobStatus", "Photo", "PhotoStatus", "RankedPhoto", "Rating", "Root", "Score",
     "count_photos", "count_scores", "invalidate_scores", "latest_score", "library_rows",
     "photo_by_path", "ranked_photos", "unreadable_photos", "unscored_photo_ids",

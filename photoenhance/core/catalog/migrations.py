@@ -10,6 +10,7 @@ with a fresh catalog.
 from __future__ import annotations
 
 import logging
+import math
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -61,8 +62,46 @@ def _v3_to_v4(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE job_items ADD COLUMN predicted_gain DOUBLE")
 
 
+def _v4_gain(score: float) -> float | None:
+    """The gain in dB behind a score stored before v5 (the logistic of ``rank/scale.py``
+    then: centre 1.608 dB, slope 1.5 dB), to 0.01 dB (scores were stored to 4 decimals)."""
+    if not 0.0 < score < 1.0:
+        return None
+    center = 1.0 - 1.5 * math.log(0.4 / 0.6)
+    return round(center + 1.5 * math.log(score / (1.0 - score)), 2)
+
+
+def _v5_score(gain: float | None, old: float) -> float:
+    """The score of ``gain`` on the v5 scale (``rank/scale.py``: 0 for no gain, 1 - 0.6 **
+    gain above), frozen here like every step; a test checks it against the scale."""
+    if gain is None:
+        return 0.0 if old <= 0.0 else old
+    return round(-math.expm1(max(gain, 0.0) * math.log(0.6)), 4)
+
+
+def _v4_to_v5(conn: sqlite3.Connection) -> None:
+    """v5: scores keep the predicted gain behind them and move to the scale on which no gain
+    scores 0; the ranker's hidden vector of each score is kept, so a recalibration can
+    re-score the library without decoding it."""
+    conn.execute("ALTER TABLE scores ADD COLUMN gain_db DOUBLE")
+    conn.create_function("v4_gain", 1, _v4_gain, deterministic=True)
+    conn.create_function("v5_score", 2, _v5_score, deterministic=True)
+    conn.execute("UPDATE scores SET gain_db = v4_gain(score)")
+    conn.execute("UPDATE scores SET score = v5_score(gain_db, score)")
+    conn.execute(
+        """CREATE TABLE embeddings (
+        score_id INTEGER NOT NULL,
+        model_sha VARCHAR(64) NOT NULL,
+        unchanged BOOLEAN NOT NULL,
+        vector BLOB NOT NULL,
+        PRIMARY KEY (score_id),
+        FOREIGN KEY(score_id) REFERENCES scores (id) ON DELETE CASCADE)"""
+    )
+    conn.execute("CREATE INDEX ix_embeddings_model_sha ON embeddings (model_sha)")
+
+
 #: ``STEPS[n]`` upgrades a catalog from version ``n`` to ``n + 1``.
-STEPS: dict[int, Step] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+STEPS: dict[int, Step] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}
 
 
 def read_version(path: Path) -> int:

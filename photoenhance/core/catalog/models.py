@@ -10,13 +10,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from photoenhance.core.catalog.types import PathType, utcnow
 
 #: The schema version that :class:`Base.metadata` describes (``PRAGMA user_version``).
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 class PhotoStatus(StrEnum):
@@ -99,6 +99,9 @@ class Score(Base):
     model_id: Mapped[str] = mapped_column(String(64))
     model_version: Mapped[str] = mapped_column(String(32))
     score: Mapped[float]
+    #: the predicted gain in dB behind ``score`` (``rank/scale.py``); None in rows older
+    #: than schema v5 whose score could not be inverted
+    gain_db: Mapped[float | None]
     noise: Mapped[float | None]
     blur: Mapped[float | None]
     jpeg: Mapped[float | None]
@@ -106,10 +109,33 @@ class Score(Base):
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     photo: Mapped[Photo] = relationship(back_populates="scores")
+    embedding: Mapped[Embedding | None] = relationship(
+        back_populates="score", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     def factors(self) -> dict[str, float | None]:
         return {"noise": self.noise, "blur": self.blur, "jpeg": self.jpeg,
                 "clipping": self.clipping}
+
+
+class Embedding(Base):
+    """The ranker's hidden vector for one score (what its last layer read), so that a new
+    last layer (the user's calibration) re-scores the library without decoding a photo.
+
+    ``vector`` is float16 bytes; ``model_sha`` is the sha256 of the ranker weights that
+    computed it, so vectors of another model are never read. ``unchanged``: the enhancer
+    measured the photo clean and would return it as it is (its gain is 0 whatever the layer).
+    """
+
+    __tablename__ = "embeddings"
+    score_id: Mapped[int] = mapped_column(
+        ForeignKey("scores.id", ondelete="CASCADE"), primary_key=True
+    )
+    model_sha: Mapped[str] = mapped_column(String(64), index=True)
+    unchanged: Mapped[bool] = mapped_column(default=False)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+    score: Mapped[Score] = relationship(back_populates="embedding")
 
 
 class Enhancement(Base):

@@ -26,6 +26,7 @@ class RankedPhoto:
             "id": self.photo.id,
             "path": str(self.photo.path),
             "score": s.score if s else None,
+            "gain_db": s.gain_db if s else None,
             "factors": s.factors() if s else None,
             "model": f"{s.model_id}@{s.model_version}" if s else None,
             "width": self.photo.width,
@@ -70,7 +71,7 @@ def ranked_photos(
         .outerjoin(latest, latest.c.photo_id == Photo.id)
         .outerjoin(Score, Score.id == latest.c.score_id)
         .where(Photo.status == PhotoStatus.OK, Photo.is_output.is_(False))
-        .order_by(Score.score.is_(None), Score.score.desc(), Photo.path)
+        .order_by(Score.score.is_(None), Score.score.desc(), Score.gain_db.desc(), Photo.path)
     )
     if min_score is not None:
         stmt = stmt.where(Score.score >= min_score)
@@ -132,18 +133,18 @@ def unreadable_photos(session: Session,
 
 #: Columns of :func:`library_rows`, in order.
 LIBRARY_COLUMNS = ("id", "path", "score", "noise", "blur", "jpeg", "clipping", "width",
-                   "height", "camera_make", "camera_model", "captured_at")
+                   "height", "camera_make", "camera_model", "captured_at", "gain_db")
 
 # The latest score of each photo is found through the (photo_id, computed_at) index, one
 # photo at a time: cheaper than numbering every score with a window function.
 _LIBRARY_SQL = (
     "SELECT p.id, p.path, s.score, s.noise, s.blur, s.jpeg, s.clipping, p.width, p.height,"
-    " p.camera_make, p.camera_model, p.captured_at"
+    " p.camera_make, p.camera_model, p.captured_at, s.gain_db"
     " FROM photos AS p LEFT JOIN scores AS s ON s.id = ("
     "SELECT l.id FROM scores AS l WHERE l.photo_id = p.id"
     " ORDER BY l.computed_at DESC, l.id DESC LIMIT 1)"
     " WHERE p.status = ? AND p.is_output = 0"
-    " ORDER BY s.score IS NULL, s.score DESC, p.path"
+    " ORDER BY s.score IS NULL, s.score DESC, s.gain_db DESC, p.path"
 )
 
 

@@ -99,16 +99,20 @@ def decide(gain_before: float | None, gain_after: float | None, *, changed: bool
 
 
 def predicted_gain_of_score(score: float) -> float:
-    """The predicted gain in dB behind a ranker score (the inverse of its logistic map)."""
+    """The predicted gain in dB behind a ranker score (the inverse of its scale; 0 for a
+    score of 0, whose gain is 0 or less)."""
     from photoenhance.core.rank.scale import score_to_gain
 
     return round(score_to_gain(score), 2)
 
 
-def header_verdict(score: float, last_not_improved: bool = False) -> str:
-    """What the compare view says of a photo next to its score: the predicted gain, and the
+def header_verdict(score: float, last_not_improved: bool = False,
+                   gain: float | None = None) -> str:
+    """What the compare view says of a photo next to its score: the predicted gain (the
+    catalog's ``gain`` behind the score; the score's inverse for rows without one), and the
     verdict on its last copy when that was ``not improved``."""
-    text = f"{predicted_gain_of_score(score):+.1f} dB predicted"
+    gain = predicted_gain_of_score(score) if gain is None else round(float(gain), 2)
+    text = f"{gain:+.1f} dB predicted"
     return text + ("; last copy: not improved" if last_not_improved else "")
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from photoenhance.core.catalog import Catalog, Photo, Score, unscored_photo_ids
+from photoenhance.core.catalog import Catalog, Embedding, Photo, Score, unscored_photo_ids
 from photoenhance.core.progress import CancelToken, Progress, ProgressCallback
-from photoenhance.core.rank.scorer import Scorer
+from photoenhance.core.rank.scorer import Scorer, ScoreResult
 
 #: Photos scored and committed per database transaction.
 CHUNK = 64
@@ -49,10 +49,21 @@ def score_photo_ids(catalog: Catalog, ids: Sequence[int], scorer: Scorer,
                 if res.score is None:
                     summary.failed.append((pid, res.error or "unreadable"))
                     continue
-                session.add(Score(photo_id=pid, model_id=scorer.model_id,
-                                  model_version=scorer.version, score=res.score, **res.factors))
+                session.add(score_row(pid, res, scorer))
                 summary.scored += 1
     return summary
+
+
+def score_row(photo_id: int, res: ScoreResult, scorer: Scorer) -> Score:
+    """The catalog row of one result: its score, gain, factors and, when the scorer's weights
+    are known, the hidden vector a recalibration re-scores from (:mod:`.rerank`)."""
+    assert res.score is not None
+    row = Score(photo_id=photo_id, model_id=scorer.model_id, model_version=scorer.version,
+                score=res.score, gain_db=res.gain_db, **res.factors)
+    if res.embedding is not None and scorer.sha256:
+        row.embedding = Embedding(model_sha=scorer.sha256, unchanged=res.unchanged,
+                                  vector=res.embedding.astype("<f2").tobytes())
+    return row
 
 
 def score_unscored(catalog: Catalog, scorer: Scorer, roots: Sequence[Path] | None = None,

@@ -2,12 +2,17 @@
 
 ``Scorer.load()`` reads ``models/improvability-v1.pt`` (checked against the sha256 in its
 card) and, when the user has calibrated, their own last layer from the data dir.
+
+Each result carries the hidden vector the ``overall`` layer read, as float16 (the form the
+catalog stores, :mod:`.rerank`): the gain is computed from that rounded vector, so a re-score
+from the catalog gives the very same gain.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -50,10 +55,15 @@ class ScoreResult:
     gain_db: float | None = None
     factors: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    #: the hidden vector (float16) the gain was computed from; ``unchanged``: the enhancer
+    #: measured the photo clean, so its gain is 0 whatever the last layer says
+    embedding: np.ndarray | None = field(default=None, repr=False, compare=False)
+    unchanged: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"path": str(self.path) if self.path else None,
-                               "score": self.score, "factors": self.factors or None}
+                               "score": self.score, "gain_db": self.gain_db,
+                               "factors": self.factors or None}
         if self.error:
             out["error"] = self.error
         return out
@@ -77,6 +87,14 @@ class Scorer:
         if user_head is not None:
             self.net.overall = user_head
         self.calibrated = user_head is not None
+        self._kept = threading.local()  # the last hidden vectors, per calling thread
+        self.net.overall.register_forward_pre_hook(self._keep_hidden)
+
+    def _keep_hidden(self, _layer: torch.nn.Module, args: tuple[torch.Tensor, ...],
+                     ) -> tuple[torch.Tensor, ...]:
+        """Round the vector ``overall`` reads to float16, as stored, and keep it."""
+        self._kept.hidden = args[0].half()
+        return (self._kept.hidden.to(args[0].dtype), *args[1:])
 
     @classmethod
     def load(cls, path: Path | None = None, use_user_head: bool = True) -> Scorer:
@@ -107,13 +125,18 @@ class Scorer:
 
     def results(self, views: Sequence[Views], paths: Sequence[Path | None]) -> list[ScoreResult]:
         pred = self.predict(views)
+        kept = getattr(self._kept, "hidden", None) if views else None
+        hidden = kept.numpy() if kept is not None else [None] * len(views)
         # a photo the enhancer measures as clean comes back unchanged: exactly no gain
-        auto = np.array([v.auto_strength for v in views], dtype=np.float32)
-        pred[auto <= 0.0, 0] = 0.0
-        scores = gain_to_score(pred[:, 0])
-        return [ScoreResult(p, round(float(s), 4), round(float(row[0]), 3),
-                            {n: round(float(v), 4) for n, v in zip(FACTORS, row[1:], strict=True)})
-                for p, s, row in zip(paths, scores, pred, strict=True)]
+        unchanged = np.array([v.auto_strength <= 0.0 for v in views], dtype=bool)
+        pred[unchanged, 0] = 0.0
+        gains = np.round(pred[:, 0].astype(np.float64), 3)
+        scores = gain_to_score(gains)
+        return [ScoreResult(p, round(float(s), 4), float(g),
+                            {n: round(float(v), 4) for n, v in zip(FACTORS, row[1:], strict=True)},
+                            embedding=h, unchanged=bool(u))
+                for p, s, g, row, h, u in zip(paths, scores, gains, pred, hidden, unchanged,
+                                              strict=True)]
 
     def score_arrays(self, images: Sequence[np.ndarray]) -> list[ScoreResult]:
         """Score in-memory (H, W, 3) uint8 RGB images."""

@@ -87,21 +87,29 @@ def calibrate(scorer: Scorer, paths: Sequence[Path], labels: Sequence[int],
               progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
               seed: int = 0) -> CalibrationReport:
     """Fit a user head on rated photos; refuse clearly when there are too few ratings."""
-    _check(labels)
+    check_ratings(labels)
     h, ok = embed_paths(scorer, paths, progress, cancel)
-    y = np.array([LABEL_GAIN[int(v)] for v in labels], dtype=np.float64)[ok]
-    _check([lab for lab, good in zip(labels, ok, strict=True) if good], "readable ")
+    return fit_ratings(h, [lab for lab, good in zip(labels, ok, strict=True) if good],
+                       scorer.net.overall, len(labels), seed)
+
+
+def fit_ratings(h: np.ndarray, labels: Sequence[int], shipped: nn.Linear,
+                n_ratings: int | None = None, seed: int = 0) -> CalibrationReport:
+    """Fit a user head on the hidden vectors ``h`` of rated photos (one row per label),
+    holding a fifth out to measure it; ``n_ratings``: the ratings before unreadable photos
+    were dropped."""
+    check_ratings(labels, "readable ")
+    y = np.array([LABEL_GAIN[int(v)] for v in labels], dtype=np.float64)
     order = np.random.default_rng(seed).permutation(len(y))
     n_held = max(4, len(y) // 5)
     held, fit = order[:n_held], order[n_held:]
-    shipped = scorer.net.overall
     before = spearman(_predict(shipped, h[held]), y[held])
     after = spearman(_predict(fit_head(h[fit], y[fit], shipped), h[held]), y[held])
-    return CalibrationReport(len(labels), len(y), n_held, before, after,
+    return CalibrationReport(n_ratings or len(labels), len(y), n_held, before, after,
                              fit_head(h, y, shipped))
 
 
-def _check(labels: Sequence[int], what: str = "") -> None:
+def check_ratings(labels: Sequence[int], what: str = "") -> None:
     if len(labels) < MIN_RATINGS:
         raise UsageError(f"calibration needs at least {MIN_RATINGS} {what}rated photos; "
                          f"there are {len(labels)}. Rate more with `photoenhance rate`.")
