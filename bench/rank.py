@@ -34,29 +34,22 @@ from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+import rank_mix  # noqa: E402  (bench/rank_mix.py: the mixes and their figures)
 
 from photoenhance.core.imaging import decode_rgb  # noqa: E402
 from photoenhance.core.rank.metrics import pr_auc, precision_recall_at, spearman  # noqa: E402
 from photoenhance.core.rank.scale import DEFAULT_THRESHOLD  # noqa: E402
 from photoenhance.core.rank.scorer import Scorer  # noqa: E402
-from photoenhance.train.degrade import DegradeConfig, degrade  # noqa: E402
+from photoenhance.train.degrade import degrade  # noqa: E402
 from photoenhance.train.rank import quality  # noqa: E402
 from photoenhance.train.rank.baselines import BASELINES  # noqa: E402
 from photoenhance.train.rank.enhance_batch import BatchEnhancer  # noqa: E402
 from photoenhance.train.rank.labels import mse_batch, true_gain  # noqa: E402
 
-#: 40 % clean; the rest in the enhancer's proportions (noise, JPEG, blur, mixed).
-BENCH_DEGRADE = DegradeConfig(p_clean=0.40, p_noise=0.21, p_jpeg=0.14, p_blur=0.09)
-SETS = ("kodak24", "cbsd68", "live1_color")
-
-
-def bench_images(shared: Path) -> list[tuple[str, np.ndarray]]:
-    out = []
-    for name in SETS:
-        for path in sorted((shared / "data" / "bench" / name).iterdir()):
-            if path.suffix.lower() in {".png", ".bmp", ".jpg", ".tif", ".tiff"}:
-                out.append((f"{name}/{path.name}", np.asarray(decode_rgb(path).image)))
-    return out
+BENCH_DEGRADE = rank_mix.BENCH_DEGRADE
+bench_images = rank_mix.bench_images
 
 
 def degrade_one(img: np.ndarray, seed: int) -> np.ndarray:
@@ -175,37 +168,68 @@ def speed_run(scorer: Scorer, src: np.ndarray, workers: int, n: int) -> dict[str
     return res
 
 
+def clean_medians(shared: Path, scorer: Scorer, workers: int) -> dict[str, float]:
+    """Median score of the clean photos: every exif photo (full size) and the clean bench
+    sets, on this branch's scale and on the "0 dB scores 0" scale (1 - 0.6^gain)."""
+    paths = rank_mix.exif_paths(shared)
+    res = [r for r in scorer.score_paths(paths, workers=workers) if r.score is not None]
+    res = [r for r in res if r.path is None or min(Image.open(r.path).size) >= 64]
+    res += scorer.score_arrays([img for _, img in bench_images(shared)])
+    gains = np.array([r.gain_db for r in res], dtype=np.float64)
+    zero_scale = np.where(gains <= 0, 0.0, 1 - 0.6 ** np.clip(gains, 0, None))
+    return {"photos": len(res), "median_score": round(float(np.median([r.score for r in res])), 4),
+            "median_score_zero_scale": round(float(np.median(zero_scale)), 4),
+            "flagged": round(float(np.mean(gains >= 1.0)), 4)}
+
+
+def mix_rows(args: argparse.Namespace, scorer: Scorer, enhancer: BatchEnhancer) -> dict:
+    """Each mix over ``--seeds`` draws: figures per draw and [mean, sd]."""
+    out = {}
+    images = bench_images(args.shared)[:args.limit]
+    exif = rank_mix.exif_images(args.shared)[:args.limit]
+    for mix in args.mix.split(","):
+        imgs = images + (exif if mix == "realistic" else [])
+        draws = []
+        for seed in range(args.seed, args.seed + max(1, args.seeds)):
+            t = rank_mix.truth(mix, seed, imgs, enhancer, args.cache)
+            pred = rank_mix.predict(scorer, t)
+            draws.append({"seed": seed, **rank_mix.figures(pred, t, scorer.factors)})
+            print(mix, json.dumps(draws[-1]), flush=True)
+        out[mix] = {"draws": draws, "mean_sd": rank_mix.mean_sd(draws)}
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--seeds", type=int, default=1,
+    p.add_argument("--seeds", type=int, default=5,
                    help="degrade the photos this many times (seeds --seed, --seed+1, ...) and "
-                        "report each draw and the mean: one draw's Spearman moves by about 0.05")
+                        "report each draw and the mean and sd")
+    p.add_argument("--mix", default="realistic,synthetic", help="mixes to run (comma list)")
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--speed-files", type=int, default=8)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--model", type=Path, default=None, help="ranker weights (default shipped)")
     p.add_argument("--enhancer", type=Path, default=None, help="enhancer weights (default)")
+    p.add_argument("--cache", type=Path, default=REPO / "checkpoints" / "bench-rank-cache",
+                   help="ground truth per mix and seed (views, realised gains)")
+    p.add_argument("--baselines", action="store_true",
+                   help="also the single-feature baselines and delta-Q oracles on the "
+                        "synthetic mix's first draw (slow: BRISQUE, NIQE)")
+    p.add_argument("--clean", action="store_true", help="median score of the clean photos")
     p.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
-    p.add_argument("--speed-from", type=Path, default=None,
-                   help="reuse the speed figures of an earlier --out JSON (same net size)")
     args = p.parse_args()
     scorer = Scorer.load(args.model, use_user_head=False)
     enhancer = BatchEnhancer(args.enhancer)
-    draws = []
-    for seed in range(args.seed, args.seed + max(1, args.seeds)):
-        cols = quality_run(args.shared, seed, scorer, enhancer, args.limit, args.workers)
-        draws.append({"seed": seed, "positives_gain_ge_1db": int((cols["gain"] >= 1).sum()),
-                      "quality": quality_table(cols)})
-    result = {"images": len(cols["gain"]), **{k: v for k, v in draws[0].items() if k != "seed"},
-              "model_sha256": scorer.sha256, "enhancer_sha256": enhancer.sha256}
-    if len(draws) > 1:
-        result["draws"] = draws
-        result["mean_over_draws"] = mean_tables([d["quality"] for d in draws])
-    if args.speed_from:
-        result["speed"] = json.loads(args.speed_from.read_text())["speed"]
-    else:
+    result: dict = {"model_sha256": scorer.sha256, "enhancer_sha256": enhancer.sha256,
+                    "mixes": mix_rows(args, scorer, enhancer)}
+    if args.baselines:
+        cols = quality_run(args.shared, args.seed, scorer, enhancer, args.limit, args.workers)
+        result["baselines_synthetic_first_draw"] = quality_table(cols)
+    if args.clean:
+        result["clean_photos"] = clean_medians(args.shared, scorer, args.workers)
+    if args.speed_files:
         src = bench_images(args.shared)[0][1]
         result["speed"] = speed_run(scorer, src, args.workers, args.speed_files)
     print(json.dumps(result, indent=2))

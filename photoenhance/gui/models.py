@@ -23,12 +23,11 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
+from photoenhance.core.rank.chips import chips
+from photoenhance.core.rank.scale import score_to_gain
 from photoenhance.gui.theme import WORTH_FIXING
 
 FACTORS = ("noise", "blur", "jpeg", "clipping")
-#: A factor strength (0-1) is named from here, and only when it is at least this share of
-#: the photo's strongest factor.
-FACTOR_MIN, FACTOR_SHARE = 0.1, 0.5
 #: Photos with a shorter side below this get no factor chips: too small to judge.
 MIN_SIDE = 64
 Index = QModelIndex | QPersistentModelIndex
@@ -75,16 +74,13 @@ class PhotoRow:
         """Too small for its factors to mean anything (an icon, a tracking pixel)."""
         return bool(self.width and self.height and min(self.width, self.height) < MIN_SIDE)
 
-    def dominant_factors(self, min_value: float = FACTOR_MIN) -> list[str]:
-        """At most two factors that stand out, strongest first: at least ``min_value`` and
-        at least half the strongest one (so a second chip means a second real fault, not
-        the runner-up of one); none for unreadable or tiny images."""
-        if self.unreadable or self.tiny:
+    def dominant_factors(self) -> list[str]:
+        """The factors that account for a material part of the predicted gain (core's
+        :func:`~photoenhance.core.rank.chips.chips`, the gain read back from the score);
+        none for unscored, unreadable or tiny images."""
+        if self.unreadable or self.tiny or self.score is None or self.score <= 0:
             return []
-        vals = {k: float(v) for k, v in (self.factors or {}).items() if v is not None}
-        top = max(vals.values(), default=0.0)
-        keep = {k: v for k, v in vals.items() if v >= min_value and v >= top * FACTOR_SHARE}
-        return sorted(keep, key=lambda k: -keep[k])[:2]
+        return chips(self.factors, score_to_gain(self.score))
 
 
 class ColumnsTableModel(QAbstractTableModel):

@@ -11,6 +11,7 @@ from rank_helpers import user_photos
 from photoenhance.cli.main import main
 from photoenhance.core.catalog import Catalog
 from photoenhance.core.errors import UsageError
+from photoenhance.core.ml.nets.improvability import FACTORS
 from photoenhance.core.rank.ratings import latest_ratings, rate
 from photoenhance.core.rank.scorer import Scorer
 from photoenhance.core.rank.userfit import calibrate
@@ -34,8 +35,8 @@ def test_score_json(model_file: Path, photos: list[Path], capsys) -> None:
     assert main(["score", "--json", "--model", str(model_file), *map(str, photos)]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["path"] for r in rows] == [str(p) for p in photos]
-    assert all(0 <= r["score"] <= 1 and set(r["factors"]) == {"noise", "blur", "jpeg",
-                                                              "clipping"} for r in rows)
+    assert all(0 <= r["score"] <= 1 and set(r["factors"]) == set(FACTORS) for r in rows)
+    assert all(isinstance(r["chips"], list) for r in rows)
 
 
 def test_score_table_and_missing_file(model_file: Path, photos: list[Path], capsys) -> None:

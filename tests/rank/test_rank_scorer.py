@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from photoenhance.core.catalog import Catalog, Photo, Score
 from photoenhance.core.errors import Cancelled, ModelError
-from photoenhance.core.ml.nets.improvability import ImprovabilityNet
+from photoenhance.core.ml.nets.improvability import FACTORS, OLD_FACTORS, ImprovabilityNet
 from photoenhance.core.progress import CancelToken, Progress
 from photoenhance.core.rank.catalog_scoring import score_photo_ids
 from photoenhance.core.rank.inputs import CROP_SIZE, GLOBAL_SIZE, N_CROPS, crop_origins, make_views
@@ -25,7 +25,7 @@ def test_net_output_shape_and_config_round_trip() -> None:
     net = tiny_net()
     g, c = torch.rand(2, 3, 64, 64), torch.rand(2, 3, 3, 48, 48)
     out = net(g, c)
-    assert out.shape == (2, 5)
+    assert out.shape == (2, 1 + len(FACTORS) + 1)  # gain, factors, tone gain
     clone = ImprovabilityNet.from_config(net.config).eval()
     clone.load_state_dict(net.state_dict())
     assert torch.allclose(clone(g, c), out)
@@ -70,7 +70,8 @@ def test_scorer_paths_in_order_with_errors(model_file: Path, photos: list[Path],
     results = scorer.score_paths([*photos, bad], batch_size=2, progress=seen.append)
     assert [r.path for r in results] == [*photos, bad]
     assert all(0 <= r.score <= 1 for r in results[:3] if r.score is not None)
-    assert set(results[0].factors) == {"noise", "blur", "jpeg", "clipping"}
+    assert set(results[0].factors) == set(FACTORS)
+    assert results[0].tone_gain_db is not None  # the default net has a tone head
     assert results[3].score is None and results[3].error
     assert seen[-1].done == 4 and seen[-1].total == 4
     again = scorer.score_paths(photos, batch_size=8)
@@ -126,3 +127,15 @@ def test_a_photo_the_enhancer_leaves_alone_has_no_gain() -> None:
     assert r_clean.score == 0.0 and r_clean.unchanged and not r_noisy.unchanged
     assert r_noisy.score == round(float(gain_to_score(r_noisy.gain_db)), 4)
     assert r_noisy.gain_db != 0.0
+
+
+def test_a_net_from_before_version_6_still_loads(tmp_path: Path) -> None:
+    """Configs without ``factors`` are the four-factor nets without a tone head."""
+    old = ImprovabilityNet(stem=8, stages=((1, 8, 1, 1),), feat=16, hidden=8,
+                           factors=OLD_FACTORS, tone=False)
+    config = {k: v for k, v in old.config.items() if k not in ("factors", "tone")}
+    net = ImprovabilityNet.from_config(config)
+    net.load_state_dict(old.state_dict())
+    img = (np.random.default_rng(0).random((200, 240, 3)) * 255).astype(np.uint8)
+    res = Scorer(net).score_arrays([img])[0]
+    assert set(res.factors) == set(OLD_FACTORS) and res.tone_gain_db is None

@@ -57,7 +57,7 @@ def test_training_runs_and_exports_a_loadable_model(tmp_path: Path, monkeypatch)
     assert card["labels"]["train_regions"] == 18 and "spearman" in card["held_out_metrics"]
     scorer = Scorer.load(out)
     assert scorer.version == "1"
-    assert (tmp_path / "ckpt" / "rank-last.pt").is_file()
+    assert (tmp_path / "models" / "improvability-v1-last.pt").is_file()  # beside --out
 
 
 def test_head_only_training_keeps_the_backbone(tmp_path: Path, monkeypatch) -> None:
@@ -75,7 +75,8 @@ def test_head_only_training_keeps_the_backbone(tmp_path: Path, monkeypatch) -> N
     rank_train.run(["--head-only", "--init", str(first), "--minutes", "0.02", "--lr", "0.05",
                     "--out", str(second), *common])
     before = torch.load(first, weights_only=True)["state_dict"]
-    after = torch.load(tmp_path / "ckpt" / "rank-last.pt", weights_only=True)["state_dict"]
+    after = torch.load(tmp_path / "b" / "improvability-v1-last.pt",
+                       weights_only=True)["state_dict"]
     for name, value in before.items():
         same = torch.equal(value.float(), after[name].float())
         assert same == name.startswith("backbone."), name

@@ -48,16 +48,23 @@ def _gain(value: float | None) -> str:
     return "-" if value is None else f"{value:+.1f} dB"
 
 
+def _chips(gain_db: float | None, factors: dict[str, float | None]) -> str:
+    """The factors worth naming (core's chip rule), or ``-``."""
+    from photoenhance.core.rank.chips import chips
+
+    return ",".join(chips(factors, gain_db if gain_db and gain_db > 0 else None)) or "-"
+
+
 def _print_table(rows: list[RankedPhoto]) -> None:
     print(f"{'rank':>4}  {'score':>6}  {'gain':>8}  {'noise':>6}  {'blur':>6}  {'jpeg':>6}  "
-          f"{'clip':>6}  {'size':>11}  path")
+          f"{'clip':>6}  {'fix':<10}  {'size':>11}  path")
     for i, row in enumerate(rows, 1):
         s, p = row.score, row.photo
         assert s is not None
         size = f"{p.width}x{p.height}" if p.width else "?"
         print(f"{i:>4}  {s.score:>6.3f}  {_gain(s.gain_db):>8}  {_fmt(s.noise):>6}  "
-              f"{_fmt(s.blur):>6}  "
-              f"{_fmt(s.jpeg):>6}  {_fmt(s.clipping):>6}  {size:>11}  {p.path}")
+              f"{_fmt(s.blur):>6}  {_fmt(s.jpeg):>6}  {_fmt(s.clipping):>6}  "
+              f"{_chips(s.gain_db, s.factors()):<10}  {size:>11}  {p.path}")
 
 
 def _empty_message(scores: int, photos: int, min_score: float | None) -> str:

@@ -36,14 +36,16 @@ def register(subparsers: Any) -> None:
 
 def _print_table(results: list[ScoreResult]) -> None:
     print(f"{'score':>6}  {'gain':>8}  {'noise':>6}  {'blur':>6}  {'jpeg':>6}  {'clip':>6}  "
-          "path")
+          f"{'fix':<10}  path")
     for r in results:
         if r.score is None:
-            print(f"{'-':>6}  {'':>8}  {'':>6}  {'':>6}  {'':>6}  {'':>6}  {r.path}: {r.error}")
+            print(f"{'-':>6}  {'':>8}  {'':>6}  {'':>6}  {'':>6}  {'':>6}  {'':<10}  "
+                  f"{r.path}: {r.error}")
             continue
         f = r.factors
         print(f"{r.score:>6.3f}  {r.gain_db or 0.0:>+5.1f} dB  {f['noise']:>6.3f}  "
-              f"{f['blur']:>6.3f}  {f['jpeg']:>6.3f}  {f['clipping']:>6.3f}  {r.path}")
+              f"{f['blur']:>6.3f}  {f['jpeg']:>6.3f}  {f['clipping']:>6.3f}  "
+              f"{','.join(r.chips()) or '-':<10}  {r.path}")
 
 
 def run(args: argparse.Namespace) -> int:

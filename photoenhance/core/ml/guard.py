@@ -130,13 +130,14 @@ class _Scratch(threading.local):
     largest tile seen; a 1024 px tile keeps about 60 MB."""
 
     def __init__(self) -> None:
-        self.bufs: dict[tuple[str, torch.device], torch.Tensor] = {}
+        self.bufs: dict[tuple[str, torch.device, bool], torch.Tensor] = {}
         self.device = torch.device("cpu")  # the current tile's, set by :func:`guard`
 
     def get(self, name: str, *shape: int) -> torch.Tensor:
-        """An uninitialised contiguous buffer of ``shape`` on the current device."""
+        """An uninitialised contiguous buffer of ``shape`` on the current device. Buffers made
+        under ``torch.inference_mode`` cannot be written outside it, so each mode has its own."""
         n = math.prod(shape)
-        key = (name, self.device)
+        key = (name, self.device, torch.is_inference_mode_enabled())
         buf = self.bufs.get(key)
         if buf is None or buf.numel() < n:
             buf = self.bufs[key] = torch.empty(n, device=self.device)

@@ -22,6 +22,11 @@ class ScoringSummary:
     failed: list[tuple[int, str]] = field(default_factory=list)
 
 
+def stored_factors(factors: dict[str, float]) -> dict[str, float]:
+    """The factors the catalog has a column for (a newer net may have more)."""
+    return {k: v for k, v in factors.items() if k in Score.__table__.columns}
+
+
 def score_photo_ids(catalog: Catalog, ids: Sequence[int], scorer: Scorer,
                     progress: ProgressCallback | None = None,
                     cancel: CancelToken | None = None, batch_size: int = 16) -> ScoringSummary:
@@ -59,7 +64,7 @@ def score_row(photo_id: int, res: ScoreResult, scorer: Scorer) -> Score:
     are known, the hidden vector a recalibration re-scores from (:mod:`.rerank`)."""
     assert res.score is not None
     row = Score(photo_id=photo_id, model_id=scorer.model_id, model_version=scorer.version,
-                score=res.score, gain_db=res.gain_db, **res.factors)
+                score=res.score, gain_db=res.gain_db, **stored_factors(res.factors))
     if res.embedding is not None and scorer.sha256:
         row.embedding = Embedding(model_sha=scorer.sha256, unchanged=res.unchanged,
                                   vector=res.embedding.astype("<f2").tobytes())

@@ -44,3 +44,14 @@ def precision_recall_at(scores: np.ndarray, positive: np.ndarray,
     precision = tp / flagged.sum() if flagged.any() else float("nan")
     recall = tp / positive.sum() if positive.any() else float("nan")
     return precision, recall
+
+
+def roc_auc(scores: np.ndarray, positive: np.ndarray) -> float:
+    """Area under the ROC curve: the chance a random positive outscores a random negative
+    (ties count half), from the Mann-Whitney U statistic."""
+    positive = np.asarray(positive, dtype=bool)
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+    if not n_pos or not n_neg:
+        return float("nan")
+    ranks = rankdata(scores)
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))

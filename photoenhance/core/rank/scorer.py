@@ -24,10 +24,11 @@ import numpy as np
 import torch
 
 from photoenhance.core.errors import ModelError, PhotoEnhanceError
-from photoenhance.core.ml.nets.improvability import FACTORS, ImprovabilityNet
+from photoenhance.core.ml.nets.improvability import ImprovabilityNet
 from photoenhance.core.ml.registry import open_checked, sha256_file
 from photoenhance.core.paths import models_dir
 from photoenhance.core.progress import CancelToken, Progress, ProgressCallback
+from photoenhance.core.rank.chips import chips
 from photoenhance.core.rank.inputs import Views, load_views, make_views
 from photoenhance.core.rank.scale import gain_to_score
 from photoenhance.core.rank.userhead import load_user_head
@@ -59,11 +60,18 @@ class ScoreResult:
     #: measured the photo clean, so its gain is 0 whatever the last layer says
     embedding: np.ndarray | None = field(default=None, repr=False, compare=False)
     unchanged: bool = False
+    #: the tone step's further predicted gain (dB), for nets with a tone head
+    tone_gain_db: float | None = None
+
+    def chips(self) -> list[str]:
+        """The factors worth a chip (:func:`photoenhance.core.rank.chips.chips`)."""
+        return chips(self.factors, self.gain_db, self.tone_gain_db)
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"path": str(self.path) if self.path else None,
                                "score": self.score, "gain_db": self.gain_db,
-                               "factors": self.factors or None}
+                               "factors": self.factors or None,
+                               "chips": self.chips() if self.score is not None else None}
         if self.error:
             out["error"] = self.error
         return out
@@ -113,14 +121,22 @@ class Scorer:
         return cls(net, str(blob.get("model_id", path.stem)), str(blob.get("version", "1")),
                    sha, head)
 
+    @property
+    def factors(self) -> tuple[str, ...]:
+        """The net's factor names, in the order of :meth:`predict`'s columns."""
+        return self.net.factor_names
+
     @torch.inference_mode()
     def predict(self, views: Sequence[Views]) -> np.ndarray:
-        """(N, 5): predicted gain in dB, then noise, blur, jpeg, clipping strengths in [0, 1]."""
+        """(N, 1 + F [+ 1]): predicted gain in dB, the F factor strengths in [0, 1]
+        (:attr:`factors`), then the tone step's gain in dB when the net has a tone head."""
+        n_out = 1 + len(self.factors) + (self.net.tone is not None)
         if not views:
-            return np.zeros((0, 1 + len(FACTORS)), dtype=np.float32)
+            return np.zeros((0, n_out), dtype=np.float32)
         g, c = views_to_tensors(views)
         out = self.net(g, c).float()
-        out[:, 1:] = torch.sigmoid(out[:, 1:])
+        f = 1 + len(self.factors)
+        out[:, 1:f] = torch.sigmoid(out[:, 1:f])
         return out.numpy()
 
     def results(self, views: Sequence[Views], paths: Sequence[Path | None]) -> list[ScoreResult]:
@@ -132,9 +148,12 @@ class Scorer:
         pred[unchanged, 0] = 0.0
         gains = np.round(pred[:, 0].astype(np.float64), 3)
         scores = gain_to_score(gains)
+        f = 1 + len(self.factors)
         return [ScoreResult(p, round(float(s), 4), float(g),
-                            {n: round(float(v), 4) for n, v in zip(FACTORS, row[1:], strict=True)},
-                            embedding=h, unchanged=bool(u))
+                            {n: round(float(v), 4) for n, v in zip(self.factors, row[1:f],
+                                                                   strict=True)},
+                            embedding=h, unchanged=bool(u),
+                            tone_gain_db=round(float(row[f]), 3) if len(row) > f else None)
                 for p, s, g, row, h, u in zip(paths, scores, gains, pred, hidden, unchanged,
                                               strict=True)]
 

@@ -7,12 +7,16 @@ and max (its worst detailed region), concatenated with the global vector, and pa
 through a small shared MLP. Two last layers read that hidden vector:
 
 - ``overall``: the predicted PSNR gain of the shipped enhancer, in dB (regression);
-- ``factors``: logits of the noise, blur, jpeg and clipping strengths (0-1 after sigmoid).
+- ``factors``: logits of the factor strengths (0-1 after sigmoid): noise, blur, jpeg,
+  exposure, colour, clipping (:data:`FACTORS`; nets from before version 6 have the four
+  of :data:`OLD_FACTORS`; a net's config names its own);
+- ``tone`` (version 6 on): the further gain in dB of the tone step on the restored photo.
 
 Calibration from user ratings replaces only ``overall`` (see :mod:`photoenhance.core.rank.userfit`).
 
 Contract: ``forward(global_view (B, 3, G, G), crops (B, K, 3, C, C))``, float in [0, 1],
-returns ``(B, 5)``: gain in dB, then four factor logits.
+returns ``(B, 1 + F [+ 1])``: gain in dB, the F factor logits, then the tone gain in dB
+when the net has a tone head.
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ Stages = tuple[tuple[int, int, int, int], ...]
 DEFAULT_STAGES: Stages = (
     (4, 24, 1, 2), (4, 32, 2, 2), (4, 64, 2, 2), (4, 96, 1, 1), (4, 128, 1, 2),
 )
-FACTORS = ("noise", "blur", "jpeg", "clipping")
+FACTORS = ("noise", "blur", "jpeg", "exposure", "colour", "clipping")
+#: the factors of nets from before version 6 (configs without ``factors``)
+OLD_FACTORS = ("noise", "blur", "jpeg", "clipping")
 N_FACTORS = len(FACTORS)
 _MEAN = (0.45, 0.45, 0.45)
 _STD = (0.25, 0.25, 0.25)
@@ -82,29 +88,36 @@ class Backbone(nn.Module):
 
 
 class ImprovabilityNet(nn.Module):
-    """Predicts the enhancer's gain (dB) and four factor strengths from global view + crops."""
+    """Predicts the enhancer's gain (dB), factor strengths and the tone step's gain from a
+    global view and detail crops."""
 
     mean: torch.Tensor
     std: torch.Tensor
 
     def __init__(self, stem: int = 16, stages: Stages = DEFAULT_STAGES,
-                 feat: int = 192, hidden: int = 128) -> None:
+                 feat: int = 192, hidden: int = 128, factors: tuple[str, ...] = FACTORS,
+                 tone: bool = True) -> None:
         super().__init__()
-        self.config = {"stem": stem, "stages": [list(s) for s in stages], "feat": feat,
-                       "hidden": hidden}
+        self.config: dict[str, object] = {
+            "stem": stem, "stages": [list(s) for s in stages], "feat": feat,
+            "hidden": hidden, "factors": list(factors), "tone": tone}
+        self.factor_names = tuple(factors)
         self.backbone = Backbone(stem, stages, feat)
         self.mlp = nn.Sequential(nn.Linear(3 * feat, hidden), nn.ReLU(inplace=True),
                                  nn.Dropout(0.1))
         self.overall = nn.Linear(hidden, 1)
-        self.factors = nn.Linear(hidden, N_FACTORS)
+        self.factors = nn.Linear(hidden, len(factors))
+        self.tone = nn.Linear(hidden, 1) if tone else None
         self.register_buffer("mean", torch.tensor(_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(_STD).view(1, 3, 1, 1), persistent=False)
 
     @classmethod
     def from_config(cls, config: dict[str, object]) -> ImprovabilityNet:
         stages = tuple(tuple(s) for s in config["stages"])  # type: ignore[attr-defined]
+        factors = tuple(config.get("factors", OLD_FACTORS))  # type: ignore[call-overload]
         return cls(int(config["stem"]), stages, int(config["feat"]),  # type: ignore[call-overload]
-                   int(config["hidden"]))  # type: ignore[call-overload]
+                   int(config["hidden"]), factors,  # type: ignore[call-overload]
+                   bool(config.get("tone", False)))
 
     def embed(self, global_view: torch.Tensor, crops: torch.Tensor) -> torch.Tensor:
         """The hidden vector (B, hidden) that the last layers read."""
@@ -117,4 +130,5 @@ class ImprovabilityNet(nn.Module):
 
     def forward(self, global_view: torch.Tensor, crops: torch.Tensor) -> torch.Tensor:
         h = self.embed(global_view, crops)
-        return torch.cat([self.overall(h), self.factors(h)], dim=1)
+        heads = [self.overall(h), self.factors(h)] + ([self.tone(h)] if self.tone else [])
+        return torch.cat(heads, dim=1)
