@@ -187,3 +187,13 @@ def test_guard_cost_skips_work_that_cannot_matter(monkeypatch) -> None:
     tile = y.contiguous(memory_format=torch.channels_last)
     out = G.guard(x.contiguous(memory_format=torch.channels_last), tile, overwrite=True)
     assert out.data_ptr() == tile.data_ptr()
+
+
+def test_guard_runs_outside_inference_mode_after_running_inside_it() -> None:
+    """The app guards under ``torch.inference_mode``; tests and tools call it plainly. The
+    per-thread buffers made in one mode must not be reused in the other."""
+    x, y = _case("noise", 96, 96, seed=3)
+    with torch.inference_mode():
+        inside = G.guard(x, y, G.GuardStats(), True, 0.4)
+    outside = G.guard(x, y, G.GuardStats(), True, 0.4)
+    assert torch.allclose(inside, outside)
