@@ -36,6 +36,9 @@ class Settings:
     threshold: float = 0.4
     strength: float = 1.0
     auto_strength: bool = True  # scale the strength by each photo's measured need
+    #: after restoring, correct exposure, contrast and colour (core.ml.tone); off until the
+    #: tone model meets its benchmark targets (docs/BENCHMARKS.md, issue 22)
+    tone: bool = False
     device: Device = "auto"
     threads: int = 0  # 0 = all cores
     alerts_enabled: bool = True

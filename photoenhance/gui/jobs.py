@@ -50,7 +50,8 @@ def options_from(settings: Settings) -> EnhanceOptions:
     """Enhancement options from the settings, as the CLI builds them."""
     policy = OutputPolicy(location=settings.output_location, format=settings.output_format,
                           jpeg_quality_floor=settings.jpeg_min_quality)
-    return EnhanceOptions(strength=settings.strength, auto=settings.auto_strength, policy=policy)
+    return EnhanceOptions(strength=settings.strength, auto=settings.auto_strength, policy=policy,
+                          tone=settings.tone)
 
 
 def new_job(catalog: Catalog, settings: Settings, files: list[str] | None,

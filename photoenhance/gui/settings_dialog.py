@@ -70,6 +70,12 @@ class SettingsDialog(QDialog):
         self.auto_strength.setToolTip("Scale the strength by each photo's measured noise, JPEG "
                                       "compression and softness, and pick the model made for "
                                       "its main fault, before enhancing it.")
+        self.tone = QCheckBox("Correct exposure, contrast and colour (experimental)")
+        self.tone.setChecked(s.tone)
+        self.tone.setToolTip("After removing noise, JPEG artifacts and blur, brighten dark "
+                             "photos, restore flat contrast and neutralise colour casts. Each "
+                             "copy records what was done, for example 'exposure +1.2 EV, "
+                             "warmer'.")
         self.device = _combo(DEVICES, s.device)
         self.threads = QSpinBox(minimum=0, maximum=256, value=s.threads)
         self.threads.setSpecialValueText("All cores")
@@ -102,6 +108,7 @@ class SettingsDialog(QDialog):
 
     def _build(self) -> None:
         enhance = self._form((("Strength", self.strength), ("", self.auto_strength),
+                              ("", self.tone),
                               ("Save copies", self.location), ("Format", self.format),
                               ("Lowest JPEG quality", self.jpeg_floor)))
         rank = self._form((("Worth-fixing threshold", self.threshold),))
@@ -193,7 +200,8 @@ class SettingsDialog(QDialog):
             self._original, output_location=self.location.currentData(),
             output_format=self.format.currentData(), jpeg_min_quality=self.jpeg_floor.value(),
             threshold=round(self.threshold.value(), 2), strength=round(self.strength.value(), 2),
-            auto_strength=self.auto_strength.isChecked(), device=self.device.currentData(),
+            auto_strength=self.auto_strength.isChecked(), tone=self.tone.isChecked(),
+            device=self.device.currentData(),
             threads=self.threads.value(),
             alerts_enabled=self.alerts.isChecked(),
             watched_roots=sorted(set(keep) | set(watched)),

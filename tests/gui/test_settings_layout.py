@@ -55,3 +55,19 @@ def test_watch_folders_add_and_remove(qtbot, tmp_path: Path, photo, make_window,
     saved = load_settings()
     assert str(lib) in saved.unwatched_roots
     assert str(extra) in saved.watched_roots and str(lib) not in saved.watched_roots
+
+
+def test_tone_checkbox_reaches_gui_batches(qtbot, make_window) -> None:
+    """The tone step is off by default; ticking it in Settings turns it on for GUI batches
+    (and, through the same settings file, for the CLI)."""
+    from photoenhance.gui.jobs import options_from
+
+    win = make_window()
+    assert options_from(load_settings()).tone is False
+    dialog = win.open_settings()
+    qtbot.addWidget(dialog)
+    assert not dialog.tone.isChecked()
+    dialog.tone.setChecked(True)
+    dialog.accept()
+    assert load_settings().tone is True
+    assert options_from(load_settings()).tone is True

@@ -122,3 +122,29 @@ def test_job_is_recorded_before_the_model_loads(tmp_path, tiny_model, monkeypatc
     assert seen == [("queued", [str(photo.parent / "Enhanced" / "a_enhanced.jpg")])]
     with Catalog.open(cat) as c, c.session() as s:
         assert [j.status for j in s.query(Job)] == ["cancelled"]
+
+
+@pytest.mark.parametrize(("saved", "flag", "expected"), [
+    (False, [], False), (True, [], True), (True, ["--no-tone"], False), (False, ["--tone"], True),
+])
+def test_tone_follows_the_setting_unless_asked(tmp_path, monkeypatch, saved, flag,
+                                               expected) -> None:
+    """``enhance`` corrects tone when the settings say so (the GUI's checkbox), and
+    ``--tone`` / ``--no-tone`` override it for one run."""
+    from photoenhance.cli.commands import enhance as cmd
+    from photoenhance.core.settings import Settings, save_settings
+
+    save_settings(Settings(tone=saved))
+    seen: list[bool] = []
+    real = cmd._options
+
+    def spy(args):
+        opts = real(args)
+        seen.append(opts.tone)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(cmd, "_options", spy)
+    photo = _jpeg(tmp_path / "a.jpg")
+    with pytest.raises(SystemExit):
+        main(["--catalog", str(tmp_path / "c.sqlite"), "enhance", str(photo), *flag])
+    assert seen == [expected]

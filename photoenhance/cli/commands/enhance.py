@@ -42,9 +42,10 @@ def register(sub: Any) -> None:
                    help="apply the strength as given, with the general network, instead of "
                         "scaling it by how much each photo needs (measured noise, JPEG "
                         "compression and softness, which also pick a specialist network)")
-    p.add_argument("--tone", action=argparse.BooleanOptionalAction, default=False,
+    p.add_argument("--tone", action=argparse.BooleanOptionalAction, default=None,
                    help="after restoring, also correct exposure, contrast and colour with "
-                        "the tone model (--no-tone, the default for now: restore only)")
+                        "the tone model (default from settings, which is off for now: "
+                        "restore only)")
     p.add_argument("--format", choices=("keep", "jpeg", "png", "tiff"),
                    help="output format (default: keep the original's)")
     p.add_argument("--json", action="store_true",
@@ -70,8 +71,9 @@ def _options(args: argparse.Namespace) -> EnhanceOptions:
     policy = OutputPolicy(location=location, format=args.format or settings.output_format,
                           jpeg_quality_floor=settings.jpeg_min_quality,
                           folder=args.out.expanduser() if args.out else None)
+    tone = settings.tone if args.tone is None else args.tone
     return EnhanceOptions(strength=strength, auto=args.auto and settings.auto_strength,
-                          tile=args.tile, policy=policy, tone=args.tone,
+                          tile=args.tile, policy=policy, tone=tone,
                           force=bool(getattr(args, "force", False)))
 
 
