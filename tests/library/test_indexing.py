@@ -40,12 +40,6 @@ def library(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def catalog(tmp_path: Path):
-    with Catalog.open(tmp_path / "catalog.sqlite") as cat:
-        yield cat
-
-
 def _scores(catalog: Catalog) -> int:
     with catalog.session() as s:
         return int(s.scalar(select(func.count(Score.id))) or 0)

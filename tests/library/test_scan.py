@@ -30,12 +30,6 @@ def make_jpeg(path: Path, size: tuple[int, int] = (24, 16), color: int = 90) -> 
 
 
 @pytest.fixture
-def catalog(tmp_path: Path):
-    with Catalog.open(tmp_path / "catalog.sqlite") as cat:
-        yield cat
-
-
-@pytest.fixture
 def library(tmp_path: Path) -> Path:
     root = tmp_path / "lib"
     for i in range(3):

@@ -26,12 +26,6 @@ def make_jpeg(path: Path, color: int = 90) -> Path:
 
 
 @pytest.fixture
-def catalog(tmp_path: Path):
-    with Catalog.open(tmp_path / "catalog.sqlite") as cat:
-        yield cat
-
-
-@pytest.fixture
 def library(tmp_path: Path) -> Path:
     root = tmp_path / "lib"
     for i in range(4):
