@@ -10,7 +10,7 @@ visible region plus a margin, from the reduced copy when zoomed out.
 from __future__ import annotations
 
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QRect, QThreadPool, QTimer, Signal
 
@@ -28,11 +28,29 @@ from photoenhance.gui.preview import (
     enhance_region,
 )
 
+if TYPE_CHECKING:
+    from photoenhance.core.ml.tone import TonePlan
+
 #: The full decode of a big JPEG starts after the reduced copy's first preview, or this long
 #: after the copy is shown if no preview is asked for (the compare tab hidden, say).
 FULL_DECODE_AFTER_MS = 1000
 
 RATING_NAMES = {2: "significant", 1: "moderate", 0: "neutral", -1: "regressed"}
+
+
+def _tone_plan(plans: dict[float, TonePlan], image: DisplayImage,
+               strength: float) -> TonePlan:
+    """The photo's tone plan at ``strength`` (runs on the inference lane; made once per
+    strength from the reduced copy, which the tone net's 128 px input does not tell apart
+    from the full pixels)."""
+    plan = plans.get(strength)
+    if plan is None:
+        from photoenhance.core.ml.tone import plan_tone  # torch is loaded on the lane already
+
+        pixels = image.proxy_pixels if image.proxy_pixels is not None else image.pixels
+        assert pixels is not None
+        plan = plans[strength] = plan_tone(pixels, strength)
+    return plan
 
 
 class CompareController(QObject):
@@ -59,12 +77,17 @@ class CompareController(QObject):
         self._preview: bridge.Task | None = None
         self._full_started: str | None = None  # path whose full decode has been started
         self.auto = True  # scale the strength by the photo's measured need (a setting)
+        self.tone = False  # correct exposure, contrast and colour after restoring (a setting)
+        #: the open photo's tone plans by strength, made on the inference lane
+        self._tone_plans: dict[float, TonePlan] = {}
+        self._tone_words: str | None = None  # what the preview's tone step did
         view.preview_wanted.connect(self.request_preview)
         view.rated.connect(self.rate)
 
     def open(self, row: PhotoRow) -> None:
         """Show ``row``: decode on the I/O pool, then ask for the visible region."""
         self.row, self.image = row, None
+        self._tone_plans, self._tone_words = {}, None
         self._cancel_preview()
         self.view.show_image(None, f"{row.name}  — loading…")
         path = row.path
@@ -115,9 +138,20 @@ class CompareController(QObject):
         """Follow the "adjust to each photo" setting; the preview is redone if it changed."""
         if on != self.auto:
             self.auto = on
-            if self.image is not None:
-                self.view.title.setText(self._title(self.image))
-                self.view.replace_image(self.image)
+            self._redo()
+
+    def set_tone(self, on: bool) -> None:
+        """Follow the tone setting; the preview is redone if it changed."""
+        if on != self.tone:
+            self.tone, self._tone_words = on, None
+            self._redo()
+
+    def _redo(self) -> None:
+        """A setting that changes the preview changed: new header, new patches."""
+        if self.image is not None:
+            self._cancel_preview()
+            self.view.title.setText(self._title(self.image))
+            self.view.redo_preview()
 
     def _title(self, image: DisplayImage) -> str:
         assert self.row is not None
@@ -127,7 +161,9 @@ class CompareController(QObject):
             text += f"  ·  score {self.row.score:.2f}"
             said = header_verdict(self.row.score, self.row.not_improved, self.row.gain_db)
             text += f" ({said})"
-        if self.row.tone and self.row.tone != "no change":
+        if self.tone and self._tone_words:
+            text += f"  ·  tone: {self._tone_words}"
+        elif self.row.tone and self.row.tone != "no change":
             text += f"  ·  last copy's tone: {self.row.tone}"
         if self.auto and image.auto_strength is not None:
             text += (
@@ -166,10 +202,12 @@ class CompareController(QObject):
             self._start_full(self.image.path)  # zoomed in past the reduced copy
         self._cancel_preview()
         image, lane, auto = self.image, self.lane, self.auto
+        plans = self._tone_plans if self.tone else None
 
         def run(_progress: Any, cancel: Any) -> object:
+            tone = None if plans is None else _tone_plan(plans, image, strength)
             return enhance_region(image, rect, scale, lane.model(ENHANCER), strength, cancel,
-                                  auto)
+                                  auto, tone)
 
         task = bridge.Task(run, self)
         task.finished.connect(lambda patch, p=image.path: self._patch(p, patch))
@@ -185,6 +223,10 @@ class CompareController(QObject):
         if self.image is None or self.image.path != path:
             return
         self.view.add_patch(patch)  # type: ignore[arg-type]
+        words = getattr(patch, "tone", None)
+        if words is not None and words != self._tone_words:
+            self._tone_words = words
+            self.view.title.setText(self._title(self.image))
         self.preview_ready.emit(patch)
 
     def rate(self, label: int) -> None:

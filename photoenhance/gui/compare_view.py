@@ -372,6 +372,13 @@ class CompareView(QWidget):
             pane.update()
         self._timer.start(0)
 
+    def redo_preview(self) -> None:
+        """Drop the enhanced patches and ask again (a setting that changes them changed)."""
+        for pane in (self.left, self.right):
+            pane.patches, pane.busy = [], pane.image is not None
+            pane.update()
+        self._timer.start(0)
+
     def add_patch(self, patch: Patch) -> None:
         for pane in (self.left, self.right):
             pane.patches = [p for p in pane.patches if p.strength == patch.strength]

@@ -213,6 +213,7 @@ class MainWindow(QMainWindow):
             lambda _path, label, pid: self.model.update_row(pid, rating=label))
         self.compare.navigated.connect(self.step)
         self.comparer.set_auto_strength(self.settings.auto_strength)
+        self.comparer.set_tone(self.settings.tone)
         self.compare.closed.connect(lambda: self.tabs.setCurrentIndex(LIBRARY))
         self.tabs.currentChanged.connect(self._route_escape)
         self.batcher = BatchController(self.batch, self.catalog, lambda: self.settings,
@@ -367,6 +368,7 @@ class MainWindow(QMainWindow):
         self.threshold.setValue(round(settings.threshold * 100))
         self.compare.strength.setValue(round(settings.strength * 100))
         self.comparer.set_auto_strength(settings.auto_strength)
+        self.comparer.set_tone(settings.tone)
         self.library.update_count()
         self.library.update_watch(restart=True)
 

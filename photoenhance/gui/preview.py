@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
@@ -28,6 +28,9 @@ from photoenhance.core.imaging.orient import apply_orientation
 from photoenhance.core.ml.plan import EnhancePlan, plan_photo
 from photoenhance.core.progress import CancelToken
 from photoenhance.gui.change import change_magnitude, largest_change, overlay_image
+
+if TYPE_CHECKING:
+    from photoenhance.core.ml.tone import TonePlan
 
 #: Tile side for previews: a whole viewport-sized region in one tile (no overlap work).
 PREVIEW_TILE = 1280
@@ -98,6 +101,8 @@ class Patch:
     change: QImage | None = None
     #: the image point (x, y) at the centre of the largest change in ``rect``
     focus: tuple[int, int] | None = None
+    #: what the tone step did to the patch, in words (None: the step was off)
+    tone: str | None = None
 
 
 def to_display(pixels: np.ndarray, orientation: int | None) -> np.ndarray:
@@ -173,8 +178,11 @@ def enhance_region(
     strength: float,
     cancel: CancelToken | None = None,
     auto: bool = True,
+    tone: TonePlan | None = None,
 ) -> Patch:
-    """Enhance the crop ``rect`` of ``pixels`` at ``scale`` (<= 1) of its resolution.
+    """Enhance the crop ``rect`` of ``pixels`` at ``scale`` (<= 1) of its resolution, then,
+    given the photo's ``tone`` plan, correct its tone as the copy's will be (restore first,
+    then tone, as the batch does).
 
     Given a :class:`DisplayImage` zoomed out to no more than its reduced copy's resolution,
     the crop is taken from that copy instead of the full pixels.
@@ -191,10 +199,13 @@ def enhance_region(
     crop = np.ascontiguousarray(crop)
     out = enhancer.enhance(crop, strength=strength, tile=PREVIEW_TILE, cancel=cancel,
                            plan=preview_plan(pixels, crop, scale, auto))
+    if tone is not None:
+        out = tone.render(out)
     magnitude = change_magnitude(crop, out)
     fx, fy = largest_change(magnitude, (max(1, round(400 * scale)), max(1, round(300 * scale))))
     focus = (rect.left() + round(fx / scale), rect.top() + round(fy / scale))
-    return Patch(QRect(rect), to_qimage(out), strength, scale, overlay_image(magnitude), focus)
+    return Patch(QRect(rect), to_qimage(out), strength, scale, overlay_image(magnitude), focus,
+                 None if tone is None else tone.edit.description)
 
 
 def preview_plan(image: np.ndarray | DisplayImage, crop: np.ndarray, scale: float,

@@ -352,3 +352,35 @@ def test_stale_previews_are_dropped_in_the_lane(qtbot, win: MainWindow, monkeypa
     with qtbot.waitSignal(win.comparer.preview_ready, timeout=20_000) as got:
         release.set()
     assert got.args[0].strength == 0.6 and ran == [0.6]
+
+
+def test_tone_setting_previews_the_tone_step(qtbot, win: MainWindow, monkeypatch) -> None:
+    """With "Correct exposure, contrast and colour" on, the preview is restored then
+    tone-corrected with the photo's own plan, and the header says what the tone step did."""
+    import numpy as np
+
+    import photoenhance.core.ml.tone as tone
+    from photoenhance.core.ml.tone import ToneEdit, TonePlan
+
+    class Brighter(TonePlan):
+        def render(self, image: np.ndarray) -> np.ndarray:
+            return np.minimum(image.astype(np.int16) + 40, 255).astype(np.uint8)
+
+    planned = []
+
+    def fake_plan(pixels: np.ndarray, strength: float) -> TonePlan:
+        planned.append((pixels.shape, strength))
+        return Brighter(None, ToneEdit("exposure +0.7 EV, warmer", strength, 0.7, 1.0))
+
+    monkeypatch.setattr(tone, "plan_tone", fake_plan)
+    _open(qtbot, win)
+    plain = win.compare.right.patches[0]
+    assert plain.tone is None and "tone:" not in win.compare.title.text()
+    with qtbot.waitSignal(win.comparer.preview_ready, timeout=20_000) as got:
+        win.comparer.set_tone(True)
+    patch = got.args[0]
+    assert patch.tone == "exposure +0.7 EV, warmer"
+    assert "tone: exposure +0.7 EV, warmer" in win.compare.title.text()
+    before = plain.image.pixelColor(5, 5).lightness()
+    assert patch.image.pixelColor(5, 5).lightness() > before
+    assert len(planned) == 1  # one plan per photo and strength, reused by later previews

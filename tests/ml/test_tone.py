@@ -247,3 +247,19 @@ def test_training_targets_are_normalised() -> None:
     kept, near_orange = normalise(orange)
     assert near and not near_orange
     assert _colour(kept)[0] == pytest.approx(_colour(orange)[0], abs=0.05)
+
+
+def test_plan_renders_what_apply_writes_on_the_photo_and_its_regions() -> None:
+    """The compare view previews a region with the photo's plan: the region comes out as
+    the same region of the corrected photo, and the plan's words are the copy's."""
+    model = _fixed(ev=1.2, temp=0.4)
+    img = _scene(ev=-1.5, sky=False)
+    out, edit = model.apply(img, strength=0.8)
+    plan = model.plan(img, strength=0.8)
+    assert plan.params is not None and plan.edit == edit
+    assert np.array_equal(plan.render(img), out)
+    region = img[10:70, 20:100]
+    assert np.array_equal(plan.render(region), out[10:70, 20:100])
+    nothing = model.plan(img, strength=0.0)
+    assert nothing.params is None and nothing.edit.description == "no change"
+    assert np.array_equal(nothing.render(region), region)

@@ -80,8 +80,26 @@ class ToneEdit:
     confidence: float
 
 
+@dataclass(frozen=True)
+class TonePlan:
+    """The edit decided once for a photo, to render on the photo or any region of it (the
+    compare view previews a region with the photo's own edit, as the copy will get it)."""
+
+    #: the edit at the strength it is applied with; None when nothing is done
+    params: ToneParams | None
+    edit: ToneEdit
+
+    def render(self, image: np.ndarray) -> np.ndarray:
+        """``image`` (or a region of the planned photo) with the edit applied; same shape
+        and dtype. A copy of ``image`` when the plan does nothing."""
+        if self.params is None:
+            return np.array(image, copy=True)
+        return _apply_full(image, _as_rgb(image), self.params)
+
+
 class ToneModel:
-    """The loaded tone net; :meth:`apply` corrects a photo."""
+    """The loaded tone net; :meth:`apply` corrects a photo, :meth:`plan` decides the edit
+    without applying it."""
 
     def __init__(self, net: ToneNet, card: dict[str, Any], sha256: str) -> None:
         self.net = net.eval()
@@ -125,18 +143,11 @@ class ToneModel:
     def apply(self, image: np.ndarray, strength: float = 1.0) -> tuple[np.ndarray, ToneEdit]:
         """Correct ``image`` (HxW, HxWx1, HxWx3 or HxWx4; uint8, uint16 or float in
         [0, 1]; alpha passes through); returns the same shape and dtype, and the edit."""
-        if not 0.0 <= strength <= 1.0:
-            raise PhotoEnhanceError(f"Strength must be between 0 and 1, not {strength}.")
         rgb = _as_rgb(image)
-        none = ToneEdit("no change", 0.0, 0.0, 1.0)
-        if strength <= 0.0:
+        p, s, conf = self._strength(rgb, strength)
+        none = ToneEdit("no change", 0.0, 0.0, conf)
+        if p is None or s <= 0.0:
             return np.array(image, copy=True), none
-        p, conf = self.predict(rgb)
-        sample = sample_codes(rgb)
-        s = strength * conf * _dead_zone(sample, p, rgb.dtype)
-        s = _clip_guard(sample, p, s, rgb.dtype)
-        if s <= 0.0:
-            return np.array(image, copy=True), replace_conf(none, conf)
         while True:
             out = _apply_full(image, rgb, p.scaled(s))
             extra = _clipped(_as_rgb(out)) - _clipped(rgb)
@@ -144,13 +155,36 @@ class ToneModel:
                 break
             s *= 0.7
         if extra > MAX_EXTRA_CLIP:
-            return np.array(image, copy=True), replace_conf(none, conf)
-        return out, ToneEdit(describe(sample, p.scaled(s), rgb.dtype), s,
-                             _effective_ev(sample, p.scaled(s), rgb.dtype), conf)
+            return np.array(image, copy=True), none
+        return out, _edit(sample_codes(rgb), p.scaled(s), rgb.dtype, s, conf)
+
+    def plan(self, image: np.ndarray, strength: float = 1.0) -> TonePlan:
+        """The edit :meth:`apply` would make to ``image`` (its highlights checked on a
+        subsample only: a reduced copy of the photo serves), to render on regions."""
+        rgb = _as_rgb(image)
+        p, s, conf = self._strength(rgb, strength)
+        if p is None or s <= 0.0:
+            return TonePlan(None, ToneEdit("no change", 0.0, 0.0, conf))
+        return TonePlan(p.scaled(s), _edit(sample_codes(rgb), p.scaled(s), rgb.dtype, s, conf))
+
+    def _strength(self, rgb: np.ndarray,
+                  strength: float) -> tuple[ToneParams | None, float, float]:
+        """The predicted edit, the strength to apply it with (after the dead zone, the
+        confidence and the clipping guard on a subsample) and the confidence; no edit and
+        no prediction at strength 0."""
+        if not 0.0 <= strength <= 1.0:
+            raise PhotoEnhanceError(f"Strength must be between 0 and 1, not {strength}.")
+        if strength <= 0.0:
+            return None, 0.0, 1.0
+        p, conf = self.predict(rgb)
+        sample = sample_codes(rgb)
+        s = strength * conf * _dead_zone(sample, p, rgb.dtype)
+        return p, _clip_guard(sample, p, s, rgb.dtype), conf
 
 
-def replace_conf(edit: ToneEdit, conf: float) -> ToneEdit:
-    return ToneEdit(edit.description, edit.strength, edit.exposure_ev, conf)
+def _edit(sample: np.ndarray, p: ToneParams, dtype: np.dtype, s: float,
+          conf: float) -> ToneEdit:
+    return ToneEdit(describe(sample, p, dtype), s, _effective_ev(sample, p, dtype), conf)
 
 
 _shipped: ToneModel | None = None
@@ -173,6 +207,12 @@ def apply_tone(image: np.ndarray, strength: float = 1.0,
     words ("exposure +1.2 EV, warmer", or "no change")."""
     out, edit = (model or shipped()).apply(image, strength)
     return out, edit.description
+
+
+def plan_tone(image: np.ndarray, strength: float = 1.0,
+              model: ToneModel | None = None) -> TonePlan:
+    """The shipped model's (or ``model``'s) edit for ``image``, decided but not applied."""
+    return (model or shipped()).plan(image, strength)
 
 
 # ------------------------------------------------------------------ pixels
@@ -391,5 +431,5 @@ def describe(sample: np.ndarray, p: ToneParams, dtype: np.dtype) -> str:
     return ", ".join(words) or "no change"
 
 
-__all__ = ["DEAD_ZONE", "MAX_EXTRA_CLIP", "THUMB", "TONE", "ToneEdit", "ToneModel",
-           "apply_tone", "describe", "shipped"]
+__all__ = ["DEAD_ZONE", "MAX_EXTRA_CLIP", "THUMB", "TONE", "ToneEdit", "ToneModel", "TonePlan",
+           "apply_tone", "describe", "plan_tone", "shipped"]
