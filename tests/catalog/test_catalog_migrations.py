@@ -33,6 +33,24 @@ def schema(path: Path) -> dict[str, object]:
         conn.close()
 
 
+def copy_fixture(tmp_path: Path, version: int) -> Path:
+    """The frozen catalog of schema ``version``, copied to ``tmp_path/catalog.sqlite``."""
+    path = tmp_path / "catalog.sqlite"
+    shutil.copy(FIXTURES / f"catalog_v{version}.sqlite", path)
+    assert read_version(path) == version
+    return path
+
+
+def assert_migrated(path: Path, version: int) -> None:
+    """``path`` is at the current version, with one backup of its old file, and has the
+    schema a new catalog gets."""
+    assert read_version(path) == SCHEMA_VERSION
+    assert len(list(path.parent.glob(f"catalog.sqlite.v{version}.*.bak"))) == 1
+    with Catalog.open(path.parent / "fresh.sqlite"):
+        pass
+    assert schema(path) == schema(path.parent / "fresh.sqlite")
+
+
 @pytest.fixture
 def v1(tmp_path: Path) -> Path:
     path = tmp_path / "catalog.sqlite"
@@ -103,27 +121,19 @@ def test_every_step_is_registered() -> None:
 def test_v2_fixture_migrates_to_current_and_keeps_jobs(tmp_path: Path) -> None:
     from photoenhance.core.catalog import JobItem
 
-    path = tmp_path / "catalog.sqlite"
-    shutil.copy(FIXTURES / "catalog_v2.sqlite", path)
-    assert read_version(path) == 2
+    path = copy_fixture(tmp_path, 2)
     with Catalog.open(path) as cat, cat.session() as s:
         items = s.scalars(select(JobItem).order_by(JobItem.id)).all()
         assert [(i.job_id, i.status, i.position, i.source_path) for i in items] == [
             (1, "done", 0, None), (2, "done", 0, None), (2, "running", 0, None)]
         assert s.scalars(select(Rating.label)).all() == [2]
-    assert read_version(path) == SCHEMA_VERSION
-    assert len(list(tmp_path.glob("catalog.sqlite.v2.*.bak"))) == 1
-    with Catalog.open(tmp_path / "fresh.sqlite"):
-        pass
-    assert schema(path) == schema(tmp_path / "fresh.sqlite")
+    assert_migrated(path, 2)
 
 
 def test_v3_fixture_migrates_to_current_with_empty_verdicts(tmp_path: Path) -> None:
     from photoenhance.core.catalog import JobItem
 
-    path = tmp_path / "catalog.sqlite"
-    shutil.copy(FIXTURES / "catalog_v3.sqlite", path)
-    assert read_version(path) == 3
+    path = copy_fixture(tmp_path, 3)
     with Catalog.open(path) as cat, cat.session() as s:
         item = s.get(JobItem, 4)
         assert item is not None and item.source_path == Path("/photos/loose.jpg")
@@ -132,19 +142,13 @@ def test_v3_fixture_migrates_to_current_with_empty_verdicts(tmp_path: Path) -> N
     with Catalog.open(path) as cat, cat.session() as s:
         item = s.get(JobItem, 4)
         assert item is not None and (item.verdict, item.predicted_gain) == ("improved", 2.5)
-    assert read_version(path) == SCHEMA_VERSION
-    assert len(list(tmp_path.glob("catalog.sqlite.v3.*.bak"))) == 1
-    with Catalog.open(tmp_path / "fresh.sqlite"):
-        pass
-    assert schema(path) == schema(tmp_path / "fresh.sqlite")
+    assert_migrated(path, 3)
 
 
 def test_v4_fixture_migrates_scores_to_the_v5_scale(tmp_path: Path) -> None:
     from photoenhance.core.catalog import Embedding, JobItem
 
-    path = tmp_path / "catalog.sqlite"
-    shutil.copy(FIXTURES / "catalog_v4.sqlite", path)
-    assert read_version(path) == 4
+    path = copy_fixture(tmp_path, 4)
     with Catalog.open(path) as cat, cat.session() as s:
         rows = {r.photo_id: (r.score, r.gain_db) for r in s.scalars(select(Score))}
         # a clean photo (0 dB: 0.255 then) now scores exactly 0; 1 dB keeps 0.4
@@ -158,11 +162,7 @@ def test_v4_fixture_migrates_scores_to_the_v5_scale(tmp_path: Path) -> None:
         s.delete(s.get(Score, 11))  # an embedding goes with its score
     with Catalog.open(path) as cat, cat.session() as s:
         assert s.scalars(select(Embedding)).all() == []
-    assert read_version(path) == SCHEMA_VERSION
-    assert len(list(tmp_path.glob("catalog.sqlite.v4.*.bak"))) == 1
-    with Catalog.open(tmp_path / "fresh.sqlite"):
-        pass
-    assert schema(path) == schema(tmp_path / "fresh.sqlite")
+    assert_migrated(path, 4)
 
 
 def test_the_migrations_frozen_scale_is_the_scale() -> None:
