@@ -230,17 +230,9 @@ def test_output_rows_are_not_marked_missing(catalog: Catalog, library: Path) -> 
     assert run_scan(catalog, [library]).missing == 0
 
 
-def test_unreadable_folder_is_recorded(catalog: Catalog, library: Path, monkeypatch) -> None:
+def test_unreadable_folder_is_recorded(catalog: Catalog, library: Path, lock_folder) -> None:
     run_scan(catalog, [library])
-    locked = str(library / "2024")
-    real = os.scandir
-
-    def scandir(path: str = "."):
-        if os.fspath(path) == locked:
-            raise PermissionError(13, "Permission denied", path)
-        return real(path)
-
-    monkeypatch.setattr(os, "scandir", scandir)
+    locked = lock_folder(library / "2024")
     summary = run_scan(catalog, [library])
     assert summary.errors == [(locked, "Permission denied")]
     assert summary.missing == 0  # files in a folder we cannot read are not gone

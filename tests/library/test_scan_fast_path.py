@@ -157,18 +157,10 @@ def test_other_roots_neither_block_the_fast_path_nor_go_missing(
 
 
 def test_unreadable_folder_leaves_the_fast_path(
-    catalog: Catalog, library: Path, monkeypatch, full_compares: list[int]
+    catalog: Catalog, library: Path, lock_folder, full_compares: list[int]
 ) -> None:
     run_scan(catalog, [library])
-    locked = str(library / "2024")
-    real = os.scandir
-
-    def scandir(path: str = "."):
-        if os.fspath(path) == locked:
-            raise PermissionError(13, "Permission denied", path)
-        return real(path)
-
-    monkeypatch.setattr(os, "scandir", scandir)
+    locked = lock_folder(library / "2024")
     summary = run_scan(catalog, [library])
     assert len(full_compares) == 2
     assert summary.missing == 0 and summary.errors == [(locked, "Permission denied")]
