@@ -98,3 +98,29 @@ def test_score_weight_counts_errors_near_the_threshold_more() -> None:
     near, far = (1.0, 2.0), (10.0, 9.0)  # (true gain, prediction), both 1 dB off
     assert loss(near[1], near[0], 0.0) == pytest.approx(loss(far[1], far[0], 0.0))
     assert loss(near[1], near[0], 10.0) > loss(far[1], far[0], 10.0) + 0.05
+
+
+def test_head_fit_features_are_what_the_net_reads_in_any_batching() -> None:
+    """``headfit`` caches the backbone's pooled features once; through the net's MLP they
+    must give the net's own embedding, whatever the batch size."""
+    import torch
+
+    from photoenhance.core.ml.nets.improvability import ImprovabilityNet
+    from photoenhance.train.rank.headfit import backbone_features
+
+    rng = np.random.default_rng(0)
+    n = 5
+    pool = rank_train.Pool(
+        rng.integers(0, 255, (n, 64, 64, 3), np.uint8),
+        rng.integers(0, 255, (n, 2, 32, 32, 3), np.uint8),
+        np.zeros(n, np.float32), np.zeros((n, 6), np.float32), np.full(n, np.nan, np.float32),
+        np.ones(n, np.float32), np.zeros(n, np.int64))
+    net = ImprovabilityNet(feat=16, hidden=8).eval()
+    feats = backbone_features(net, pool, batch=2)
+    assert feats.shape == (n, 48)
+    assert np.allclose(backbone_features(net, pool, batch=5), feats, atol=1e-5)
+    g, c, *_ = rank_train.to_tensors(pool)
+    with torch.inference_mode():
+        want = net.embed(g, c)
+        got = net.mlp(torch.from_numpy(feats))
+    assert torch.allclose(got, want, atol=1e-4)

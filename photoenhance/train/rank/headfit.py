@@ -29,7 +29,7 @@ from photoenhance.train.rank.train import (
     evaluate,
     load_pool,
     loss_fn,
-    to_tensors,
+    views_in_batches,
     warm_start,
 )
 
@@ -39,8 +39,7 @@ def backbone_features(net: ImprovabilityNet, pool: Pool, batch: int = 64) -> np.
     """(N, 3 * feat): global, mean-pooled and max-pooled crop features (the MLP's input)."""
     net.eval()
     out = []
-    for i in range(0, len(pool), batch):
-        g, c, *_ = to_tensors(pool.take(np.arange(i, min(i + batch, len(pool)))))
+    for g, c in views_in_batches(pool, batch):
         b, k = c.shape[:2]
         fg = net.backbone((g - net.mean) / net.std)
         fc = net.backbone((c.flatten(0, 1) - net.mean) / net.std).view(b, k, -1)

@@ -21,6 +21,7 @@ import argparse
 import json
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,13 @@ def to_tensors(p: Pool, flip: np.ndarray | None = None) -> tuple[torch.Tensor, .
             torch.from_numpy(p.tone_gain))
 
 
+def views_in_batches(p: Pool, batch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """The pool's (global view, crops) tensors, ``batch`` regions at a time, in order."""
+    for i in range(0, len(p), batch):
+        g, c, *_ = to_tensors(p.take(np.arange(i, min(i + batch, len(p)))))
+        yield g, c
+
+
 def loss_fn(out: torch.Tensor, gain: torch.Tensor, strengths: torch.Tensor,
             score_weight: float = 0.0, tone_gain: torch.Tensor | None = None,
             tone_weight: float = 0.0) -> torch.Tensor:
@@ -140,11 +148,7 @@ def loss_fn(out: torch.Tensor, gain: torch.Tensor, strengths: torch.Tensor,
 @torch.inference_mode()
 def predict(net: ImprovabilityNet, p: Pool, batch: int = 64) -> np.ndarray:
     net.eval()
-    outs = []
-    for i in range(0, len(p), batch):
-        g, c, *_ = to_tensors(p.take(np.arange(i, min(i + batch, len(p)))))
-        outs.append(net(g, c).float())
-    return torch.cat(outs).numpy()
+    return torch.cat([net(g, c).float() for g, c in views_in_batches(p, batch)]).numpy()
 
 
 def evaluate(net: ImprovabilityNet, p: Pool, out: np.ndarray | None = None
