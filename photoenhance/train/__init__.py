@@ -5,3 +5,9 @@ The app (``photoenhance.core``, ``.cli``, ``.gui``) never imports this package
 ``python -m photoenhance.train enhancer|data|blurcal|pack|unpack`` for the enhancer;
 ``python -m photoenhance.train.rank.labels|train|choose_q`` for the ranker;
 ``python -m photoenhance.train.tone`` for the tone model."""
+
+from pathlib import Path
+
+#: the source checkout: training data goes to ``REPO / "data"``, checkpoints to
+#: ``REPO / "checkpoints"`` (both ignored by git)
+REPO = Path(__file__).resolve().parents[2]

@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from photoenhance.train import REPO
+
 Image.MAX_IMAGE_PIXELS = 200_000_000
 
 #: Package -> license as declared by the package's copyright file (summary).
@@ -84,7 +86,7 @@ class Photo:
 
 
 def data_root() -> Path:
-    return Path(__file__).resolve().parents[4] / "data"
+    return REPO / "data"
 
 
 def fetch(root: Path) -> None:

@@ -39,10 +39,11 @@ from photoenhance.core.ml.device import pick_device, use_bf16
 from photoenhance.core.ml.nets import EnhanceUNet, build
 from photoenhance.core.ml.registry import ENHANCER, write_atomic, write_card
 from photoenhance.core.paths import models_dir
+from photoenhance.train import REPO
 from photoenhance.train import degrade as deg
 from photoenhance.train.data import data_root
 
-CKPT_DIR = Path(__file__).resolve().parents[4] / "checkpoints"
+CKPT_DIR = REPO / "checkpoints"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

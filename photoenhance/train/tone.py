@@ -53,8 +53,8 @@ from photoenhance.core.ml.nets.tone import (
     srgb_to_linear,
 )
 from photoenhance.core.ml.registry import write_card
+from photoenhance.train import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 PHOTO_SIDE = 384
 P_IDENTITY = 0.3
 #: relative weight of each fault; a faulty sample gets 1, 2 or 3 distinct faults

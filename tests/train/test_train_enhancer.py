@@ -268,3 +268,16 @@ def test_camera_options_are_checked() -> None:
     for bad in (["--camera-share", "1.5"], ["--camera", '{"nope": 1}'], ["--camera", "[1]"]):
         with pytest.raises(SystemExit):
             tr.parse_args(["--degradations", "camera-v2", *bad])
+
+
+def test_training_folders_are_in_the_checkout() -> None:
+    """Data and checkpoints go next to pyproject.toml, wherever the training code lives
+    (moving it under photoenhance/train once sent them to /data and /checkpoints)."""
+    from photoenhance.train import REPO, enhancer, tone
+    from photoenhance.train.data import data_root
+    from photoenhance.train.rank import train as rank_train
+
+    assert (REPO / "pyproject.toml").is_file()
+    assert data_root() == REPO / "data"
+    assert enhancer.CKPT_DIR == REPO / "checkpoints" == rank_train.CKPT.parent
+    assert tone.REPO == REPO

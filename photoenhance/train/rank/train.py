@@ -41,9 +41,10 @@ from photoenhance.core.rank.scale import (
     gain_to_score,
 )
 from photoenhance.core.rank.scorer import MODEL_NAME, save_model
+from photoenhance.train import REPO
 from photoenhance.train.rank.labels import pool_dir, true_gain
 
-CKPT = Path(__file__).resolve().parents[3] / "checkpoints" / "rank-last.pt"
+CKPT = REPO / "checkpoints" / "rank-last.pt"
 GAIN_CLIP = (-10.0, 10.0)
 FACTOR_WEIGHT = 0.3
 
