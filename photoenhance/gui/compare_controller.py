@@ -9,12 +9,14 @@ visible region plus a margin, from the reduced copy when zoomed out.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QRect, QThreadPool, QTimer, Signal
 
 from photoenhance.core.catalog import Catalog
+from photoenhance.core.errors import ModelError
 from photoenhance.core.jobs.lane import InferenceLane
 from photoenhance.core.jobs.verdict import header_verdict
 from photoenhance.gui import bridge, tasks
@@ -23,6 +25,7 @@ from photoenhance.gui.inference import ENHANCER
 from photoenhance.gui.models import PhotoRow
 from photoenhance.gui.preview import (
     DisplayImage,
+    Patch,
     decode_for_display,
     decode_quick,
     enhance_region,
@@ -38,19 +41,35 @@ FULL_DECODE_AFTER_MS = 1000
 RATING_NAMES = {2: "significant", 1: "moderate", 0: "neutral", -1: "regressed"}
 
 
-def _tone_plan(plans: dict[float, TonePlan], image: DisplayImage,
-               strength: float) -> TonePlan:
+def _tone_plan(plans: dict[float, TonePlan | str], image: DisplayImage,
+               strength: float) -> TonePlan | str:
     """The photo's tone plan at ``strength`` (runs on the inference lane; made once per
     strength from the reduced copy, which the tone net's 128 px input does not tell apart
-    from the full pixels)."""
+    from the full pixels), or why there is none (the tone model cannot be loaded: the
+    preview then shows the restoration alone and says so)."""
     plan = plans.get(strength)
     if plan is None:
         from photoenhance.core.ml.tone import plan_tone  # torch is loaded on the lane already
 
         pixels = image.proxy_pixels if image.proxy_pixels is not None else image.pixels
         assert pixels is not None
-        plan = plans[strength] = plan_tone(pixels, strength)
+        try:
+            plan = plan_tone(pixels, strength)
+        except ModelError as exc:
+            plan = f"not available ({exc})"
+        plans[strength] = plan
     return plan
+
+
+def _enhanced_patch(image: DisplayImage, rect: QRect, scale: float, enhancer: Any,
+                    strength: float, cancel: Any, auto: bool,
+                    tone: TonePlan | str | None) -> Patch:
+    """:func:`enhance_region` with the tone plan, or, where the tone model is missing, the
+    restoration alone with the reason in its ``tone`` words."""
+    if isinstance(tone, str):
+        patch = enhance_region(image, rect, scale, enhancer, strength, cancel, auto)
+        return dataclasses.replace(patch, tone=tone)
+    return enhance_region(image, rect, scale, enhancer, strength, cancel, auto, tone)
 
 
 class CompareController(QObject):
@@ -79,7 +98,7 @@ class CompareController(QObject):
         self.auto = True  # scale the strength by the photo's measured need (a setting)
         self.tone = False  # correct exposure, contrast and colour after restoring (a setting)
         #: the open photo's tone plans by strength, made on the inference lane
-        self._tone_plans: dict[float, TonePlan] = {}
+        self._tone_plans: dict[float, TonePlan | str] = {}
         self._tone_words: str | None = None  # what the preview's tone step did
         view.preview_wanted.connect(self.request_preview)
         view.rated.connect(self.rate)
@@ -206,8 +225,8 @@ class CompareController(QObject):
 
         def run(_progress: Any, cancel: Any) -> object:
             tone = None if plans is None else _tone_plan(plans, image, strength)
-            return enhance_region(image, rect, scale, lane.model(ENHANCER), strength, cancel,
-                                  auto, tone)
+            return _enhanced_patch(image, rect, scale, lane.model(ENHANCER), strength, cancel,
+                                   auto, tone)
 
         task = bridge.Task(run, self)
         task.finished.connect(lambda patch, p=image.path: self._patch(p, patch))

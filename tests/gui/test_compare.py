@@ -384,3 +384,22 @@ def test_tone_setting_previews_the_tone_step(qtbot, win: MainWindow, monkeypatch
     before = plain.image.pixelColor(5, 5).lightness()
     assert patch.image.pixelColor(5, 5).lightness() > before
     assert len(planned) == 1  # one plan per photo and strength, reused by later previews
+
+
+def test_missing_tone_model_still_previews_the_restoration(qtbot, win: MainWindow,
+                                                           monkeypatch) -> None:
+    """With the tone setting on and the tone model missing, the preview still comes (the
+    restoration alone) and the header says why the tone step is not shown."""
+    import photoenhance.core.ml.tone as tone
+    from photoenhance.core.errors import ModelError
+
+    def missing(pixels, strength):
+        raise ModelError("Model weights tone-v1.pt are missing.")
+
+    monkeypatch.setattr(tone, "plan_tone", missing)
+    _open(qtbot, win)
+    with qtbot.waitSignal(win.comparer.preview_ready, timeout=20_000) as got:
+        win.comparer.set_tone(True)
+    assert got.args[0].tone.startswith("not available")
+    assert "tone: not available (Model weights tone-v1.pt are missing.)" in \
+        win.compare.title.text()
