@@ -3,8 +3,10 @@
 ``_reference`` is the guard as first written (full-resolution box filters and pooled block
 means, colour conversions per pixel, every check always run): short and easy to check
 against ``docs/guard.md``. :func:`photoenhance.core.ml.guard.guard` computes the same from
-sums of products on the block grid and skips work that cannot change the result; both must
-agree to float32 rounding, on every branch it may skip.
+sums of products on the block grid and skips work that cannot change the result, on the
+CPU in compiled loops (:mod:`photoenhance.core.ml.guard_kernels`), elsewhere with torch
+operations; both versions must agree with it to float32 rounding, on every branch they may
+skip.
 """
 
 from __future__ import annotations
@@ -103,12 +105,26 @@ def _case(kind: str, h: int, w: int, seed: int) -> tuple[torch.Tensor, torch.Ten
     return x, x.clone()
 
 
+@pytest.fixture(params=["compiled", "torch"])
+def impl(request, monkeypatch) -> str:  # type: ignore[no-untyped-def]
+    """Each test runs on both guards: the compiled CPU loops, and the torch version (other
+    devices, or no numba)."""
+    if request.param == "torch":
+        monkeypatch.setattr(G, "_KERNELS", None)
+    return str(request.param)
+
+
+def test_the_compiled_guard_is_available() -> None:
+    """numba is a dependency: CPU tiles must not fall back to the slower torch guard."""
+    assert G._KERNELS is not None
+
+
 @pytest.mark.parametrize("kind", ["noise", "texture", "grating", "same"])
 @pytest.mark.parametrize("shape", [(96, 96), (100, 130), (37, 45), (10, 24), (40, 33)])
 @pytest.mark.parametrize("patterns", [True, False])
 @pytest.mark.parametrize("weight", [0.0, 0.4, 1.0])
 def test_fast_guard_matches_the_reference(kind: str, shape: tuple[int, int], patterns: bool,
-                                          weight: float) -> None:
+                                          weight: float, impl: str) -> None:
     x, y = _case(kind, *shape, seed=shape[0] + shape[1])
     for fmt in (torch.contiguous_format, torch.channels_last):  # infer.py's tiles, and plain
         xi, yi = x.contiguous(memory_format=fmt), y.contiguous(memory_format=fmt)
@@ -154,33 +170,34 @@ def test_guard_stats_are_per_call() -> None:
     assert enh.guard_stats.pixels == 0 and enh.guard_stats.seconds == 0
 
 
-def test_guard_cost_skips_work_that_cannot_matter(monkeypatch) -> None:
+def test_guard_cost_skips_work_that_cannot_matter(monkeypatch, impl: str) -> None:
     """The guard's cost, counted rather than timed: at weight 0 it makes no statistics; the
     3-channel detail pass (its costliest) runs only where a block gives detail back, on the
     rows that block's map reaches; a second tile of the same size allocates no new scratch
     memory; ``overwrite`` writes the result into the net's output instead of a fresh tile."""
-    calls: dict[str, list[int]] = {"stats": [], "detail": []}
-    real_stats, real_detail = G._statistics, G._detail
+    calls: list[int] = []
+    real_stats, real_fused = G._statistics, G._statistics_fused
 
     def stats(e_pad, y, grid, lags):  # type: ignore[no-untyped-def]
-        calls["stats"].append(grid.h)
+        calls.append(grid.h)
         return real_stats(e_pad, y, grid, lags)
 
-    def detail(t):  # type: ignore[no-untyped-def]
-        calls["detail"].append(t.shape[-2])
-        return real_detail(t)
+    def fused(xf, yf, grid, patterns, threads):  # type: ignore[no-untyped-def]
+        calls.append(grid.h)
+        return real_fused(xf, yf, grid, patterns, threads)
 
     monkeypatch.setattr(G, "_statistics", stats)
-    monkeypatch.setattr(G, "_detail", detail)
+    monkeypatch.setattr(G, "_statistics_fused", fused)
     x, y = _case("texture", 256, 96, seed=5)
-    G.guard(x, y, weight=0.0)
-    assert calls == {"stats": [], "detail": []}
-    G.guard(*_case("noise", 256, 96, seed=5))  # noise removed: no detail to give back
-    assert calls["stats"] == [256] and calls["detail"] == []
+    done = G.GuardStats()
+    G.guard(x, y, done, weight=0.0)
+    assert calls == [] and done.detail_rows == 0
+    G.guard(*_case("noise", 256, 96, seed=5), done)  # noise removed: no detail to give back
+    assert calls == [256] and done.detail_rows == 0
     y_top = x.clone()
     y_top[..., :64, :] = y[..., :64, :]  # texture shrunk in the top quarter only
-    G.guard(x, y_top)
-    assert 64 <= calls["detail"][-1] < 128  # the top rows and their context, not all 256
+    G.guard(x, y_top, done)
+    assert 64 <= done.detail_rows < 128  # the top rows and the map's reach, not all 256
     buffers = {k: v.data_ptr() for k, v in G._SCRATCH.bufs.items()}
     G.guard(x, y)
     assert {k: v.data_ptr() for k, v in G._SCRATCH.bufs.items()} == buffers
@@ -189,7 +206,7 @@ def test_guard_cost_skips_work_that_cannot_matter(monkeypatch) -> None:
     assert out.data_ptr() == tile.data_ptr()
 
 
-def test_guard_runs_outside_inference_mode_after_running_inside_it() -> None:
+def test_guard_runs_outside_inference_mode_after_running_inside_it(impl: str) -> None:
     """The app guards under ``torch.inference_mode``; tests and tools call it plainly. The
     per-thread buffers made in one mode must not be reused in the other."""
     x, y = _case("noise", 96, 96, seed=3)

@@ -37,33 +37,38 @@ blocks and upsampled bilinearly, so they vary smoothly inside a tile; tiles are 
 with their overlapping context and blended by :mod:`photoenhance.core.ml.infer` as before,
 so the guarded photo has no seams.
 
-Its work is kept small, every pass over the tile counted (each costs about as much as the
-next on CPU: they are memory-bound), and what it decides is unchanged by any of it. The
-nine per-pixel products (residual x detail, detail^2, residual^2 and the six lags) are
-summed three at a time by reshaping (the block statistics are means of products, so
-correlations, slopes and autocorrelations all come from these sums). The tile is worked on
-in its own channels-last layout (no conversions); luma is one matrix product over eight
-pixels at a time; the 3-channel detail is one depthwise convolution, only on the rows its
-map reaches; the bilinear maps are written in one pass (each block's rows are straight
-lines between two block rows); scratch buffers are kept between tiles (fresh memory is
-slow to touch), and the result may go into the net's output tile. Work whose result cannot
-matter is skipped: every check at weight 0, the detail pass where no block gives detail
-back, the strength map where no block repeats. ``bench/guard_cost.py`` and
-``bench/harm.py`` measure its time as a ratio to the rest of the enhancement;
-``tests/ml/test_guard_fast.py`` checks it against the straightforward implementation and
-counts the work it skips.
+Its work is kept small, and what it decides is unchanged by any of it. On the CPU the
+per-pixel work is three compiled loops over the tile (:mod:`.guard_kernels`, numba: about
+3x less time than the torch operations); elsewhere (GPU tensors, or no numba) the torch
+version below runs. Both compute the block statistics as means of products (correlations,
+slopes and autocorrelations all come from these sums), and both skip work whose result
+cannot matter: every check at weight 0, the detail pass where no block gives detail back,
+the strength map where no block repeats. The torch version sums the nine per-pixel
+products three at a time by reshaping, works in the tile's channels-last layout, computes
+luma as one matrix product over eight pixels at a time and the 3-channel detail as one
+depthwise convolution on the rows its map reaches, writes each bilinear map in one pass,
+and keeps scratch buffers between tiles (fresh memory is slow to touch). The result may go
+into the net's output tile. ``bench/guard_cost.py`` and ``bench/harm.py`` measure the
+guard's time as a ratio to the rest of the enhancement; ``tests/ml/test_guard_fast.py``
+checks both versions against the straightforward implementation and counts the work they
+skip. ``docs/guard.md`` has the method, thresholds and cost.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import threading
 import time
 from dataclasses import dataclass
+from types import ModuleType
 
+import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
+
+log = logging.getLogger(__name__)
 
 #: Side of the guard's statistics blocks (pixels of the tile).
 BLOCK = 16
@@ -105,6 +110,7 @@ class GuardStats:
     seconds: float = 0.0  # time spent in the guard
     removed: float = 0.0  # squared change the net made (sum over pixels and channels)
     kept: float = 0.0  # squared change left after the guard
+    detail_rows: int = 0  # rows whose 3-channel detail was computed (its costliest work)
 
     @property
     def kept_share(self) -> float | None:
@@ -122,6 +128,7 @@ class GuardStats:
                                 + other.detail_back * other.map_cells) / total
         self.pixels += other.pixels
         self.map_cells = total
+        self.detail_rows += other.detail_rows
 
 
 class _Scratch(threading.local):
@@ -169,15 +176,16 @@ def _luma(img: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
     return flat.view(out.shape)
 
 
-def _box(x: torch.Tensor, k: int) -> torch.Tensor:
-    """``k`` x ``k`` box blur of a small map, same size (edges replicated)."""
-    p = k // 2
-    return F.avg_pool2d(F.pad(x, (p, p, p, p), mode="replicate"), k, stride=1)
-
-
-def _smooth(m: torch.Tensor) -> torch.Tensor:
-    """Block maps (1, C, hb, wb) smoothed over 3 x 3 cells (when they have that many)."""
-    return _box(m, 3) if m.shape[-1] >= 3 and m.shape[-2] >= 3 else m
+def _smooth(m: np.ndarray) -> np.ndarray:
+    """Block maps (C, hb, wb) smoothed over 3 x 3 cells, edges replicated (when they have
+    that many cells). The block maps are small: numpy, not torch, whose per-operation
+    overhead is larger than the work here."""
+    if m.shape[-1] < 3 or m.shape[-2] < 3:
+        return m
+    p = np.concatenate((m[:, :, :1], m, m[:, :, -1:]), axis=2)  # np.pad is 10x slower here
+    rows = p[:, :, :-2] + p[:, :, 1:-1] + p[:, :, 2:]
+    rows = np.concatenate((rows[:, :1], rows, rows[:, -1:]), axis=1)
+    return (rows[:, :-2] + rows[:, 1:-1] + rows[:, 2:]) / np.float32(9.0)
 
 
 def _detail_plane(x: torch.Tensor, out: torch.Tensor) -> None:
@@ -258,11 +266,11 @@ def _up(m: torch.Tensor, h: int, w: int, out: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def _rows_of(m: torch.Tensor, h: int) -> tuple[int, int]:
+def _rows_of(m: np.ndarray, h: int) -> tuple[int, int]:
     """The rows [a, b) outside which a block map (hb, wb), resized bilinearly to h rows, is
     0: a row reads the two nearest block rows (half a block from the centres)."""
     hb = m.shape[0]
-    on = torch.nonzero(m.amax(1) > 0).flatten()
+    on = np.flatnonzero(m.max(1) > 0)
     scale = h / hb  # block k is read by rows i with (k - 0.5) s - 0.5 < i < (k + 1.5) s - 0.5
     a = math.floor((int(on[0]) - 0.5) * scale - 0.5)
     b = math.ceil((int(on[-1]) + 1.5) * scale - 0.5) + 1
@@ -336,50 +344,150 @@ def _statistics(e_pad: torch.Tensor, y: torch.Tensor, grid: _Grid, lags: tuple) 
     return torch.cat(means)[None]
 
 
-def _maps(m: torch.Tensor, weight: float, patterns: bool
-          ) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """From the block statistics (1, n, hb, wb): the detail to give back, ``w * beta``
+def _maps(m: np.ndarray, weight: float, patterns: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """From the block statistics (n, hb, wb): the detail to give back, ``w * beta``
     (hb, wb), and the strength (None where no block repeats: 1 everywhere)."""
-    s_rh, s_hh, s_rr = _smooth(m[:, :3])[0]
-    eps = 1e-10
-    rho = s_rh / torch.sqrt(s_rr * s_hh + eps)
-    beta = (s_rh / (s_hh + eps)).clamp(0.0, BETA_MAX)
-    back = ((rho - RHO_RAMP[0]) / (RHO_RAMP[1] - RHO_RAMP[0])).clamp(0.0, 1.0) * beta * weight
+    s_rh, s_hh, s_rr = _smooth(m[:3])
+    eps = np.float32(1e-10)
+    rho = s_rh / np.sqrt(s_rr * s_hh + eps)
+    beta = np.clip(s_rh / (s_hh + eps), 0.0, BETA_MAX)
+    back = np.clip((rho - RHO_RAMP[0]) / (RHO_RAMP[1] - RHO_RAMP[0]), 0.0, 1.0) * beta * weight
     if not patterns:
         return back, None
-    best = m[:, 3:].abs().amax(1, keepdim=True)
-    pat = _smooth(best / (m[:, 2:3] + 1e-10))[0, 0]
-    keep = ((pat - PATTERN_RAMP[0]) / (PATTERN_RAMP[1] - PATTERN_RAMP[0])).clamp(0.0, 1.0)
-    if float(keep.amax()) <= 0.0:
+    best = np.abs(m[3:]).max(0, keepdims=True)
+    pat = _smooth(best / (m[2:3] + eps))[0]
+    keep = np.clip((pat - PATTERN_RAMP[0]) / (PATTERN_RAMP[1] - PATTERN_RAMP[0]), 0.0, 1.0)
+    if float(keep.max()) <= 0.0:
         return back, None
     return back, 1.0 - (1.0 - PATTERN_FLOOR) * keep * weight
 
 
 def _correct(x: torch.Tensor, y: torch.Tensor, e_pad: torch.Tensor, grid: _Grid,
-             patterns: bool, weight: float, overwrite: bool) -> tuple[torch.Tensor, float]:
-    """The guarded output (h, w, 3), not clamped (in ``y`` when ``overwrite``), and the
-    mean detail given back. ``e_pad`` holds the residual ``x - y`` and is left holding
-    ``x - output``."""
+             patterns: bool, weight: float, overwrite: bool
+             ) -> tuple[torch.Tensor, float, int]:
+    """The guarded output (h, w, 3), not clamped (in ``y`` when ``overwrite``), the mean
+    detail given back and the rows whose detail was computed. ``e_pad`` holds the residual
+    ``x - y`` and is left holding ``x - output``."""
     h, w = grid.h, grid.w
     e = e_pad[:h, :w]
-    back, strength = _maps(_statistics(e_pad, y, grid, _LAGS if patterns else ()),
-                           weight, patterns)
-    back_mean = float(back.mean())
+    back_np, strength_np = _maps(
+        _statistics(e_pad, y, grid, _LAGS if patterns else ())[0].cpu().numpy(), weight,
+        patterns)
+    back_mean = float(back_np.mean())
+    back = torch.from_numpy(back_np).to(x.device)
+    strength = None if strength_np is None else torch.from_numpy(strength_np).to(x.device)
     three = _SCRATCH.get("map", h, w, 3)
+    detail_rows = 0
     if back_mean > 0.0:  # back >= 0: some block gives detail back
-        a, b = _rows_of(back, h)  # the rows where the map is not 0
+        a, b = _rows_of(back_np, h)  # the rows where the map is not 0
         band = _up(back[..., None].expand(-1, -1, 3), h, w, three)[a:b]
         lo, hi = max(a - 2, 0), min(b + 2, h)  # and the detail's context
         detail = _hwc(_detail(y[:, :, lo:hi]))[a - lo : b - lo]
+        detail_rows = b - a
         e[a:b].addcmul_(band, detail, value=-1.0)
     if strength is not None:
         e.mul_(_up(strength[..., None].expand(-1, -1, 3), h, w, three))
     res = grid.image_means(e_pad)  # block means of x - output
-    chroma = res - (res @ torch.tensor(_LUMA, device=res.device))[..., None]
-    smooth = _smooth(chroma.permute(2, 0, 1)[None])[0].permute(1, 2, 0)
-    e.sub_(_up(smooth * weight, h, w, three))  # the colour given back
+    colour = torch.from_numpy(_colour(res.cpu().numpy(), weight)).to(x.device)
+    e.sub_(_up(colour, h, w, three))  # the colour given back
     out = torch.sub(_hwc(x), e, out=_hwc(y)) if overwrite else torch.sub(_hwc(x), e)
-    return out, back_mean
+    return out, back_mean, detail_rows
+
+
+def _colour(res: np.ndarray, weight: float) -> np.ndarray:
+    """The colour to give back (hb, wb, 3): the chroma of the block means ``res`` (hb, wb,
+    3) of the corrected residual, smoothed over 3 x 3 blocks, times ``weight``."""
+    chroma = res - (res @ np.array(_LUMA, np.float32))[..., None]
+    smooth = _smooth(np.ascontiguousarray(chroma.transpose(2, 0, 1)))
+    return np.ascontiguousarray(smooth.transpose(1, 2, 0) * np.float32(weight))
+
+
+def _load_kernels() -> ModuleType | None:
+    """:mod:`.guard_kernels`, or None where numba cannot be imported (the torch guard
+    then runs: the same decisions, about three times the time)."""
+    try:
+        from photoenhance.core.ml import guard_kernels
+    except ImportError as exc:  # numba missing or broken on this platform
+        log.warning("Guard: compiled kernels unavailable (%s); using the torch version", exc)
+        return None
+    assert guard_kernels.BLOCK == BLOCK
+    return guard_kernels
+
+
+#: The compiled per-pixel loops for CPU tiles (None: the torch version everywhere).
+_KERNELS = _load_kernels()
+
+
+@functools.lru_cache(maxsize=16)
+def _interp_index(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per output index along one axis: the two source cells a bilinear resize reads and
+    the second one's weight (as :func:`_interp_matrix`)."""
+    scale = n_in / n_out
+    src = ((np.arange(n_out, dtype=np.float64) + 0.5) * scale - 0.5).clip(min=0.0)
+    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    i1 = np.minimum(i0 + 1, n_in - 1)
+    return i0, i1, (src - i0).astype(np.float32)
+
+
+def _expand(m: np.ndarray, ix: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+    """A block map (hb, wb, 1 or 3) resized along the columns, as (hb, 3 w) interleaved
+    values (:func:`.guard_kernels.expand`)."""
+    assert _KERNELS is not None
+    out = np.empty((m.shape[0], 3 * ix[0].shape[0]), np.float32)
+    _KERNELS.expand(np.ascontiguousarray(m, dtype=np.float32), *ix, out)
+    return out
+
+
+def _statistics_fused(xf: np.ndarray, yf: np.ndarray, grid: _Grid, patterns: bool,
+                      threads: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """:func:`_statistics` by the compiled loops: block means (3 or 9, hb, wb), the
+    block sums of ``x - y`` (hb, wb, 3) and the sum of its squares."""
+    assert _KERNELS is not None
+    sums = np.zeros((grid.hb, grid.wb, 9))
+    esum = np.zeros((grid.hb, grid.wb, 3))
+    removed = _KERNELS.parallel(_KERNELS.stats_rows, grid.hb, threads, xf, yf, grid.h,
+                                grid.w, patterns, sums, esum)
+    count = grid.count.numpy().astype(np.float64)[..., None]
+    means = (sums[..., : 9 if patterns else 3] / count).astype(np.float32)
+    return np.ascontiguousarray(means.transpose(2, 0, 1)), esum, removed
+
+
+def _fused(x: torch.Tensor, y: torch.Tensor, grid: _Grid, patterns: bool, weight: float,
+           overwrite: bool) -> tuple[torch.Tensor, float, float, float, int]:
+    """The guard of a CPU tile by :mod:`.guard_kernels`: the output (1, 3, h, w)
+    channels_last (in ``y`` when ``overwrite``), removed, kept, the mean detail given back
+    and the rows whose detail was computed."""
+    assert _KERNELS is not None
+    k = _KERNELS
+    h, w = grid.h, grid.w
+    threads = torch.get_num_threads()
+    xf = _hwc(x).detach().numpy().reshape(h, 3 * w)
+    yf = _hwc(y).detach().numpy().reshape(h, 3 * w)
+    means, esum, removed = _statistics_fused(xf, yf, grid, patterns, threads)
+    back, strength = _maps(means, weight, patterns)
+    back_mean = float(back.mean())
+    iy, ix = _interp_index(grid.hb, h), _interp_index(grid.wb, w)
+    none = np.zeros((1, 3 * w), np.float32)
+    s_map = none if strength is None else _expand(strength[..., None], ix)
+    rows, detail_rows = (0, 0), 0
+    count = grid.count.numpy().astype(np.float64)[..., None]
+    ef = np.zeros((1, 1), np.float32)
+    if back_mean > 0.0 or strength is not None:  # the residual changes: its new block sums
+        b_map = none
+        if back_mean > 0.0:
+            rows = _rows_of(back, h)
+            ef = _SCRATCH.get("ef", h, 3 * w).numpy()
+            b_map = _expand(back[..., None], ix)
+        esum = np.zeros_like(esum)
+        detail_rows = int(k.parallel(
+            k.correct_rows, grid.hb, threads, xf, yf, h, w, b_map, rows, s_map,
+            back_mean > 0.0, strength is not None, *iy, ef, esum))
+    colour = _expand(_colour((esum / count).astype(np.float32), weight), ix)
+    out = y if overwrite else y.clone(memory_format=torch.channels_last)
+    of = _hwc(out).detach().numpy().reshape(h, 3 * w)
+    kept = k.parallel(k.write_rows, grid.hb, threads, xf, of, h, w, ef, back_mean > 0.0,
+                      s_map, strength is not None and back_mean <= 0.0, colour, *iy)
+    return out, removed, kept, back_mean, detail_rows
 
 
 def guard(x: torch.Tensor, y: torch.Tensor, stats: GuardStats | None = None,
@@ -395,33 +503,43 @@ def guard(x: torch.Tensor, y: torch.Tensor, stats: GuardStats | None = None,
 
     Returned in ``y``'s memory format. Work whose result cannot matter is skipped (every
     check at weight 0, the detail where no block gives any back, the strength where no
-    block repeats, everything where the net changed nothing)."""
+    block repeats, everything where the net changed nothing). On the CPU the per-pixel
+    work runs in :mod:`.guard_kernels` where numba is available."""
     if x.shape[-1] < 2 * DETAIL or x.shape[-2] < 2 * DETAIL:
         return y
     start = time.perf_counter()
     fmt = _format(y)
-    x, y = x.float(), y.float().contiguous(memory_format=torch.channels_last)
+    y_in = y
+    x = x.float().contiguous(memory_format=torch.channels_last)
+    y = y.float().contiguous(memory_format=torch.channels_last)
     _SCRATCH.device = x.device
     grid = _Grid(*x.shape[-2:])
-    e_pad = grid.padded("e", grid.hp + 2, grid.wp + 8, 3)  # x - output, zero outside
-    e = e_pad[: grid.h, : grid.w]
-    torch.sub(_hwc(x), _hwc(y), out=e)
-    removed = _dot(e_pad)
-    back_mean, kept = 0.0, removed
-    if weight > 0.0 and removed > 0.0:
-        out, back_mean = _correct(x, y, e_pad, grid, patterns, weight, overwrite)
-        out.clamp_(0.0, 1.0)
-        torch.sub(_hwc(x), out, out=e)
-        kept = _dot(e_pad)
-        final = out.permute(2, 0, 1)[None]
+    detail_rows, back_mean = 0, 0.0
+    if _KERNELS is not None and x.device.type == "cpu" and weight > 0.0:
+        own = overwrite or y.data_ptr() != y_in.data_ptr()  # y is ours to write
+        final, removed, kept, back_mean, detail_rows = _fused(x, y, grid, patterns, weight,
+                                                              own)
     else:
-        final = y.clamp_(0.0, 1.0) if overwrite else y.clamp(0.0, 1.0)
-        if stats is not None:
-            torch.sub(_hwc(final), _hwc(x), out=e)
+        e_pad = grid.padded("e", grid.hp + 2, grid.wp + 8, 3)  # x - output, zero outside
+        e = e_pad[: grid.h, : grid.w]
+        torch.sub(_hwc(x), _hwc(y), out=e)
+        removed = _dot(e_pad)
+        kept = removed
+        if weight > 0.0 and removed > 0.0:
+            out, back_mean, detail_rows = _correct(x, y, e_pad, grid, patterns, weight,
+                                                   overwrite)
+            out.clamp_(0.0, 1.0)
+            torch.sub(_hwc(x), out, out=e)
             kept = _dot(e_pad)
+            final = out.permute(2, 0, 1)[None]
+        else:
+            final = y.clamp_(0.0, 1.0) if overwrite else y.clamp(0.0, 1.0)
+            if stats is not None:
+                torch.sub(_hwc(final), _hwc(x), out=e)
+                kept = _dot(e_pad)
     if stats is not None:
         stats.add(GuardStats(grid.h * grid.w, grid.hb * grid.wb, back_mean,
-                             time.perf_counter() - start, removed, kept))
+                             time.perf_counter() - start, removed, kept, detail_rows))
     return final.contiguous(memory_format=fmt)
 
 
