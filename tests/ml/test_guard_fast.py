@@ -214,3 +214,17 @@ def test_guard_runs_outside_inference_mode_after_running_inside_it(impl: str) ->
         inside = G.guard(x, y, G.GuardStats(), True, 0.4)
     outside = G.guard(x, y, G.GuardStats(), True, 0.4)
     assert torch.allclose(inside, outside)
+
+
+def test_warm_compiles_every_loop_the_guard_calls(monkeypatch) -> None:
+    """The enhancer compiles the guard's loops when it loads (about 5 s the first time), not
+    on the first tile: after :func:`warm`, guarding a tile compiles nothing new."""
+    G.warm()
+    k = G._KERNELS
+    assert k is not None
+    loops = (k.stats_rows, k.correct_rows, k.write_rows, k.expand)
+    before = [len(f.signatures) for f in loops]
+    assert all(before)
+    for kind in ("noise", "texture", "grating"):
+        G.guard(*_case(kind, 96, 96, seed=7), G.GuardStats())
+    assert [len(f.signatures) for f in loops] == before

@@ -40,6 +40,7 @@ from photoenhance.core.errors import ModelError, PhotoEnhanceError
 from photoenhance.core.ml import autostrength
 from photoenhance.core.ml.device import pick_device, use_bf16
 from photoenhance.core.ml.guard import GuardStats, guard
+from photoenhance.core.ml.guard import warm as warm_guard
 from photoenhance.core.ml.nets import EnhanceUNet, build
 from photoenhance.core.ml.plan import EnhancePlan, plan_photo
 from photoenhance.core.ml.registry import read_card, verify, weights_path
@@ -222,6 +223,8 @@ class Enhancer:
         self.guarded = True
         #: what the guard did in the last :meth:`enhance` call
         self.guard_stats = GuardStats()
+        if device.type == "cpu":
+            warm_guard()  # its compiled loops load with the model, not on the first tile
 
     def _prepare(self, model: torch.nn.Module) -> tuple[Any, int]:
         """The forward to call for ``model`` on this device, and its number of hints."""
