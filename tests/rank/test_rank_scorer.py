@@ -139,3 +139,27 @@ def test_a_net_from_before_version_6_still_loads(tmp_path: Path) -> None:
     img = (np.random.default_rng(0).random((200, 240, 3)) * 255).astype(np.uint8)
     res = Scorer(net).score_arrays([img])[0]
     assert set(res.factors) == set(OLD_FACTORS) and res.tone_gain_db is None
+
+
+def test_folded_batch_norms_give_the_same_scores() -> None:
+    """Scorer.load folds each batch norm into its convolution (a quarter of the backbone's
+    time): the net computes the same, to float rounding, and has no batch norm left."""
+    import copy
+
+    from photoenhance.core.ml.nets.improvability import ImprovabilityNet, fold_batch_norms
+
+    torch.manual_seed(0)
+    net = ImprovabilityNet()
+    for m in net.modules():  # batch statistics far from the identity
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.2, 0.2)
+    net.eval()
+    folded = copy.deepcopy(net)
+    assert fold_batch_norms(folded) > 10
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    g, c = torch.rand(2, 3, 96, 96), torch.rand(2, 4, 3, 64, 64)
+    with torch.inference_mode():
+        assert torch.allclose(folded.embed(g, c), net.embed(g, c), atol=1e-4, rtol=1e-4)

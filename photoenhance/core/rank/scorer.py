@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from photoenhance.core.errors import ModelError, PhotoEnhanceError
-from photoenhance.core.ml.nets.improvability import ImprovabilityNet
+from photoenhance.core.ml.nets.improvability import ImprovabilityNet, fold_batch_norms
 from photoenhance.core.ml.registry import open_checked, sha256_file
 from photoenhance.core.paths import models_dir
 from photoenhance.core.progress import CancelToken, Progress, ProgressCallback
@@ -115,6 +115,7 @@ class Scorer:
             blob = torch.load(path, map_location="cpu", weights_only=True)
             net = ImprovabilityNet.from_config(blob["config"])
             net.load_state_dict(blob["state_dict"])
+            fold_batch_norms(net.eval())  # inference only: a scorer never trains its backbone
         except (RuntimeError, KeyError, OSError, ValueError) as exc:
             raise ModelError(f"cannot load model weights ({exc})", path) from exc
         head = load_user_head(sha) if use_user_head else None
