@@ -69,6 +69,18 @@ def _to_cells(row: np.ndarray, w: int, out: np.ndarray) -> None:
 
 
 @_jit
+def _to_cells3(row: np.ndarray, w: int, out: np.ndarray) -> None:
+    """Add the per-channel sums of a row of ``3 w`` interleaved values over each ``BLOCK``
+    columns to ``out`` (wb, 3)."""
+    for c in range(out.shape[0]):
+        for ch in range(3):
+            acc = 0.0
+            for j in range(c * BLOCK, min(c * BLOCK + BLOCK, w)):
+                acc += row[3 * j + ch]
+            out[c, ch] += acc
+
+
+@_jit
 def stats_rows(xf: np.ndarray, yf: np.ndarray, h: int, w: int, b0: int, b1: int,
                lags: bool, sums: np.ndarray, esum: np.ndarray) -> float:
     """Cell sums of rows of cells ``[b0, b1)`` into ``sums`` (hb, wb, 9): ``r h``,
@@ -157,12 +169,7 @@ def stats_rows(xf: np.ndarray, yf: np.ndarray, h: int, w: int, b0: int, b1: int,
             _to_cells(col[m], w, cells)
             for c in range(wb):
                 sums[bi, c, m] += cells[c]
-        for c in range(wb):
-            for ch in range(3):
-                acc = 0.0
-                for j in range(c * BLOCK, min(c * BLOCK + BLOCK, w)):
-                    acc += ecol[3 * j + ch]
-                esum[bi, c, ch] += acc
+        _to_cells3(ecol, w, esum[bi])
     return removed
 
 
@@ -208,7 +215,6 @@ def correct_rows(xf: np.ndarray, yf: np.ndarray, h: int, w: int, b0: int, b1: in
     (:func:`expand`, (hb, 3 w)); ``back`` is read on rows ``rows = (a, b)`` only (0
     elsewhere), ``strength`` when ``has_strength``; ``iy0``, ``iy1``, ``ly`` resize them
     along the rows. Returns the number of rows whose 3-channel detail was computed."""
-    wb = esum.shape[1]
     a, b = rows
     n3 = 3 * w
     hs = np.empty((BLOCK + 4, n3), np.float32)  # horizontal 5-sums of y, rows r0 - 2 ..
@@ -257,12 +263,7 @@ def correct_rows(xf: np.ndarray, yf: np.ndarray, h: int, w: int, b0: int, b1: in
                     er[q] = e3[q]
             for q in range(n3):
                 ecol[q] += e3[q]
-        for c in range(wb):
-            for ch in range(3):
-                acc = 0.0
-                for j in range(c * BLOCK, min(c * BLOCK + BLOCK, w)):
-                    acc += ecol[3 * j + ch]
-                esum[bi, c, ch] += acc
+        _to_cells3(ecol, w, esum[bi])
     return detail_rows
 
 
