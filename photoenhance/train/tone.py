@@ -40,6 +40,9 @@ import torch
 from PIL import Image
 
 from photoenhance.core.ml.nets.tone import (
+    LIFT_GAMMA_MIN,
+    LIFT_RAMP,
+    LIFT_TARGET,
     LUMA,
     N_PARAMS,
     STATS_SIDE,
@@ -418,7 +421,8 @@ def export(args: argparse.Namespace) -> None:
                                      "anchor included (photoenhance.core.ml.nets.tone)"},
         "training": {**info, "optimizer": "AdamW wd 1e-4", "schedule": "cosine over the "
                      "time budget", "loss": f"L1 in sRGB on {THUMB} px thumbnails + {REG} x "
-                     f"distance from identity + {args.wb_weight} x L1 on temperature and tint",
+                     f"distance from identity + {args.wb_weight} x L1 on temperature and tint + "
+                     f"{args.residual_weight} x squared distance from the anchor",
                      "data": "Debian wallpaper photos (data/manifest.json, train split), "
                              f"long side {PHOTO_SIDE} px, random 50-100 % crops resized to "
                              f"{STATS_SIDE} px",
@@ -430,6 +434,14 @@ def export(args: argparse.Namespace) -> None:
                      "target_look_jitter": LOOK if args.jitter else None, "fault_weights": FAULTS,
                      "faults_per_sample_1_2_3": N_FAULTS,
                      "fault_ranges": RANGES},
+        "anchor": {"exposure": "white point (99.8th percentile of the brightest channel) "
+                              "to white in linear light, none within 1 % of white",
+                   "levels": "black and white point in sRGB where the blacks are lifted "
+                             "(0.2th percentile of the darkest channel 0.03-0.07)",
+                   "shadow_lift": {"mean_luma_ramp": list(LIFT_RAMP),
+                                   "target_mean_luma": LIFT_TARGET,
+                                   "power_min": LIFT_GAMMA_MIN,
+                                   "form": "power curve on all but the top of 16 pieces"}},
         "metrics": metrics,
     }
     if args.history:

@@ -263,3 +263,90 @@ def test_plan_renders_what_apply_writes_on_the_photo_and_its_regions() -> None:
     nothing = model.plan(img, strength=0.0)
     assert nothing.params is None and nothing.edit.description == "no change"
     assert np.array_equal(nothing.render(region), region)
+
+
+def _night(h: int = 96, w: int = 128) -> np.ndarray:
+    """A low-light photo: a dim scene (sRGB 0.02-0.2) with two small lamps at white, so the
+    anchor's exposure cannot brighten it."""
+    yy, xx = np.mgrid[0:h, 0:w] / np.array([h, w]).reshape(2, 1, 1)
+    img = np.stack([0.02 + 0.18 * xx, 0.02 + 0.12 * yy, 0.03 + 0.1 * xx * yy], axis=2)
+    img[10:14, 20:24] = 1.0
+    img[40:43, 90:94] = 1.0
+    return np.rint(img * 255).astype(np.uint8)
+
+
+def test_anchor_lifts_a_low_light_photo_without_clipping_and_leaves_normal_ones() -> None:
+    """Issue 22's low-light photos: where the lamps hold the white point, the anchor's power
+    curve lifts the mean luma into 0.3-0.65 with no pixel newly at 255; a normal photo and
+    an under-exposed one get no lift (their curve is the identity)."""
+    night = _tensor(_night())
+    p = ToneParams.decode(anchor(night))
+    out = render(night, p)
+    lum = (out * torch.tensor([0.2126, 0.7152, 0.0722]).reshape(1, 3, 1, 1)).sum(1).mean()
+    assert 0.3 <= float(lum) <= 0.65
+    clipped_in = (night >= 1 - 0.5 / 255).any(1).float().mean()
+    clipped_out = (out >= 1 - 0.5 / 255).any(1).float().mean()
+    assert float(clipped_out) <= float(clipped_in)
+    for img in (_scene(), _scene(ev=-2.0)):
+        curve = ToneParams.decode(anchor(_tensor(img))).curve
+        assert torch.allclose(curve, torch.full_like(curve, 1 / curve.shape[1]), atol=1e-6)
+
+
+def test_anchor_exposure_leaves_a_white_point_at_white_alone() -> None:
+    """A white point within 1 % of white gets no exposure: the gain is invisible, but it
+    pushed the pixels at 253-254 to 255."""
+    img = _scene()
+    img[: 96 // 6] = 253  # the sky just below white
+    assert float(ToneParams.decode(anchor(_tensor(img))).ev[0]) == 0.0
+
+
+def test_confidence_reads_the_net_not_the_anchor() -> None:
+    """The three views differ in framing, so the anchor's rule differs between them (the
+    centre of a night photo misses its lamps); the confidence measures only how far the
+    net's own residuals disagree. An anchored net with no residual is fully confident."""
+    net = build_tone({"widths": [4, 8], "hidden": 8, "anchored": True})
+    model = ToneModel.from_net(net)
+    img = np.full((160, 160, 3), 8, np.uint8)  # a dark room, its lamps off centre
+    img[4:12, 4:12] = 255
+    img[148:156, 148:156] = 255
+    img[20:140, 20:140] = 70  # a dim centre: alone, it would be exposed up, not lifted
+    base = ToneParams.decode(anchor(_tensor(img)))
+    centre = ToneParams.decode(anchor(_tensor(img[20:140, 20:140])))
+    ramp = torch.linspace(0, 1, 32).reshape(1, 1, 1, 32).expand(1, 3, 1, 32).contiguous()
+    gap = (render(ramp, base) - render(ramp, centre)).abs().mean() * 255
+    assert float(gap) > 10  # the rule disagrees by framing (the old confidence: 0.03)
+    _, conf = model.predict(img)
+    assert conf == pytest.approx(1.0)
+
+
+def test_a_shadow_lift_is_described_as_such() -> None:
+    night = _night()
+    net = build_tone({"widths": [4, 8], "hidden": 8, "anchored": True})
+    out, edit = ToneModel.from_net(net).apply(night)
+    assert "brighter shadows" in edit.description
+    assert _luma(out) > 2 * _luma(night)
+
+
+@pytest.mark.parametrize("sat", [0.0, 0.4])
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
+@pytest.mark.parametrize("alpha", [False, True])
+def test_compiled_tone_step_matches_numpy_to_the_bit(monkeypatch, sat: float, dtype: type,
+                                                     alpha: bool) -> None:
+    """The full-resolution step as one compiled loop (tone_kernels) writes exactly what the
+    numpy tables did, with and without a saturation change, for every sample type and with
+    an alpha channel."""
+    import photoenhance.core.ml.tone as T
+
+    assert T._KERNELS is not None
+    img = _scene(120, 90)
+    if dtype is np.uint16:
+        img = img.astype(np.uint16) * 257
+    elif dtype is np.float32:
+        img = img.astype(np.float32) / 255
+    if alpha:
+        img = np.concatenate([img, img[..., :1]], axis=2)
+    model = _fixed(ev=0.7, temp=0.3, sat=sat, curve=[0.3] * 4 + [0.0] * 12)
+    fast, _ = model.apply(img)
+    monkeypatch.setattr(T, "_KERNELS", None)
+    plain, _ = model.apply(img)
+    assert fast.dtype == plain.dtype and np.array_equal(fast, plain)

@@ -17,22 +17,23 @@ loops over the tile's rows, each reading the tile once while it is in cache:
 - :func:`write_rows`: the output ``x - e' + c`` clamped to [0, 1] (``c`` the colour given
   back), written in place when asked, and the energy of the change kept.
 
-Each works on whole rows of cells, ``[b0, b1)``, so :func:`parallel` runs them on several
-threads (they release the GIL). Tiles are float32, channels last, one row of ``3 w``
+Each works on whole rows of cells, ``[b0, b1)``, so :func:`.kernels.parallel` runs them on
+several threads (they release the GIL). Tiles are float32, channels last, one row of ``3 w``
 values per image row. The decisions are the torch guard's, to float32 rounding:
 ``tests/ml/test_guard_fast.py`` checks both against the first, straightforward version.
 
-numba compiles these on first use (a few seconds, once: the machine code is cached on disk).
+numba compiles these on first use (a few seconds, once: the machine code is cached on disk;
+see :mod:`.kernels`).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-
-import numba
 import numpy as np
+
+from photoenhance.core.ml.kernels import jit as _jit
+from photoenhance.core.ml.kernels import parallel, require
+
+require()
 
 #: Side of the statistics cells; :data:`photoenhance.core.ml.guard.BLOCK` (checked there).
 BLOCK = 16
@@ -41,9 +42,6 @@ _BOX = np.float32(1.0 / 25.0)
 _ZERO = np.float32(0.0)
 _ONE = np.float32(1.0)
 
-# reassociation lets the per-cell sums vectorise; no NaN/Inf assumptions (clamping must stay
-# exact)
-_jit = numba.njit(nogil=True, cache=True, fastmath={"reassoc", "contract", "nsz"})
 
 
 @_jit
@@ -309,21 +307,4 @@ def write_rows(xf: np.ndarray, of: np.ndarray, h: int, w: int, b0: int, b1: int,
     return kept
 
 
-_POOL: ThreadPoolExecutor | None = None
-
-
-def parallel(fn: Callable[..., float], hb: int, threads: int, *args: object) -> float:
-    """``fn(*args[:4], b0, b1, *args[4:])`` over ``threads`` runs of whole rows of cells,
-    the first in this thread and the others on a shared pool (the kernels release the
-    GIL); the sum of what they return."""
-    global _POOL
-    runs = max(1, min(threads, hb))
-    if runs == 1:
-        return float(fn(*args[:4], 0, hb, *args[4:]))
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max(os.cpu_count() or 2, 2), thread_name_prefix="guard")
-    cuts = [hb * k // runs for k in range(runs + 1)]
-    futures = [_POOL.submit(fn, *args[:4], cuts[k], cuts[k + 1], *args[4:])
-               for k in range(1, runs)]
-    total = float(fn(*args[:4], cuts[0], cuts[1], *args[4:]))  # the first run here
-    return total + float(sum(f.result() for f in futures))
+__all__ = ["BLOCK", "correct_rows", "expand", "parallel", "stats_rows", "write_rows"]

@@ -35,6 +35,13 @@ are lifted (a flat photo), a black and white point in sRGB. The net's outputs ar
 residuals on top of the anchor (zero at initialisation), so training only has to learn when
 and how far to depart from it: casts, gamma, saturation, curves, and photos that are dark
 on purpose.
+
+The anchor also lifts low-light photos (tone-v1 2.1): where, after its exposure, the mean
+luma is still under LIFT_RAMP (lamps or windows hold the white point, so no exposure can
+brighten the room), a power curve on the tone curve's lower 15 pieces brings the mean luma
+to LIFT_TARGET; the top piece stays the identity, so nothing near white is pushed to 255.
+The bench's normal photos sit above the ramp (CBSD68's darkest at 0.184), LIME's low-light
+photos mostly below it.
 """
 
 from __future__ import annotations
@@ -200,12 +207,61 @@ def anchor(x: torch.Tensor, points: tuple[torch.Tensor, torch.Tensor] | None = N
     white, black = points if points is not None else _levels_points(x)
     flat = ((black - 0.03) / 0.04).clamp(0, 1)
     ev = -torch.log2(srgb_to_linear(white).clamp_min(2.0**-EV_MAX))
+    # none where the white point is already within 1-2 % of white: a gain that small is not
+    # seen, but it pushes every pixel at 253-254 to 255 (2.4 % of LIME 9, lamp halos)
+    ev = ev * ((0.99 - white) / 0.01).clamp(0, 1)
     ev = ((1 - flat) * ev).clamp(-EV_MAX * 0.99, EV_MAX * 0.99)
     z = x.new_zeros(x.shape[0], N_PARAMS)
     z[:, 0] = torch.atanh(ev / EV_MAX) * EV_MAX
     z[:, 7] = flat * black
     z[:, 8] = flat * (white - 1)
+    z[:, CURVE0:] = _lift_logits(render(x, ToneParams.decode(z / Z_SCALE.to(z))))
     return z / Z_SCALE.to(z)
+
+
+#: mean sRGB luma, after the anchor's exposure or levels, under which a photo gets the full
+#: shadow lift and over which none: a low-light photo whose lamps or windows already hold
+#: the white point (the exposure cannot brighten it). The bench's normal photos read 0.18
+#: and more (CBSD68's darkest, 108082, 0.184), LIME's low-light photos 0.08-0.15 (and 0.20,
+#: 0.26, 0.32).
+LIFT_RAMP = (0.15, 0.18)
+#: mean sRGB luma the lift aims at, and its strongest power curve
+LIFT_TARGET, LIFT_GAMMA_MIN = 0.42, 0.18
+
+
+def _lift_knots(g: torch.Tensor) -> torch.Tensor:
+    """Knots (B, K + 1) of the lift for powers ``g`` (B,): ``v ** g`` scaled onto all but
+    the top piece, which stays the identity (values near white keep their place instead of
+    being pushed to 255: LIME 9's lamp halos were clipped)."""
+    top = (K - 1) / K
+    knots = top * (torch.arange(K, dtype=g.dtype, device=g.device) / (K - 1)) ** g[:, None]
+    return torch.cat([knots, torch.ones_like(knots[:, :1])], dim=1)
+
+
+def _lift_logits(y: torch.Tensor) -> torch.Tensor:
+    """Curve logits (B, K) of the anchor's shadow lift for ``y`` (B, 3, H, W), the photo
+    after the anchor's exposure: zeros (the identity) for a photo that is not dark, else the
+    curve of :func:`_lift_knots` with the power chosen so that the mean luma through the
+    K-piece curve (as applied) reaches LIFT_TARGET, phased in over LIFT_RAMP."""
+    w = torch.tensor(LUMA, dtype=y.dtype, device=y.device).reshape(1, 3, 1, 1)
+    mean = (y * w).sum(1).flatten(1).mean(1)
+    amount = ((LIFT_RAMP[1] - mean) / (LIFT_RAMP[1] - LIFT_RAMP[0])).clamp(0, 1)
+    logits = y.new_zeros(y.shape[0], K)
+    if float(amount.max()) <= 0.0:
+        return logits
+    pos = y.flatten(1) * K
+    idx = pos.floor().clamp(max=K - 1)
+    frac, idx = pos - idx, idx.long()
+    lo, hi = torch.full_like(mean, LIFT_GAMMA_MIN), torch.ones_like(mean)
+    for _ in range(16):  # bisection: the mean luma falls as g rises
+        g = (lo + hi) / 2
+        knots = _lift_knots(g)
+        a, b = torch.gather(knots, 1, idx), torch.gather(knots, 1, idx + 1)
+        curved = (a + frac * (b - a)).reshape(y.shape)
+        bright = (curved * w).sum(1).flatten(1).mean(1) > LIFT_TARGET
+        lo, hi = torch.where(bright, g, lo), torch.where(bright, hi, g)
+    inc = torch.log(_lift_knots(1 - amount * (1 - (lo + hi) / 2)).diff(dim=1).clamp_min(1e-6))
+    return inc - inc.mean(1, keepdim=True)
 
 
 def thumb_stats(x: torch.Tensor, points: tuple[torch.Tensor, torch.Tensor] | None = None
