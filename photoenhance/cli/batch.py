@@ -62,6 +62,8 @@ def run_job_with_bar(catalog: Catalog, job_id: int, enhancer: Any, total: int,
 
 def verdict_text(r: EnhanceResult) -> str:
     """The verdict as printed after a photo's line ("" when it was not judged)."""
+    if not r.restored:  # the restoration was not kept; the tone step alone made the copy
+        return f"  (restoration {r.verdict}: the copy has the tone correction alone)"
     text = Verdict(r.verdict, r.predicted_gain).text()
     return f"  ({text})" if text else ""
 

@@ -31,7 +31,7 @@ def test_json_contract_and_partial_failure(tmp_path, tiny_model, capsys) -> None
     assert code == 1
     assert [r["status"] for r in out] == ["done", "failed", "failed"]
     assert set(out[0]) == {"source", "output", "status", "error", "verdict", "predicted_gain",
-                           "tone"}
+                           "tone", "restored"}
     assert Path(out[0]["output"]) == tmp_path / "out" / "a_enhanced.jpg"
     assert Path(out[0]["output"]).is_file() and out[0]["error"] is None
     assert "b.jpg" in out[1]["error"] and "nope.jpg" in out[2]["error"]

@@ -256,3 +256,39 @@ def test_job_records_what_the_tone_step_did(tmp_path: Path, tiny_model: Path,
         assert words == {ids[0]: "exposure +1.0 EV, warmer", ids[1]: "exposure +1.0 EV, warmer"}
         assert [st.tone for st in item_states(cat, job_id)] == [
             "exposure +1.0 EV, warmer", "exposure +1.0 EV, warmer", None]
+
+
+@pytest.mark.parametrize("words", ["exposure +2.0 EV, brighter shadows", "no change"])
+def test_tone_alone_makes_the_copy_when_the_restoration_is_not_kept(
+        tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch, words: str) -> None:
+    """A dark but clean photo: the restoration's verdict is ``not improved``, so its result
+    is not kept, but the tone step (asked for) runs on the original and its correction
+    alone is written (``restored`` False). Where the tone step changes nothing either, the
+    photo is skipped as before."""
+    import photoenhance.core.ml.tone as tone
+    from photoenhance.core.jobs.verdict import NOT_IMPROVED, Verdict
+
+    seen: list[np.ndarray] = []
+
+    def fake_tone(px: np.ndarray, strength: float) -> tuple[np.ndarray, str]:
+        seen.append(px.copy())
+        return (px if words == "no change" else np.full_like(px, 200)), words
+
+    monkeypatch.setattr(tone, "apply_tone", fake_tone)
+    lib = tmp_path / "lib"
+    photos = _library(lib, 1)
+    original = np.asarray(Image.open(photos[0]).convert("RGB"))
+    with Catalog.open(tmp_path / "c.sqlite") as cat:
+        job_id = create_job(cat, [EnhanceItem(photos[0], lib)],
+                            EnhanceOptions(tile=64, tone=True))
+        s = run_job(cat, job_id, Enhancer.load(tiny_model, device="cpu"),
+                    judge=lambda a, b, kept: Verdict(NOT_IMPROVED, 0.1))
+    (r,) = s.results
+    assert np.array_equal(seen[0], original)  # the tone step read the original, not the net's
+    if words == "no change":
+        assert r.status == "skipped" and r.output is None and r.restored
+        return
+    assert r.status == "done" and not r.restored and r.tone == words
+    assert r.verdict == NOT_IMPROVED  # the one verdict is still the restoration's
+    copy = np.asarray(Image.open(r.output).convert("RGB"))
+    assert np.abs(copy.astype(int) - 200).max() <= 2  # the tone edit, written

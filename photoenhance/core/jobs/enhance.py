@@ -82,11 +82,15 @@ class EnhanceResult:
     #: the verdict (:mod:`photoenhance.core.jobs.verdict`) and its predicted gain in dB
     verdict: str | None = None
     predicted_gain: float | None = None
+    #: False when the copy has the tone step alone: the restoration's verdict did not keep
+    #: it, but the tone step corrected the photo
+    restored: bool = True
 
-    def as_dict(self) -> dict[str, str | float | None]:
+    def as_dict(self) -> dict[str, str | float | bool | None]:
         return {"source": str(self.source), "output": str(self.output) if self.output else None,
                 "status": self.status, "error": self.error, "verdict": self.verdict,
-                "predicted_gain": self.predicted_gain, "tone": self.tone}
+                "predicted_gain": self.predicted_gain, "tone": self.tone,
+                "restored": self.restored}
 
 
 @dataclass
@@ -143,7 +147,7 @@ def enhance_batch(
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="photoenhance-io") as pool:
         decoded: Future[DecodedImage] | None = pool.submit(_decode, todo[0]) if todo else None
         writing: tuple[EnhanceItem, Future[Path], float, str | None, Verdict,
-                       str | None] | None = None
+                       str | None, bool] | None = None
         for i, item in enumerate(todo):
             between_images()  # on the GUI's inference lane: previews queued meanwhile
             if cancel is not None and cancel.cancelled:
@@ -162,8 +166,8 @@ def enhance_batch(
             if isinstance(pixels, EnhanceResult):
                 yield pixels
             else:
-                made, route, verdict, tone = pixels
-                if not verdict.writes and not opts.force:
+                made, route, verdict, tone, restored = pixels
+                if restored and not verdict.writes and not opts.force:
                     yield EnhanceResult(item.source, None, "skipped", verdict.reason,
                                         time.monotonic() - start, verdict.realised_gain,
                                         verdict=verdict.verdict,
@@ -171,7 +175,7 @@ def enhance_batch(
                 else:
                     item_prov = _provenance(enhancer, prov, route)
                     writing = (item, pool.submit(_write, item, made, item_prov, opts), start,
-                               item_prov.specialist_id or None, verdict, tone)
+                               item_prov.specialist_id or None, verdict, tone, restored)
             if progress is not None:
                 progress(Progress(i + 1, len(todo), str(item.source), "photos",
                                   eta.update(i + 1)))
@@ -187,10 +191,13 @@ def _enhance_one(item: EnhanceItem, decoded: Future[DecodedImage], enhancer: Enh
                  opts: EnhanceOptions, index: int, total: int,
                  progress: ProgressCallback | None, cancel: CancelToken | None,
                  judge: Judge | None = None,
-                 ) -> tuple[np.ndarray, str | None, Verdict, str | None] | EnhanceResult:
-    """The enhanced pixels, the route that picked their network, the verdict and what the
-    tone step did, or the item's failure. Restoration runs first, in the photo's own tone,
-    and the verdict judges it; the tone step (off by default) comes after.
+                 ) -> tuple[np.ndarray, str | None, Verdict, str | None, bool] | EnhanceResult:
+    """The enhanced pixels, the route that picked their network, the verdict, what the
+    tone step did and whether the pixels are restored, or the item's failure. Restoration
+    runs first, in the photo's own tone, and the verdict judges it; the tone step (off by
+    default) comes after. Where the verdict does not keep the restoration (and it is not
+    forced), the tone step runs on the original instead: a dark but clean photo is what it
+    is for, and a copy with its correction alone is written.
 
     The photo is planned here, once (:meth:`Enhancer.plan`), so the copy's provenance can
     name the network used."""
@@ -209,12 +216,17 @@ def _enhance_one(item: EnhanceItem, decoded: Future[DecodedImage], enhancer: Enh
         if judge is not None:
             stats = getattr(enhancer, "guard_stats", None)
             verdict = judge(image.pixels, pixels, stats.kept_share if stats else None)
-        tone = None
+        tone, restored = None, True
         if opts.tone:  # after restoring; torch is imported by the enhancer already
             from photoenhance.core.ml.tone import apply_tone
 
-            pixels, tone = apply_tone(pixels, opts.strength)
-        return pixels, plan.route, verdict, tone
+            if verdict.writes or opts.force:
+                pixels, tone = apply_tone(pixels, opts.strength)
+            else:  # the restoration is not kept: the tone step alone, on the original
+                toned, words = apply_tone(image.pixels, opts.strength)
+                if words != "no change":
+                    pixels, tone, restored = toned, words, False
+        return pixels, plan.route, verdict, tone, restored
     except Cancelled:
         return EnhanceResult(item.source, status="skipped", error="cancelled")
     except PhotoEnhanceError as exc:
@@ -251,7 +263,7 @@ def _with_smaller_tiles_on_oom(run: Callable[[int], np.ndarray], tile: int,
 
 def _finish(item: EnhanceItem, fut: Future[Path], start: float,
             specialist: str | None = None, verdict: Verdict | None = None,
-            tone: str | None = None) -> EnhanceResult:
+            tone: str | None = None, restored: bool = True) -> EnhanceResult:
     try:
         out = fut.result()
     except PhotoEnhanceError as exc:
@@ -265,4 +277,5 @@ def _finish(item: EnhanceItem, fut: Future[Path], start: float,
     v = verdict or Verdict(None)
     return EnhanceResult(item.source, out, "done", seconds=time.monotonic() - start,
                          verified_delta=v.realised_gain, specialist=specialist,
-                         verdict=v.verdict, predicted_gain=v.predicted_gain, tone=tone)
+                         verdict=v.verdict, predicted_gain=v.predicted_gain, tone=tone,
+                         restored=restored)
