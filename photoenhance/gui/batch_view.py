@@ -205,6 +205,8 @@ class ResultPanel(QWidget):
             rows.append(f"measured gain {item.verified_delta:+.1f} dB")
         if item.tone:
             rows.append(f"tone: {html.escape(item.tone)}")
+        if not getattr(item, "restored", True):
+            rows.append("the copy has the tone correction alone: the restoration was not kept")
         if item.seconds is not None:
             rows.append(f"{item.seconds:.1f} s")
         if item.error:

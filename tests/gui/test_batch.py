@@ -136,3 +136,16 @@ def test_result_panel_says_what_the_tone_step_did(qtbot) -> None:
     assert "tone: exposure +1.2 EV, warmer" in panel.facts.text()
     panel.show_item(ItemState("/p/1.jpg", "done", "/o/1.jpg"))
     assert "tone" not in panel.facts.text()
+
+
+def test_result_panel_says_when_the_tone_correction_alone_made_the_copy(qtbot) -> None:
+    from photoenhance.gui.batch_view import ResultPanel
+
+    panel = ResultPanel(None)
+    qtbot.addWidget(panel)
+    panel.show_item(ItemState("/p/0.jpg", "done", "/o/0.jpg", verdict="not improved",
+                              tone="exposure +2.0 EV, brighter shadows", restored=False))
+    assert "tone correction alone" in panel.facts.text()
+    panel.show_item(ItemState("/p/1.jpg", "done", "/o/1.jpg", verdict="improved",
+                              tone="exposure +1.0 EV"))
+    assert "alone" not in panel.facts.text()

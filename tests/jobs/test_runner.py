@@ -266,6 +266,7 @@ def test_tone_alone_makes_the_copy_when_the_restoration_is_not_kept(
     alone is written (``restored`` False). Where the tone step changes nothing either, the
     photo is skipped as before."""
     import photoenhance.core.ml.tone as tone
+    from photoenhance.core.jobs.queries import item_states
     from photoenhance.core.jobs.verdict import NOT_IMPROVED, Verdict
 
     seen: list[np.ndarray] = []
@@ -283,11 +284,14 @@ def test_tone_alone_makes_the_copy_when_the_restoration_is_not_kept(
                             EnhanceOptions(tile=64, tone=True))
         s = run_job(cat, job_id, Enhancer.load(tiny_model, device="cpu"),
                     judge=lambda a, b, kept: Verdict(NOT_IMPROVED, 0.1))
+        states = item_states(cat, job_id)
     (r,) = s.results
     assert np.array_equal(seen[0], original)  # the tone step read the original, not the net's
     if words == "no change":
         assert r.status == "skipped" and r.output is None and r.restored
+        assert states[0].restored
         return
+    assert not states[0].restored  # the batch view says so
     assert r.status == "done" and not r.restored and r.tone == words
     assert r.verdict == NOT_IMPROVED  # the one verdict is still the restoration's
     copy = np.asarray(Image.open(r.output).convert("RGB"))

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from photoenhance.core.catalog import Catalog, Enhancement, Job, JobItem, Photo, Score
 from photoenhance.core.catalog.queries import NOT_IMPROVED
-from photoenhance.core.jobs.runner import tone_edits
+from photoenhance.core.jobs.runner import tone_edits, tone_only
 
 #: Item statuses, in the order ``photoenhance jobs`` counts them.
 ITEM_STATUSES = ("queued", "running", "done", "failed", "cancelled")
@@ -35,6 +35,7 @@ class ItemState:
     verdict: str | None = None  # the do-no-harm guard's verdict, where stored
     predicted_gain: float | None = None  # and its predicted gain (dB)
     tone: str | None = None  # what the tone step did, in words, where it ran
+    restored: bool = True  # False: the copy has the tone correction alone
 
 
 def job_rows(catalog: Catalog) -> list[dict[str, Any]]:
@@ -78,6 +79,7 @@ def item_states(catalog: Catalog, job_id: int) -> list[ItemState]:
         rows = s.execute(stmt).all()
         job = s.get(Job, job_id)
         tones = tone_edits(job) if job is not None else {}
+        alone = tone_only(job) if job is not None else set()
     out = []
     for item_id, src, st, output, err, pid, started, finished, realised, score, *extra in rows:
         verdict, gain = (*extra, None, None)[:2]
@@ -85,7 +87,7 @@ def item_states(catalog: Catalog, job_id: int) -> list[ItemState]:
         out.append(ItemState(str(src), str(getattr(st, "value", st)),
                              str(output) if output else None, err, pid, seconds, realised, score,
                              None if verdict is None else str(verdict), gain,
-                             tones.get(item_id)))
+                             tones.get(item_id), item_id not in alone))
     return out
 
 

@@ -223,9 +223,12 @@ def _mark(catalog: Catalog, item_id: int, **values: Any) -> None:
 #: key of the job's parameters holding what the tone step did to each item, in words, by
 #: item id (the job items have no column for it; see :func:`tone_edits`)
 TONE_EDITS = "tone_edits"
+#: key of the job's parameters listing the items whose copy has the tone correction alone
+#: (their restoration was not kept: :attr:`EnhanceResult.restored`)
+TONE_ONLY = "tone_only"
 
 
-def _note_tone(catalog: Catalog, item_id: int, words: str) -> None:
+def _note_tone(catalog: Catalog, item_id: int, words: str, restored: bool = True) -> None:
     with catalog.session() as s:
         item = s.get(JobItem, item_id)
         if item is None:
@@ -233,6 +236,8 @@ def _note_tone(catalog: Catalog, item_id: int, words: str) -> None:
         job = item.job
         params = dict(job.parameters or {})
         params[TONE_EDITS] = {**params.get(TONE_EDITS, {}), str(item_id): words}
+        if not restored:
+            params[TONE_ONLY] = sorted({*params.get(TONE_ONLY, []), item_id})
         job.parameters = params
 
 
@@ -240,6 +245,11 @@ def tone_edits(job: Job) -> dict[int, str]:
     """What the tone step did to each item of ``job``, in words, by item id."""
     stored = (job.parameters or {}).get(TONE_EDITS) or {}
     return {int(k): str(v) for k, v in stored.items()}
+
+
+def tone_only(job: Job) -> set[int]:
+    """The items of ``job`` whose copy has the tone correction alone."""
+    return {int(i) for i in (job.parameters or {}).get(TONE_ONLY) or []}
 
 
 def run_job(catalog: Catalog, job_id: int, enhancer: EnhancerLike, *,
@@ -303,7 +313,7 @@ def _record(catalog: Catalog, item_id: int, r: EnhanceResult, summary: JobSummar
           verdict=r.verdict, predicted_gain=r.predicted_gain,
           finished_at=utcnow() if status != JobStatus.QUEUED else None)
     if r.tone is not None:
-        _note_tone(catalog, item_id, r.tone)
+        _note_tone(catalog, item_id, r.tone, r.restored)
     summary.results.append(r)
     if r.status == "done":
         summary.done += 1
