@@ -182,9 +182,9 @@ def test_guard_cost_skips_work_that_cannot_matter(monkeypatch, impl: str) -> Non
         calls.append(grid.h)
         return real_stats(e_pad, y, grid, lags)
 
-    def fused(xf, yf, grid, patterns, threads):  # type: ignore[no-untyped-def]
+    def fused(xf, yf, grid, count, patterns, threads):  # type: ignore[no-untyped-def]
         calls.append(grid.h)
-        return real_fused(xf, yf, grid, patterns, threads)
+        return real_fused(xf, yf, grid, count, patterns, threads)
 
     monkeypatch.setattr(G, "_statistics", stats)
     monkeypatch.setattr(G, "_statistics_fused", fused)

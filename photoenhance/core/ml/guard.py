@@ -233,19 +233,31 @@ def _detail(t: torch.Tensor) -> torch.Tensor:
 
 
 @functools.lru_cache(maxsize=16)
-def _interp_matrix(n_in: int, n_out: int, device: torch.device) -> torch.Tensor:
-    """(n_out, n_in) weights of a bilinear resize along one axis, as
-    ``F.interpolate(..., mode="bilinear", align_corners=False)`` computes them."""
+def _interp_source(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per output index of a bilinear resize along one axis (as ``F.interpolate(...,
+    mode="bilinear", align_corners=False)``): the two source cells it reads and the second
+    one's weight (float64)."""
     scale = n_in / n_out
-    src = ((torch.arange(n_out, dtype=torch.float64) + 0.5) * scale - 0.5).clamp(min=0.0)
-    i0 = src.floor().long().clamp(max=n_in - 1)
-    i1 = (i0 + 1).clamp(max=n_in - 1)
-    lam = src - i0
-    m = torch.zeros(n_out, n_in, dtype=torch.float64)
-    rows = torch.arange(n_out)
-    m.index_put_((rows, i0), 1.0 - lam, accumulate=True)
-    m.index_put_((rows, i1), lam, accumulate=True)
-    return m.to(device=device, dtype=torch.float32)
+    src = ((np.arange(n_out, dtype=np.float64) + 0.5) * scale - 0.5).clip(min=0.0)
+    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    return i0, np.minimum(i0 + 1, n_in - 1), src - i0
+
+
+def _interp_matrix(n_in: int, n_out: int, device: torch.device) -> torch.Tensor:
+    """(n_out, n_in) weights of a bilinear resize along one axis (:func:`_interp_source`)."""
+    i0, i1, lam = _interp_source(n_in, n_out)
+    m = np.zeros((n_out, n_in))
+    rows = np.arange(n_out)
+    np.add.at(m, (rows, i0), 1.0 - lam)
+    np.add.at(m, (rows, i1), lam)
+    return torch.from_numpy(m).to(device=device, dtype=torch.float32)
+
+
+@functools.lru_cache(maxsize=16)
+def _interp_index(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_interp_source` with the weight in float32, as the compiled loops read it."""
+    i0, i1, lam = _interp_source(n_in, n_out)
+    return i0, i1, lam.astype(np.float32)
 
 
 def _up(m: torch.Tensor, h: int, w: int, out: torch.Tensor) -> torch.Tensor:
@@ -418,17 +430,6 @@ def _load_kernels() -> ModuleType | None:
 _KERNELS = _load_kernels()
 
 
-@functools.lru_cache(maxsize=16)
-def _interp_index(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per output index along one axis: the two source cells a bilinear resize reads and
-    the second one's weight (as :func:`_interp_matrix`)."""
-    scale = n_in / n_out
-    src = ((np.arange(n_out, dtype=np.float64) + 0.5) * scale - 0.5).clip(min=0.0)
-    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
-    i1 = np.minimum(i0 + 1, n_in - 1)
-    return i0, i1, (src - i0).astype(np.float32)
-
-
 def _expand(m: np.ndarray, ix: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
     """A block map (hb, wb, 1 or 3) resized along the columns, as (hb, 3 w) interleaved
     values (:func:`.guard_kernels.expand`)."""
@@ -458,16 +459,16 @@ def warm() -> None:
     k.write_rows(xf, xf.copy(), h, w, 0, 2, xf, True, one, True, colour, *iy)
 
 
-def _statistics_fused(xf: np.ndarray, yf: np.ndarray, grid: _Grid, patterns: bool,
-                      threads: int) -> tuple[np.ndarray, np.ndarray, float]:
+def _statistics_fused(xf: np.ndarray, yf: np.ndarray, grid: _Grid, count: np.ndarray,
+                      patterns: bool, threads: int) -> tuple[np.ndarray, np.ndarray, float]:
     """:func:`_statistics` by the compiled loops: block means (3 or 9, hb, wb), the
-    block sums of ``x - y`` (hb, wb, 3) and the sum of its squares."""
+    block sums of ``x - y`` (hb, wb, 3) and the sum of its squares (``count``: the pixels
+    of each block, (hb, wb, 1))."""
     assert _KERNELS is not None
     sums = np.zeros((grid.hb, grid.wb, 9))
     esum = np.zeros((grid.hb, grid.wb, 3))
     removed = _KERNELS.parallel(_KERNELS.stats_rows, grid.hb, threads, xf, yf, grid.h,
                                 grid.w, patterns, sums, esum)
-    count = grid.count.numpy().astype(np.float64)[..., None]
     means = (sums[..., : 9 if patterns else 3] / count).astype(np.float32)
     return np.ascontiguousarray(means.transpose(2, 0, 1)), esum, removed
 
@@ -483,14 +484,14 @@ def _fused(x: torch.Tensor, y: torch.Tensor, grid: _Grid, patterns: bool, weight
     threads = torch.get_num_threads()
     xf = _hwc(x).detach().numpy().reshape(h, 3 * w)
     yf = _hwc(y).detach().numpy().reshape(h, 3 * w)
-    means, esum, removed = _statistics_fused(xf, yf, grid, patterns, threads)
+    count = grid.count.numpy().astype(np.float64)[..., None]
+    means, esum, removed = _statistics_fused(xf, yf, grid, count, patterns, threads)
     back, strength = _maps(means, weight, patterns)
     back_mean = float(back.mean())
     iy, ix = _interp_index(grid.hb, h), _interp_index(grid.wb, w)
     none = np.zeros((1, 3 * w), np.float32)
     s_map = none if strength is None else _expand(strength[..., None], ix)
     rows, detail_rows = (0, 0), 0
-    count = grid.count.numpy().astype(np.float64)[..., None]
     ef = np.zeros((1, 1), np.float32)
     if back_mean > 0.0 or strength is not None:  # the residual changes: its new block sums
         b_map = none

@@ -48,7 +48,6 @@ from photoenhance.core.ml.nets.tone import (
     THUMB,
     ToneNet,
     ToneParams,
-    anchor,
     build_tone,
     channel_curves,
     make_thumb,
@@ -143,11 +142,10 @@ class ToneModel:
         """The edit for an HxWx3 image (any supported dtype) and its confidence (0..1)."""
         thumb, centre = _thumb(rgb), _thumb(_centre(rgb))
         with self._lock, torch.inference_mode():
-            x = torch.cat([thumb, thumb.flip(-1), centre])
-            z = self.net(x)
-            if self.net.anchored:  # the net's doubt, not the rule's: the views differ in
-                base = anchor(x)  # framing, so each view's residual on the photo's anchor
-                z = z - base + base[:1]
+            residual, base = self.net.parts(torch.cat([thumb, thumb.flip(-1), centre]))
+            # the net's doubt, not the rule's: the views differ in framing, so each view's
+            # residual is taken on the whole photo's anchor
+            z = residual if base is None else residual + base[:1]
             views = ToneParams.decode(z)
             ramp = torch.linspace(0, 1, 32).reshape(1, 1, 1, 32).expand(3, 3, 1, 32)
             curves = render(ramp.contiguous(), views) * 255

@@ -328,10 +328,16 @@ class ToneNet(nn.Module):
         """Raw outputs (B, N_PARAMS) for images (B, 3, H, W) in sRGB [0, 1], best a
         STATS_SIDE square (the statistics are measured on ``x``, the convolutions read its
         THUMB thumbnail); decode them with :meth:`ToneParams.decode`."""
+        residual, base = self.parts(x)
+        return residual if base is None else residual + base
+
+    def parts(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The net's own outputs and the anchor's (None for an unanchored net), whose sum
+        is :meth:`forward`'s."""
         f = self.features(make_thumb(x) * 2 - 1).mean(dim=(2, 3))
         points = _levels_points(x)
         out: torch.Tensor = self.head(torch.cat([f, thumb_stats(x, points)], dim=1))
-        return out + anchor(x, points) if self.anchored else out
+        return out, anchor(x, points) if self.anchored else None
 
 
 def make_thumb(x: torch.Tensor, side: int = THUMB) -> torch.Tensor:
