@@ -124,3 +124,23 @@ def test_head_fit_features_are_what_the_net_reads_in_any_batching() -> None:
         want = net.embed(g, c)
         got = net.mlp(torch.from_numpy(feats))
     assert torch.allclose(got, want, atol=1e-4)
+
+
+def test_a_fine_tune_is_measured_from_its_starting_weights(tmp_path: Path, monkeypatch) -> None:
+    """With --init the starting weights are evaluated first: a fine-tune that never beats
+    them on the held-out regions leaves them as its result."""
+    import torch
+
+    _fake_pool(tmp_path / "pool")
+    monkeypatch.setattr(rank_train, "CKPT", tmp_path / "ckpt" / "rank-last.pt")
+    common = ["--batch", "4", "--eval-every", "2", "--pool", str(tmp_path / "pool"),
+              "--threads", "1"]
+    first = tmp_path / "a" / "improvability-v1.pt"
+    rank_train.run(["--minutes", "0.02", "--out", str(first), *common])
+    second = tmp_path / "b" / "improvability-v1.pt"
+    rank_train.run(["--init", str(first), "--minutes", "1e-6", "--out", str(second), *common])
+    card = json.loads(second.with_suffix(".json").read_text())
+    assert card["held_out_metrics"]["step"] == 0
+    before = torch.load(first, weights_only=True)["state_dict"]
+    after = torch.load(second, weights_only=True)["state_dict"]
+    assert all(torch.equal(v.float(), after[k].float()) for k, v in before.items())

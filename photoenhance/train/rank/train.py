@@ -318,6 +318,9 @@ def run(argv: list[str] | None = None) -> None:
     out = args.out or models_dir() / f"{MODEL_NAME}.pt"
     best: dict[str, Any] = {"spearman": -2.0}
     t0, step, ema = time.monotonic(), 0, None
+    if args.init:  # the starting point on the same held-out sample: a fine-tune that does
+        # not beat it keeps the weights it started from
+        best = _checkpoint(net, held, step, t0, ema, best, args, train, out)
     while (frac := (time.monotonic() - t0) / (args.minutes * 60)) < 1.0:
         for grp in opt.param_groups:
             grp["lr"] = lr_at(frac, args.lr)
@@ -335,7 +338,7 @@ def _checkpoint(net: ImprovabilityNet, held: Pool, step: int, t0: float, ema: fl
                 out: Path) -> dict[str, Any]:
     metrics = evaluate(net, held)
     minutes = (time.monotonic() - t0) / 60
-    print(f"step {step} {minutes:.1f} min loss {ema:.4f} held out {json.dumps(metrics)}",
+    print(f"step {step} {minutes:.1f} min loss {ema or 0:.4f} held out {json.dumps(metrics)}",
           flush=True)
     last = out.with_name(out.stem + "-last.pt") if args.out else CKPT
     last.parent.mkdir(parents=True, exist_ok=True)
