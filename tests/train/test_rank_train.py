@@ -60,15 +60,21 @@ def test_training_runs_and_exports_a_loadable_model(tmp_path: Path, monkeypatch)
     assert (tmp_path / "models" / "improvability-v1-last.pt").is_file()  # beside --out
 
 
-def test_head_only_training_keeps_the_backbone(tmp_path: Path, monkeypatch) -> None:
-    import torch
-
+def _first_net(tmp_path: Path, monkeypatch) -> tuple[list[str], Path]:
+    """A fake pool, a net trained briefly on it, and the options both runs share."""
     _fake_pool(tmp_path / "pool")
     monkeypatch.setattr(rank_train, "CKPT", tmp_path / "ckpt" / "rank-last.pt")
     common = ["--batch", "4", "--eval-every", "2", "--pool", str(tmp_path / "pool"),
               "--threads", "1"]
     first = tmp_path / "a" / "improvability-v1.pt"
     rank_train.run(["--minutes", "0.02", "--out", str(first), *common])
+    return common, first
+
+
+def test_head_only_training_keeps_the_backbone(tmp_path: Path, monkeypatch) -> None:
+    import torch
+
+    common, first = _first_net(tmp_path, monkeypatch)
     with pytest.raises(SystemExit):
         rank_train.run(["--head-only", "--minutes", "0.01", *common])
     second = tmp_path / "b" / "improvability-v1.pt"
@@ -131,12 +137,7 @@ def test_a_fine_tune_is_measured_from_its_starting_weights(tmp_path: Path, monke
     them on the held-out regions leaves them as its result."""
     import torch
 
-    _fake_pool(tmp_path / "pool")
-    monkeypatch.setattr(rank_train, "CKPT", tmp_path / "ckpt" / "rank-last.pt")
-    common = ["--batch", "4", "--eval-every", "2", "--pool", str(tmp_path / "pool"),
-              "--threads", "1"]
-    first = tmp_path / "a" / "improvability-v1.pt"
-    rank_train.run(["--minutes", "0.02", "--out", str(first), *common])
+    common, first = _first_net(tmp_path, monkeypatch)
     second = tmp_path / "b" / "improvability-v1.pt"
     rank_train.run(["--init", str(first), "--minutes", "1e-6", "--out", str(second), *common])
     card = json.loads(second.with_suffix(".json").read_text())
