@@ -73,7 +73,10 @@ def _camera(x: torch.Tensor, rng: np.random.Generator, s: np.ndarray,
 
 def opencv_jpeg(img: np.ndarray, q: int) -> np.ndarray:
     """``img`` (uint8 RGB) through OpenCV's JPEG encoder at quality ``q`` (4:2:0)."""
-    import cv2
+    try:
+        import cv2
+    except ModuleNotFoundError as exc:  # the web-JPEG faults need the bench extra
+        raise SystemExit('the realistic mix needs OpenCV: pip install -e ".[bench]"') from exc
 
     ok, buf = cv2.imencode(".jpg", img[..., ::-1].copy(), [cv2.IMWRITE_JPEG_QUALITY, int(q)])
     if not ok:
