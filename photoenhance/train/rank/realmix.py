@@ -76,7 +76,8 @@ def opencv_jpeg(img: np.ndarray, q: int) -> np.ndarray:
     try:
         import cv2
     except ModuleNotFoundError as exc:  # the web-JPEG faults need the bench extra
-        raise SystemExit('the realistic mix needs OpenCV: pip install -e ".[bench]"') from exc
+        raise ModuleNotFoundError(
+            'the realistic mix needs OpenCV: pip install -e ".[bench]"') from exc
 
     ok, buf = cv2.imencode(".jpg", img[..., ::-1].copy(), [cv2.IMWRITE_JPEG_QUALITY, int(q)])
     if not ok:
